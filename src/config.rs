@@ -1,0 +1,238 @@
+/*!
+The deployment's settings: `bot.toml`.
+
+The file names the account, the knowledge directory, the triage thresholds and the agencies that
+receive reports. Unknown keys are errors that name the key, so a typo never silently falls back to
+a default. Secrets never live here: they come from the environment (see SANDBOX.md).
+*/
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: cannot read the configuration: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, or has an unknown or missing key.
+    #[error("{path}:{line}: {message}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    /// The values are well-formed but do not make sense together.
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// The whole of `bot.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub account: Account,
+    pub knowledge: KnowledgeConfig,
+    pub triage: Thresholds,
+    #[serde(rename = "agency")]
+    pub agencies: Vec<Agency>,
+}
+
+/// The X account Kicau speaks for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    /// The handle without `@`, e.g. "PemkotMalang".
+    pub handle: String,
+    /// How the account calls itself in replies, e.g. "Pemkot Malang".
+    pub display_name: String,
+}
+
+/// Where the knowledge base lives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeConfig {
+    /// The folder of Markdown entries, relative to the configuration file.
+    pub dir: PathBuf,
+    /// The folder of lexicon files, relative to the configuration file.
+    pub lexicon_dir: PathBuf,
+}
+
+/// The confidence gate for automatic answers, tuned on the evaluation set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    /// The best entry's score (0 to 1) must reach this.
+    pub answer_min_score: f32,
+    /// The best entry's score must exceed the second best by this much (0 to 1).
+    pub answer_min_margin: f32,
+    /// The share of the tweet's content terms that the best entry must cover (0 to 1).
+    pub answer_min_coverage: f32,
+    /// A complaint is routed when the best agency scores at least this.
+    pub report_min_score: f32,
+}
+
+/// An agency (OPD) that receives complaint reports.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agency {
+    /// Stable id used by knowledge entries and tickets, e.g. "dpuprpkp".
+    pub id: String,
+    /// Full name, as citizens read it.
+    pub name: String,
+    /// Short name for replies, e.g. "DPUPRPKP".
+    pub short_name: String,
+    /// What the agency handles, in plain words (shown to staff).
+    pub handles: String,
+    /// Words and short phrases of complaints that belong to this agency, informal spellings
+    /// welcome: they go through the same normaliser as tweets.
+    #[serde(default)]
+    pub remit: Vec<String>,
+    /// False for pseudo-agencies that never receive tickets (e.g. "luar-kewenangan").
+    #[serde(default = "yes")]
+    pub tickets: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Config {
+    /// Loads and checks a configuration file. Relative paths inside it are resolved against the
+    /// file's folder, so `kicau --config deploy/bot.toml` works from anywhere.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config = Config::parse(path, &text)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.knowledge.dir = base.join(&config.knowledge.dir);
+        config.knowledge.lexicon_dir = base.join(&config.knowledge.lexicon_dir);
+        Ok(config)
+    }
+
+    /// Parses configuration text; `path` only names the source in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            line: e
+                .span()
+                .map(|span| line_of(text, span.start))
+                .unwrap_or(1),
+            message: e.message().to_owned(),
+        })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let handle = &self.account.handle;
+        if handle.is_empty()
+            || handle.len() > 15
+            || !handle.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(invalid(format!(
+                "account.handle {handle:?} is not an X username (1 to 15 letters, digits or _)"
+            )));
+        }
+        let mut seen = HashSet::new();
+        for agency in &self.agencies {
+            if !seen.insert(agency.id.as_str()) {
+                return Err(invalid(format!("agency {:?} is listed twice", agency.id)));
+            }
+        }
+        let t = &self.triage;
+        for (name, value) in [
+            ("answer_min_score", t.answer_min_score),
+            ("answer_min_margin", t.answer_min_margin),
+            ("answer_min_coverage", t.answer_min_coverage),
+            ("report_min_score", t.report_min_score),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(invalid(format!(
+                    "triage.{name} = {value} must be between 0 and 1"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The agency with this id.
+    pub fn agency(&self, id: &str) -> Option<&Agency> {
+        self.agencies.iter().find(|a| a.id == id)
+    }
+}
+
+/// The 1-based line of a byte offset.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[account]
+handle = "PemkotMalang"
+display_name = "Pemkot Malang"
+
+[knowledge]
+dir = "knowledge"
+lexicon_dir = "knowledge/lexicon"
+
+[triage]
+answer_min_score = 0.5
+answer_min_margin = 0.1
+answer_min_coverage = 0.3
+report_min_score = 0.2
+
+[[agency]]
+id = "dlh"
+name = "Dinas Lingkungan Hidup"
+short_name = "DLH"
+handles = "sampah"
+remit = ["sampah"]
+"#;
+
+    #[test]
+    fn parses_a_minimal_file() {
+        let config = Config::parse(Path::new("bot.toml"), MINIMAL).unwrap();
+        assert_eq!(config.account.handle, "PemkotMalang");
+        assert!(config.agency("dlh").unwrap().tickets);
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_naming_the_key_and_line() {
+        let text = MINIMAL.replace("handles = \"sampah\"", "handles = \"sampah\"\ncolour = \"green\"");
+        let err = Config::parse(Path::new("bot.toml"), &text).unwrap_err().to_string();
+        assert!(err.contains("colour"), "{err}");
+        assert!(err.starts_with("bot.toml:23:"), "{err}");
+    }
+
+    #[test]
+    fn a_threshold_out_of_range_is_refused() {
+        let text = MINIMAL.replace("answer_min_score = 0.5", "answer_min_score = 5.0");
+        let err = Config::parse(Path::new("bot.toml"), &text).unwrap_err().to_string();
+        assert!(err.contains("answer_min_score"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_file_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bot.toml");
+        let config = Config::load(&path).unwrap();
+        assert!(config.agency("dpuprpkp").is_some());
+        assert!(!config.agency("luar-kewenangan").unwrap().tickets);
+    }
+}

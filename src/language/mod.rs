@@ -1,0 +1,260 @@
+/*!
+Informal Indonesian, Javanese and Malang walikan text to search terms.
+
+[`Analyzer::analyze`] turns one tweet into an [`Analysis`]: the formal words in order (what the
+triage rules read), the stemmed search terms without stopwords (what the knowledge index reads),
+and the mentions, hashtags, links, emoji and personal data it found. Pure: no I/O after the
+lexicon is loaded.
+
+The steps, in order: Unicode NFKC and case folding; URLs, @mentions and emoji set aside; hashtag
+words split and kept; stretched letters (tolooong); reduplication with 2 (anak2); informal and
+slang words and phrases (the project's table, then IndoCollex); informal affixes (-in, ng-/ny-,
+di-...-in); Javanese (Malang's daily words, then NusaX); walikan (table, then the reversal rule);
+stopwords that keep question words and negation; the Snowball Indonesian stemmer.
+*/
+
+pub mod lexicon;
+pub mod pii;
+pub mod stif;
+mod words;
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
+
+pub use lexicon::{Lexicon, LexiconError};
+pub use pii::{PiiKind, PiiSpan};
+
+/// Normalises and stems text with one loaded [`Lexicon`].
+pub struct Analyzer {
+    lexicon: Lexicon,
+    stemmer: frostem::Stemmer,
+}
+
+/// What [`Analyzer::analyze`] found in one text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Analysis {
+    /// Formal words in reading order, before stopwords and stemming (numbers included).
+    pub words: Vec<String>,
+    /// Search terms: stemmed `words` without stopwords and numbers.
+    pub terms: Vec<String>,
+    /// Handles mentioned, without the `@`, lower-cased.
+    pub mentions: Vec<String>,
+    /// Hashtags, without the `#`, as written.
+    pub hashtags: Vec<String>,
+    /// How many links the text holds.
+    pub links: usize,
+    /// The emoji, in order.
+    pub emoji: Vec<char>,
+    /// Personal data found in the original text.
+    pub pii: Vec<PiiSpan>,
+}
+
+impl Analysis {
+    /// Whether `word` (a formal word) occurs in the text.
+    pub fn has_word(&self, word: &str) -> bool {
+        self.words.iter().any(|w| w == word)
+    }
+
+    /// The formal words joined by single spaces, for phrase rules.
+    pub fn joined(&self) -> String {
+        self.words.join(" ")
+    }
+}
+
+static URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:https?://|www\.)\S+|\b[a-z0-9\-]+\.(?:ly|com|id|co|me|link|xyz|net|org)/\S*")
+        .expect("url pattern")
+});
+static MENTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[^\w@])@(\w{1,15})").expect("mention pattern"));
+static HASHTAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[^\w#])#(\w+)").expect("hashtag pattern"));
+static CAMEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\p{Lu}+(?:\p{Ll}+)?|\p{Ll}+|\p{N}+").expect("camel-case pattern")
+});
+static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[\p{L}\p{N}]+(?:['’\-][\p{L}\p{N}]+)*").expect("token pattern")
+});
+
+impl Analyzer {
+    pub fn new(lexicon: Lexicon) -> Analyzer {
+        Analyzer {
+            lexicon,
+            stemmer: frostem::Stemmer::new(frostem::Algorithm::Indonesian),
+        }
+    }
+
+    pub fn lexicon(&self) -> &Lexicon {
+        &self.lexicon
+    }
+
+    /// Analyses one text. See the module documentation for the steps.
+    pub fn analyze(&self, text: &str) -> Analysis {
+        let pii = pii::detect(text);
+        let text: String = text.nfkc().collect();
+        let mut analysis = Analysis {
+            pii,
+            ..Analysis::default()
+        };
+        let without_urls = URL.replace_all(&text, |_: &regex::Captures| {
+            analysis.links += 1;
+            " "
+        });
+        for caps in MENTION.captures_iter(&without_urls) {
+            analysis.mentions.push(caps[1].to_lowercase());
+        }
+        let without_mentions = MENTION.replace_all(&without_urls, " ");
+        // A hashtag's words are kept: #MalangDaruratSampah reads "malang darurat sampah".
+        let mut body = String::with_capacity(without_mentions.len());
+        let mut last = 0;
+        for caps in HASHTAG.captures_iter(&without_mentions) {
+            let tag = caps.get(1).expect("group 1");
+            analysis.hashtags.push(tag.as_str().to_owned());
+            body.push_str(&without_mentions[last..tag.start() - 1]);
+            for part in CAMEL.find_iter(tag.as_str()) {
+                body.push(' ');
+                body.push_str(part.as_str());
+            }
+            body.push(' ');
+            last = tag.end();
+        }
+        body.push_str(&without_mentions[last..]);
+        analysis.emoji = body.chars().filter(|c| is_emoji(*c)).collect();
+
+        let lower = body.to_lowercase();
+        let raw: Vec<&str> = TOKEN.find_iter(&lower).map(|m| m.as_str()).collect();
+        analysis.words = words::normalize(&self.lexicon, &raw);
+        analysis.terms = self.terms(&analysis.words);
+        analysis
+    }
+
+    /// Stems the words that search should see: no stopwords, no numbers.
+    pub fn terms(&self, words: &[String]) -> Vec<String> {
+        words
+            .iter()
+            .filter(|w| !self.lexicon.stopwords.contains(w.as_str()))
+            .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
+            .map(|w| self.stem(w))
+            .collect()
+    }
+
+    /// The Snowball Indonesian stem of one lower-case word.
+    pub fn stem(&self, word: &str) -> String {
+        self.stemmer.stem(word).into_owned()
+    }
+
+    /// The normalised surface text, words joined by spaces: what the STIF measurement compares
+    /// with the formal rewrite.
+    pub fn normalize_surface(&self, text: &str) -> String {
+        let lower: String = text.nfkc().collect::<String>().to_lowercase();
+        let raw: Vec<&str> = TOKEN.find_iter(&lower).map(|m| m.as_str()).collect();
+        words::normalize(&self.lexicon, &raw).join(" ")
+    }
+}
+
+/// Pictographs and symbols that tweets use as emoji.
+pub fn is_emoji(c: char) -> bool {
+    matches!(c as u32,
+        0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0x3297 | 0x3299)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::sync::OnceLock;
+
+    /// The shipped lexicon, loaded once for the unit tests of every module.
+    pub(crate) fn analyzer() -> &'static Analyzer {
+        static ANALYZER: OnceLock<Analyzer> = OnceLock::new();
+        ANALYZER.get_or_init(|| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge/lexicon");
+            Analyzer::new(Lexicon::load(&dir).expect("shipped lexicon loads"))
+        })
+    }
+
+    fn words(text: &str) -> String {
+        analyzer().analyze(text).words.join(" ")
+    }
+
+    #[test]
+    fn folds_case_and_unicode_compatibility_forms() {
+        assert_eq!(words("ＫＴＰ Hilang"), "ktp hilang");
+    }
+
+    #[test]
+    fn sets_aside_urls_mentions_and_emoji_but_keeps_hashtag_words() {
+        let a = analyzer().analyze(
+            "@PemkotMalang sampah numpuk 😡 https://t.co/abc #MalangDaruratSampah",
+        );
+        assert_eq!(a.mentions, ["pemkotmalang"]);
+        assert_eq!(a.links, 1);
+        assert_eq!(a.emoji, ['😡']);
+        assert_eq!(a.hashtags, ["MalangDaruratSampah"]);
+        assert!(a.words.ends_with(&["malang".into(), "darurat".into(), "sampah".into()]));
+        assert!(!a.words.iter().any(|w| w.contains("http") || w.contains("pemkot")));
+    }
+
+    #[test]
+    fn shortens_stretched_letters() {
+        assert_eq!(words("tolooong"), "tolong");
+        assert_eq!(words("maaaaf"), "maaf");
+        assert_eq!(words("gedeeee bangeettt"), "besar sekali");
+    }
+
+    #[test]
+    fn undoes_reduplication_with_two() {
+        assert_eq!(words("anak2"), "anak");
+        assert_eq!(words("jalan2"), "jalan");
+        assert_eq!(words("anak-anak"), "anak");
+    }
+
+    #[test]
+    fn expands_abbreviations_and_service_slang() {
+        assert_eq!(words("gmn cara bikin ktp yg baru"), "bagaimana cara buat ktp yang baru");
+        assert_eq!(words("e-ktp"), "ktp");
+        assert_eq!(words("jukir liar"), "juru parkir liar");
+    }
+
+    #[test]
+    fn handles_informal_affixes() {
+        assert_eq!(words("matiin"), "matikan");
+        assert_eq!(words("dibenerin"), "diperbaiki");
+        assert_eq!(words("nyapu"), "sapu");
+    }
+
+    #[test]
+    fn reads_javanese_and_walikan() {
+        assert_eq!(words("piye carane"), "bagaimana carane");
+        assert_eq!(words("ayas kadit ngerti"), "saya tidak tahu");
+        assert_eq!(words("nang endi"), "di mana");
+        assert_eq!(words("ngalam"), "malang");
+        // Reversal rule on a word the table does not hold: "nahurumek" is not a word,
+        // but reversed it is "kemurahan"? No: the rule only keeps known words.
+        assert_eq!(words("kudus"), "kudus");
+    }
+
+    #[test]
+    fn stopwords_keep_question_words_and_negation() {
+        let a = analyzer().analyze("kapan dan berapa biayanya, tidak ada yang tahu");
+        for w in ["kapan", "berapa", "tidak"] {
+            assert!(a.terms.iter().any(|t| t == w), "{w} missing from {:?}", a.terms);
+        }
+        assert!(!a.terms.iter().any(|t| t == "dan" || t == "yang"));
+    }
+
+    #[test]
+    fn stems_with_snowball_indonesian() {
+        let a = analyzer().analyze("perbaikan jalanan");
+        assert_eq!(a.terms, ["baik", "jalan"]);
+    }
+
+    #[test]
+    fn reports_personal_data() {
+        let a = analyzer().analyze("NIK 3573042103990002 wa 081234567890");
+        let kinds: Vec<_> = a.pii.iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, [PiiKind::IdNumber, PiiKind::Phone]);
+    }
+}

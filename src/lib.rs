@@ -1,0 +1,18 @@
+/*!
+Kicau: the helpdesk bot of a city government's X account.
+
+The crate is organised by domain (see ARCHITECTURE.md): [`language`] turns informal Indonesian,
+Javanese and walikan into search terms; [`knowledge`] reads, checks and indexes the knowledge base;
+[`triage`] decides what to do with one tweet and writes the reply; [`eval`] measures triage on
+labelled tweets. These parts are pure: no database, no network.
+*/
+
+pub mod config;
+pub mod eval;
+pub mod knowledge;
+pub mod language;
+pub mod triage;
+pub mod tweet;
+
+pub use config::Config;
+pub use triage::{Decision, Engine, Kind};

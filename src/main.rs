@@ -1,0 +1,197 @@
+//! The `kicau` command line: parses arguments and calls the library. Logs go to standard error;
+//! standard output carries only what the command produces.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use kicau::Config;
+use kicau::knowledge::{self, Severity};
+use kicau::language::{Analyzer, Lexicon};
+use kicau::triage::Engine;
+
+#[derive(Parser)]
+#[command(name = "kicau", version, about = "Helpdesk bot for a city government's X account")]
+struct Cli {
+    /// The deployment's configuration file.
+    #[arg(long, global = true, env = "KICAU_CONFIG", default_value = "bot.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decide what to do with one tweet and print the reply the account would post.
+    Ask {
+        /// The tweet's text.
+        text: String,
+        /// The citizen's handle, for the reply.
+        #[arg(long, default_value = "warga")]
+        from: String,
+        /// Print the decision as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The knowledge base.
+    Kb {
+        #[command(subcommand)]
+        command: KbCommand,
+    },
+    /// Measure triage on a labelled cases file.
+    Eval {
+        /// One JSON case a line (see ../shared/eval/README.md).
+        cases: PathBuf,
+        /// Print one JSON object with the figures instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The text normaliser.
+    Lang {
+        #[command(subcommand)]
+        command: LangCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KbCommand {
+    /// Validate every entry and print each problem as `file:line: message`.
+    Check {
+        /// Treat warnings (expiry, stale review) as errors.
+        #[arg(long)]
+        strict: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum LangCommand {
+    /// Print a text's normalised words and search terms.
+    Normalize { text: String },
+    /// Measure the normaliser on a STIF split: token F1 against the formal rewrite.
+    Stif {
+        /// The informal file (e.g. ../shared/data/nlp/stif/test.inf).
+        informal: PathBuf,
+        /// The formal file, line-aligned (e.g. ../shared/data/nlp/stif/test.for).
+        formal: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "kicau=info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = Config::load(&cli.config)?;
+    match cli.command {
+        Command::Ask { text, from, json } => {
+            let engine = Engine::load(&config)?;
+            let decision = engine.triage(&text);
+            let reply = engine.reply(&decision, &from);
+            if json {
+                let value = serde_json::json!({ "decision": decision, "reply": reply });
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                print!("{}", kicau::triage::describe(&decision, reply.as_deref()));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Kb {
+            command: KbCommand::Check { strict },
+        } => {
+            let loaded = knowledge::load(&config.knowledge.dir)?;
+            let mut problems = loaded.problems;
+            problems.extend(knowledge::check(
+                &loaded.entries,
+                &config,
+                knowledge::today(),
+            ));
+            // The lexicon files are part of the knowledge folder: same report, same format.
+            if let Err(e) = Lexicon::load(&config.knowledge.lexicon_dir) {
+                println!("{e}");
+                return Ok(ExitCode::FAILURE);
+            }
+            for problem in &problems {
+                println!("{problem}");
+            }
+            let errors = problems
+                .iter()
+                .filter(|p| p.severity == Severity::Error || strict)
+                .count();
+            eprintln!(
+                "{} entries, {} error(s), {} warning(s)",
+                loaded.entries.len(),
+                problems
+                    .iter()
+                    .filter(|p| p.severity == Severity::Error)
+                    .count(),
+                problems
+                    .iter()
+                    .filter(|p| p.severity == Severity::Warning)
+                    .count()
+            );
+            Ok(if errors > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Eval { cases, json } => {
+            let cases = kicau::eval::read_cases(&cases)?;
+            let start = Instant::now();
+            let engine = Engine::load(&config)?;
+            let build_ms = start.elapsed().as_millis() as u64;
+            let report = kicau::eval::evaluate(&engine, &cases, build_ms);
+            if json {
+                println!("{}", serde_json::to_string(&report.to_json())?);
+            } else {
+                print!("{}", report.table());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Lang { command } => {
+            let lexicon = Lexicon::load(&config.knowledge.lexicon_dir)?;
+            let analyzer = Analyzer::new(lexicon);
+            match command {
+                LangCommand::Normalize { text } => {
+                    let analysis = analyzer.analyze(&text);
+                    println!("words: {}", analysis.words.join(" "));
+                    println!("terms: {}", analysis.terms.join(" "));
+                    if !analysis.pii.is_empty() {
+                        let kinds: Vec<_> = analysis.pii.iter().map(|p| p.kind).collect();
+                        println!("personal data: {kinds:?}");
+                    }
+                }
+                LangCommand::Stif { informal, formal } => {
+                    let read = |p: &PathBuf| {
+                        std::fs::read_to_string(p)
+                            .with_context(|| format!("reading {}", p.display()))
+                    };
+                    let figures = kicau::language::stif::measure(
+                        &analyzer,
+                        &read(&informal)?,
+                        &read(&formal)?,
+                    )?;
+                    println!("{figures}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
