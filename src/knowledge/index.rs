@@ -33,6 +33,19 @@ const GENERIC: &[&str] = &[
     "apa", "apakah", "kalau", "kalo", "hari", "ini", "itu", "saya", "aku", "kami", "kita",
 ];
 
+/// Greetings and thanks (the greeting entry's words).
+const GREETING: &[&str] = &[
+    "selamat pagi", "selamat siang", "selamat sore", "selamat malam", "halo", "hai", "hallo",
+    "terima kasih", "makasih", "suwun", "nuwun", "thanks", "thank", "assalamualaikum", "salam",
+    "punten", "permisi", "sugeng", "siang", "pagi", "sore", "malam", "mbois", "keren", "mantap",
+    "semangat", "sukses", "salam satu jiwa", "hebat", "bagus",
+];
+
+/// Adjacent pairs of terms, joined by `_`.
+fn pairs_of(terms: &[String]) -> Vec<String> {
+    terms.windows(2).map(|w| format!("{}_{}", w[0], w[1])).collect()
+}
+
 /// Registers the analyzer that every Kicau index needs. Call it on every index opened.
 pub fn register_tokenizers(index: &tantivy::Index) {
     index
@@ -46,6 +59,8 @@ struct Fields {
     keywords: Field,
     questions: Field,
     answer: Field,
+    /// Adjacent term pairs ("ktp_pertama") from title, keywords and each question.
+    pairs: Field,
 }
 
 /// The searchable knowledge base.
@@ -57,6 +72,9 @@ pub struct Index {
     /// In how many entries each term occurs (for term weights and typo correction).
     doc_freq: HashMap<String, usize>,
     generic: HashSet<String>,
+    greeting: HashSet<String>,
+    /// Stems of words known to be correct Indonesian: never "corrected" as typos.
+    known: HashSet<String>,
 }
 
 /// One candidate entry for a query.
@@ -70,6 +88,13 @@ pub struct Match {
     pub coverage: f32,
     /// The query terms found in the entry.
     pub matched: Vec<String>,
+}
+
+impl Match {
+    /// The ranking score: BM25 scaled by coverage.
+    pub fn combined(&self) -> f32 {
+        self.bm25 * self.coverage
+    }
 }
 
 /// What a search found.
@@ -97,13 +122,24 @@ impl Index {
             title: schema.add_text_field("title", text.clone()),
             keywords: schema.add_text_field("keywords", text.clone()),
             questions: schema.add_text_field("questions", text.clone()),
-            answer: schema.add_text_field("answer", text),
+            answer: schema.add_text_field("answer", text.clone()),
+            pairs: schema.add_text_field("pairs", text),
         };
         let _ = STRING;
         let index = tantivy::Index::create_in_ram(schema.build());
         register_tokenizers(&index);
         let mut writer = index.writer_with_num_threads(1, 15_000_000)?;
         let generic: HashSet<String> = GENERIC.iter().map(|w| analyzer.stem(w)).collect();
+        let greeting: HashSet<String> = GREETING
+            .iter()
+            .flat_map(|w| analyzer.analyze(w).terms)
+            .collect();
+        let known: HashSet<String> = analyzer
+            .lexicon()
+            .vocabulary
+            .iter()
+            .map(|w| analyzer.stem(w))
+            .collect();
         let mut entry_terms = Vec::with_capacity(entries.len());
         let mut doc_freq: HashMap<String, usize> = HashMap::new();
         for (ord, entry) in entries.iter().enumerate() {
@@ -113,6 +149,11 @@ impl Index {
             let questions: Vec<String> =
                 entry.questions.iter().flat_map(|q| terms_of(q)).collect();
             let answer = terms_of(&entry.short_answer);
+            let pairs: Vec<String> = std::iter::once(&entry.title)
+                .chain(&entry.keywords)
+                .chain(&entry.questions)
+                .flat_map(|text| pairs_of(&terms_of(text)))
+                .collect();
             let all: HashSet<String> = title
                 .iter()
                 .chain(&keywords)
@@ -130,6 +171,7 @@ impl Index {
                 fields.keywords => keywords.join(" "),
                 fields.questions => questions.join(" "),
                 fields.answer => answer.join(" "),
+                fields.pairs => pairs.join(" "),
             ))?;
         }
         writer.commit()?;
@@ -140,6 +182,8 @@ impl Index {
             entry_terms,
             doc_freq,
             generic,
+            greeting,
+            known,
         })
     }
 
@@ -161,8 +205,13 @@ impl Index {
     pub fn search(&self, terms: &[String]) -> Result<SearchResult, KnowledgeError> {
         let mut result = SearchResult::default();
         let mut seen = HashSet::new();
+        // Greetings and thanks around a question say nothing about its topic; alone, they are
+        // the topic (the greeting entry answers them).
+        let only_greeting = !terms.iter().any(|t| {
+            !self.generic.contains(t) && !self.greeting.contains(t) && self.doc_freq.contains_key(t)
+        });
         for term in terms {
-            if self.generic.contains(term) {
+            if self.generic.contains(term) || (!only_greeting && self.greeting.contains(term)) {
                 continue;
             }
             let term = match self.correct(term) {
@@ -195,6 +244,13 @@ impl Index {
                 clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), boost))));
             }
         }
+        for pair in pairs_of(&result.terms) {
+            let query = TermQuery::new(
+                Term::from_field_text(self.fields.pairs, &pair),
+                IndexRecordOption::WithFreqs,
+            );
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), 1.5))));
+        }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
@@ -224,6 +280,11 @@ impl Index {
                 matched,
             });
         }
+        // BM25 rewards repeated and boosted terms; coverage rewards answering the whole question.
+        // Their product ranks better than either alone on the evaluation set.
+        result
+            .matches
+            .sort_by(|a, b| b.combined().total_cmp(&a.combined()));
         Ok(result)
     }
 
@@ -238,7 +299,8 @@ impl Index {
     /// A misspelt term (not in the knowledge base, five letters or more) corrected to the one
     /// knowledge-base term at edit distance 1, when there is exactly one.
     fn correct(&self, term: &str) -> Option<String> {
-        if term.chars().count() < 5 || self.doc_freq.contains_key(term) {
+        if term.chars().count() < 5 || self.doc_freq.contains_key(term) || self.known.contains(term)
+        {
             return None;
         }
         let mut found = self

@@ -215,7 +215,6 @@ impl Lexicon {
             .slang
             .values()
             .chain(lexicon.javanese.values())
-            .chain(lexicon.walikan.values())
             .filter(|w| w.chars().all(char::is_alphabetic))
             .map(str::to_owned)
             .collect();

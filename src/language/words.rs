@@ -114,7 +114,14 @@ fn lookup(lexicon: &Lexicon, word: &str) -> Option<Vec<String>> {
     if let Some(value) = table(&lexicon.javanese, word) {
         return Some(value);
     }
-    table(&lexicon.walikan, word)
+    // A walikan word may reverse into a Javanese one: "ublem" is "mlebu", which is "masuk".
+    let value = table(&lexicon.walikan, word)?;
+    Some(
+        value
+            .into_iter()
+            .flat_map(|w| table(&lexicon.javanese, &w).unwrap_or_else(|| vec![w]))
+            .collect(),
+    )
 }
 
 fn table(table: &Table, word: &str) -> Option<Vec<String>> {
@@ -194,6 +201,21 @@ fn affixes(lexicon: &Lexicon, word: &str) -> Option<Vec<String>> {
         && let Some(root) = root_of(stem)
     {
         return Some(vec![format!("{root}nya")]);
+    }
+    // Javanese possessives: "syarate", "omahe" (-e, -ne for -nya); "omahku" (a Javanese root
+    // with an Indonesian -ku or -mu).
+    for (suffix, formal, root_may_stay) in [
+        ("ne", "nya", true),
+        ("e", "nya", true),
+        ("ku", "ku", false),
+        ("mu", "mu", false),
+    ] {
+        if let Some(stem) = word.strip_suffix(suffix)
+            && let Some(root) = root_of(stem)
+            && (root_may_stay || root != stem)
+        {
+            return Some(vec![format!("{root}{formal}")]);
+        }
     }
     for (prefix, replacements) in [
         ("nge", &[""][..]),

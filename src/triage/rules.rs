@@ -72,7 +72,7 @@ const CHATTER: &[&str] = &[
 const HUMAN: &[&str] = &[
     "bicara dengan petugas", "bicara dengan orang", "bicara sama petugas", "ngomong sama petugas",
     "ngobrol sama petugas", "dengan manusia", "sama manusia", "admin asli", "petugas asli",
-    "orang asli", "bukan bot", "sambungkan", "hubungi saya", "telepon saya", "kontak saya",
+    "orang asli", "bukan bot", "sambungkan ke petugas", "hubungi saya", "telepon saya", "kontak saya",
     "ketemu langsung", "bertemu langsung", "audiensi", "interview", "wawancara",
     "talk to someone", "speak to", "real person", "mau bicara", "minta bicara",
 ];
@@ -80,9 +80,9 @@ const HUMAN: &[&str] = &[
 /// A citizen's own case that only a person can look up.
 const OWN_CASE: &[&str] = &[
     "status pengajuan", "nomor registrasi", "no registrasi", "no tiket", "nomor tiket",
-    "kelanjutan laporan", "laporanku", "laporan saya", "apakah saya terdaftar",
-    "saya terdaftar", "dicek apakah", "cek status", "atas nama", "tiket", "kelanjutan",
-    "yang kemarin itu", "sengketa", "penipuan", "korban penipuan",
+    "kelanjutan laporan", "status laporan", "apakah saya terdaftar", "saya terdaftar",
+    "dicek apakah", "cek status pengajuan", "atas nama", "yang kemarin itu", "sengketa",
+    "korban penipuan",
 ];
 
 /// A problem that somebody must fix.
@@ -112,8 +112,8 @@ const REQUEST: &[&str] = &[
 
 /// Question forms that ask for information rather than action.
 const QUESTION: &[&str] = &[
-    "bagaimana cara", "cara", "syarat", "di mana", "ke mana", "berapa", "apa saja", "bisa tidak",
-    "apakah", "siapa", "how", "where", "what", "kapan", "jam berapa", "boleh",
+    "bagaimana cara", "cara", "prosedur", "syarat", "di mana", "ke mana", "ke siapa", "berapa",
+    "apa saja", "siapa", "nomor", "how", "where", "who", "what", "jam berapa",
 ];
 
 pub(super) struct Rules {
@@ -252,8 +252,8 @@ pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
     }
 
     // Knowledge-base candidates, for evidence and the gate.
-    let best_bm25 = search.matches.first().map(|m| m.bm25).unwrap_or(0.0);
-    let second_bm25 = search.matches.get(1).map(|m| m.bm25).unwrap_or(0.0);
+    let best_combined = search.matches.first().map(|m| m.combined()).unwrap_or(0.0);
+    let second_combined = search.matches.get(1).map(|m| m.combined()).unwrap_or(0.0);
     evidence.corrected = search.corrected.clone();
     evidence.candidates = search
         .matches
@@ -269,8 +269,8 @@ pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
         .collect();
     if let Some(best) = search.matches.first() {
         evidence.score = squash(best.bm25);
-        evidence.margin = if best_bm25 > 0.0 {
-            (best_bm25 - second_bm25) / best_bm25
+        evidence.margin = if best_combined > 0.0 {
+            (best_combined - second_combined) / best_combined
         } else {
             0.0
         };
@@ -307,7 +307,9 @@ pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
     let best_topic = search.matches.first().map(|m| &engine.entries()[m.entry]);
     let answer_is_elsewhere =
         confident && best_topic.is_some_and(|e| e.agency == "luar-kewenangan");
-    let info_question = confident && !question.is_empty() && request.is_empty();
+    // "How do I report a wild parking attendant?" asks for information, even though it names a
+    // complaint: a confident answer wins over a report when the tweet is asked as a question.
+    let info_question = confident && !question.is_empty();
     if !complaint.is_empty() || !request.is_empty() {
         if let Some((agency, score)) = agencies.first()
             && *score >= thresholds.report_min_score
