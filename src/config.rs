@@ -94,6 +94,10 @@ pub struct Agency {
     /// welcome: they go through the same normaliser as tweets.
     #[serde(default)]
     pub remit: Vec<String>,
+    /// Places the agency runs (a hospital, the public-service mall): a complaint that names one
+    /// belongs to it more surely than any remit word says.
+    #[serde(default)]
+    pub places: Vec<String>,
     /// False for pseudo-agencies that never receive tickets (e.g. "luar-kewenangan").
     #[serde(default = "yes")]
     pub tickets: bool,

@@ -98,8 +98,9 @@ fn map_word(lexicon: &Lexicon, word: &str) -> Option<Vec<String>> {
     if let Some(hit) = reversed(lexicon, word) {
         return Some(hit);
     }
-    // A stretched word that no rule recognises still reads better with its runs shortened.
-    let squeezed = squeeze(word, 1);
+    // A stretched word that no rule recognises still reads better with its long runs shortened
+    // (a doubled letter may be real: "meteranny").
+    let squeezed = squeeze(word, 2);
     (squeezed != word).then(|| vec![squeezed])
 }
 

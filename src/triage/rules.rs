@@ -98,7 +98,7 @@ const COMPLAINT: &[&str] = &[
     "broken", "crack", "antre + lama", "antrean + lama", "ngantri", "dibuang", "buang sampah",
     "angin kencang", "gentengnya", "tidak bisa lewat", "makan jalan", "tidak bisa tidur",
     "sampai jam", "harga + naik", "harga + menembus", "menembus", "sarang", "mengganggu",
-    "sembarangan", "kapan ditambal", "kapan diperbaiki", "dievaluasi", "evaluasi",
+    "sembarangan", "kena demam berdarah", "kena dbd", "kapan ditambal", "kapan diperbaiki", "dievaluasi", "evaluasi",
 ];
 
 /// A request that somebody act.
@@ -107,13 +107,13 @@ const REQUEST: &[&str] = &[
     "ditangani", "dievaluasi", "dibenahi", "dievakuasi", "diangkut", "ditambal", "ditera",
     "penertiban", "pemangkasan", "pengecekan", "pemantauan", "ditinjau", "diambil", "lapor",
     "melaporkan", "laporan", "keluhan", "mengadu", "aduan", "check it", "fix", "dibantu",
-    "bantuan", "minta tolong", "dipasang",
+    "bantuan", "minta tolong", "dipasang", "fogging", "pengasapan",
 ];
 
 /// Question forms that ask for information rather than action.
 const QUESTION: &[&str] = &[
     "bagaimana cara", "cara", "prosedur", "syarat", "di mana", "ke mana", "ke siapa", "berapa",
-    "apa saja", "siapa", "nomor", "how", "where", "who", "what", "jam berapa",
+    "apa saja", "siapa", "how", "where", "who", "what", "jam berapa",
 ];
 
 pub(super) struct Rules {
@@ -130,8 +130,8 @@ pub(super) struct Rules {
     complaint: CueSet,
     request: CueSet,
     question: CueSet,
-    /// Per agency (ticket destinations only): its id and compiled remit.
-    remits: Vec<(String, CueSet)>,
+    /// Per agency (ticket destinations only): its id, compiled remit and places.
+    remits: Vec<(String, CueSet, CueSet)>,
 }
 
 impl Rules {
@@ -142,7 +142,12 @@ impl Rules {
             .filter(|a| a.tickets)
             .map(|a| {
                 let phrases: Vec<&str> = a.remit.iter().map(String::as_str).collect();
-                (a.id.clone(), CueSet::compile("remit", analyzer, &phrases))
+                let places: Vec<&str> = a.places.iter().map(String::as_str).collect();
+                (
+                    a.id.clone(),
+                    CueSet::compile("remit", analyzer, &phrases),
+                    CueSet::compile("place", analyzer, &places),
+                )
             })
             .collect();
         Rules {
@@ -164,14 +169,17 @@ impl Rules {
     }
 }
 
-/// How a remit phrase counts toward an agency: longer phrases are stronger evidence.
-fn remit_score(hits: &[String]) -> f32 {
-    hits.iter()
+/// How remit phrases and places count toward an agency: longer phrases are stronger evidence,
+/// and a place the agency runs outweighs any phrase.
+fn remit_score(remit_hits: &[String], place_hits: &[String]) -> f32 {
+    let remit: f32 = remit_hits
+        .iter()
         .map(|h| {
             let phrase = h.trim_start_matches("remit:");
-            0.1 * phrase.split_whitespace().count() as f32
+            0.1 * phrase.split(['+', ' ']).filter(|w| !w.is_empty()).count() as f32
         })
-        .sum()
+        .sum();
+    remit + 0.3 * place_hits.len() as f32
 }
 
 pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
@@ -299,7 +307,12 @@ pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
     let mut agencies: Vec<(String, f32)> = rules
         .remits
         .iter()
-        .map(|(id, remit)| (id.clone(), remit_score(&remit.find(&stems))))
+        .map(|(id, remit, places)| {
+            (
+                id.clone(),
+                remit_score(&remit.find(&stems), &places.find(&stems)),
+            )
+        })
         .filter(|(_, score)| *score > 0.0)
         .collect();
     agencies.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -345,7 +358,10 @@ pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
 }
 
 fn is_remit_hit(rules: &Rules, stems: &Stems) -> bool {
-    rules.remits.iter().any(|(_, remit)| !remit.find(stems).is_empty())
+    rules
+        .remits
+        .iter()
+        .any(|(_, remit, _)| !remit.find(stems).is_empty())
 }
 
 /// Maps an unbounded BM25 score to 0..1, so thresholds read the same whatever the base's size.
