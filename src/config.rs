@@ -126,10 +126,7 @@ impl Config {
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             path: path.to_path_buf(),
-            line: e
-                .span()
-                .map(|span| line_of(text, span.start))
-                .unwrap_or(1),
+            line: e.span().map(|span| line_of(text, span.start)).unwrap_or(1),
             message: e.message().to_owned(),
         })?;
         config.validate(path)?;
@@ -144,7 +141,9 @@ impl Config {
         let handle = &self.account.handle;
         if handle.is_empty()
             || handle.len() > 15
-            || !handle.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || !handle
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
             return Err(invalid(format!(
                 "account.handle {handle:?} is not an X username (1 to 15 letters, digits or _)"
@@ -219,16 +218,23 @@ remit = ["sampah"]
 
     #[test]
     fn an_unknown_key_is_an_error_naming_the_key_and_line() {
-        let text = MINIMAL.replace("handles = \"sampah\"", "handles = \"sampah\"\ncolour = \"green\"");
-        let err = Config::parse(Path::new("bot.toml"), &text).unwrap_err().to_string();
+        let text = MINIMAL.replace(
+            "handles = \"sampah\"",
+            "handles = \"sampah\"\ncolour = \"green\"",
+        );
+        let err = Config::parse(Path::new("bot.toml"), &text)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("colour"), "{err}");
-        assert!(err.starts_with("bot.toml:23:"), "{err}");
+        assert!(err.starts_with("bot.toml:21:"), "{err}");
     }
 
     #[test]
     fn a_threshold_out_of_range_is_refused() {
         let text = MINIMAL.replace("answer_min_score = 0.5", "answer_min_score = 5.0");
-        let err = Config::parse(Path::new("bot.toml"), &text).unwrap_err().to_string();
+        let err = Config::parse(Path::new("bot.toml"), &text)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("answer_min_score"), "{err}");
     }
 

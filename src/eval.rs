@@ -85,10 +85,16 @@ pub fn parse_cases(path: &Path, text: &str) -> Result<Vec<Case>, EvalError> {
             ))
         })?;
         if expect == Kind::Answer && raw.topic.is_none() {
-            return Err(err(format!("case {:?} expects an answer but names no topic", raw.id)));
+            return Err(err(format!(
+                "case {:?} expects an answer but names no topic",
+                raw.id
+            )));
         }
         if expect == Kind::Report && raw.agency.is_none() {
-            return Err(err(format!("case {:?} expects a report but names no agency", raw.id)));
+            return Err(err(format!(
+                "case {:?} expects a report but names no agency",
+                raw.id
+            )));
         }
         cases.push(Case {
             id: raw.id,
@@ -315,7 +321,10 @@ impl Report {
             ("routing_accuracy", self.routing_accuracy),
             ("report_recall", self.report_recall),
             ("emergency_recall", self.emergency_recall),
-            ("emergency_false_alarm_rate", self.emergency_false_alarm_rate),
+            (
+                "emergency_false_alarm_rate",
+                self.emergency_false_alarm_rate,
+            ),
         ];
         for (name, value) in rows {
             if name == "cases" {
@@ -384,8 +393,11 @@ mod tests {
 
     #[test]
     fn a_malformed_line_is_named() {
-        let text = "{\"id\":\"a\",\"text\":\"x\",\"expect\":\"handoff\"}\n{\"id\":\"b\",\"text\":\n";
-        let err = parse_cases(Path::new("c.jsonl"), text).unwrap_err().to_string();
+        let text =
+            "{\"id\":\"a\",\"text\":\"x\",\"expect\":\"handoff\"}\n{\"id\":\"b\",\"text\":\n";
+        let err = parse_cases(Path::new("c.jsonl"), text)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("c.jsonl:2: not a valid case"), "{err}");
     }
 
@@ -404,7 +416,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.starts_with("c.jsonl:2: case \"a\" expects an answer"), "{err}");
+        assert!(
+            err.starts_with("c.jsonl:2: case \"a\" expects an answer"),
+            "{err}"
+        );
     }
 
     #[test]

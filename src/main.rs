@@ -14,7 +14,11 @@ use kicau::language::{Analyzer, Lexicon};
 use kicau::triage::Engine;
 
 #[derive(Parser)]
-#[command(name = "kicau", version, about = "Helpdesk bot for a city government's X account")]
+#[command(
+    name = "kicau",
+    version,
+    about = "Helpdesk bot for a city government's X account"
+)]
 struct Cli {
     /// The deployment's configuration file.
     #[arg(long, global = true, env = "KICAU_CONFIG", default_value = "bot.toml")]

@@ -86,8 +86,14 @@ mod tests {
 
     #[test]
     fn every_url_weighs_23() {
-        assert_eq!(weighted_length("https://dispendukcapil.malangkota.go.id"), 23);
-        assert_eq!(weighted_length("cek siapel.malangkota.go.id ya"), 4 + 23 + 3);
+        assert_eq!(
+            weighted_length("https://dispendukcapil.malangkota.go.id"),
+            23
+        );
+        assert_eq!(
+            weighted_length("cek siapel.malangkota.go.id ya"),
+            4 + 23 + 3
+        );
     }
 
     #[test]

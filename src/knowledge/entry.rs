@@ -224,7 +224,10 @@ mod tests {
     #[test]
     fn a_missing_closing_fence_is_reported() {
         let e = parse(Path::new("kk.md"), "+++\nid = \"kk\"\n").unwrap_err();
-        assert!(e.to_string().starts_with("kk.md:1: the front matter"), "{e}");
+        assert!(
+            e.to_string().starts_with("kk.md:1: the front matter"),
+            "{e}"
+        );
     }
 
     #[test]

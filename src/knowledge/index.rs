@@ -27,30 +27,100 @@ const CANDIDATES: usize = 5;
 /// Words that every tweet to the account may carry ("min", "kak", "pemkot", "tolong"): they say
 /// nothing about the topic, so they are neither searched nor counted for coverage.
 const GENERIC: &[&str] = &[
-    "admin", "pemkot", "pemerintah", "kota", "malang", "kak", "kakak", "mas", "mbak", "pak",
-    "bapak", "bu", "ibu", "sam", "cak", "tolong", "mohon", "bantu", "sih", "dong", "nih", "deh",
-    "ya", "iya", "kah", "tanya", "nanya", "mau", "ingin", "bisa", "cara", "gimana", "bagaimana",
-    "apa", "apakah", "kalau", "kalo", "hari", "ini", "itu", "saya", "aku", "kami", "kita",
+    "admin",
+    "pemkot",
+    "pemerintah",
+    "kota",
+    "malang",
+    "kak",
+    "kakak",
+    "mas",
+    "mbak",
+    "pak",
+    "bapak",
+    "bu",
+    "ibu",
+    "sam",
+    "cak",
+    "tolong",
+    "mohon",
+    "bantu",
+    "sih",
+    "dong",
+    "nih",
+    "deh",
+    "ya",
+    "iya",
+    "kah",
+    "tanya",
+    "nanya",
+    "mau",
+    "ingin",
+    "bisa",
+    "cara",
+    "gimana",
+    "bagaimana",
+    "apa",
+    "apakah",
+    "kalau",
+    "kalo",
+    "hari",
+    "ini",
+    "itu",
+    "saya",
+    "aku",
+    "kami",
+    "kita",
 ];
 
 /// Greetings and thanks (the greeting entry's words).
 const GREETING: &[&str] = &[
-    "selamat pagi", "selamat siang", "selamat sore", "selamat malam", "halo", "hai", "hallo",
-    "terima kasih", "makasih", "suwun", "nuwun", "thanks", "thank", "assalamualaikum", "salam",
-    "punten", "permisi", "sugeng", "siang", "pagi", "sore", "malam", "mbois", "keren", "mantap",
-    "semangat", "sukses", "salam satu jiwa", "hebat", "bagus",
+    "selamat pagi",
+    "selamat siang",
+    "selamat sore",
+    "selamat malam",
+    "halo",
+    "hai",
+    "hallo",
+    "terima kasih",
+    "makasih",
+    "suwun",
+    "nuwun",
+    "thanks",
+    "thank",
+    "assalamualaikum",
+    "salam",
+    "punten",
+    "permisi",
+    "sugeng",
+    "siang",
+    "pagi",
+    "sore",
+    "malam",
+    "mbois",
+    "keren",
+    "mantap",
+    "semangat",
+    "sukses",
+    "salam satu jiwa",
+    "hebat",
+    "bagus",
 ];
 
 /// Adjacent pairs of terms, joined by `_`.
 fn pairs_of(terms: &[String]) -> Vec<String> {
-    terms.windows(2).map(|w| format!("{}_{}", w[0], w[1])).collect()
+    terms
+        .windows(2)
+        .map(|w| format!("{}_{}", w[0], w[1]))
+        .collect()
 }
 
 /// Registers the analyzer that every Kicau index needs. Call it on every index opened.
 pub fn register_tokenizers(index: &tantivy::Index) {
-    index
-        .tokenizers()
-        .register(TOKENIZER, TextAnalyzer::from(WhitespaceTokenizer::default()));
+    index.tokenizers().register(
+        TOKENIZER,
+        TextAnalyzer::from(WhitespaceTokenizer::default()),
+    );
 }
 
 struct Fields {
@@ -146,8 +216,7 @@ impl Index {
             let terms_of = |text: &str| analyzer.analyze(text).terms;
             let title = terms_of(&entry.title);
             let keywords: Vec<String> = entry.keywords.iter().flat_map(|k| terms_of(k)).collect();
-            let questions: Vec<String> =
-                entry.questions.iter().flat_map(|q| terms_of(q)).collect();
+            let questions: Vec<String> = entry.questions.iter().flat_map(|q| terms_of(q)).collect();
             let answer = terms_of(&entry.short_answer);
             let pairs: Vec<String> = std::iter::once(&entry.title)
                 .chain(&entry.keywords)
@@ -241,7 +310,10 @@ impl Index {
                     Term::from_field_text(field, term),
                     IndexRecordOption::WithFreqs,
                 );
-                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), boost))));
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(query), boost)),
+                ));
             }
         }
         for pair in pairs_of(&result.terms) {
@@ -249,7 +321,10 @@ impl Index {
                 Term::from_field_text(self.fields.pairs, &pair),
                 IndexRecordOption::WithFreqs,
             );
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), 1.5))));
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(query), 1.5)),
+            ));
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();

@@ -108,7 +108,11 @@ impl Table {
             if table.entries.contains_key(&key) {
                 return Err(err(format!("{key:?} is listed twice in this file")));
             }
-            let value: Vec<String> = fold(value).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect();
+            let value: Vec<String> = fold(value)
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect();
             table.longest = table.longest.max(words);
             table.entries.insert(key, value);
         }
@@ -179,9 +183,36 @@ pub const VOCABULARY_FILE: &str = "indonesian-words.txt";
 
 /// Question words and negations: stopword lists carry them, FAQ matching needs them.
 const KEEP_WORDS: &[&str] = &[
-    "tidak", "belum", "bukan", "jangan", "kapan", "berapa", "bagaimana", "apa", "apakah", "siapa",
-    "kenapa", "mengapa", "mana", "dimana", "bisa", "boleh", "harus", "baru", "lama", "hilang",
-    "rusak", "pindah", "masuk", "keluar", "buka", "tutup", "jam", "hari", "tahun", "bulan",
+    "tidak",
+    "belum",
+    "bukan",
+    "jangan",
+    "kapan",
+    "berapa",
+    "bagaimana",
+    "apa",
+    "apakah",
+    "siapa",
+    "kenapa",
+    "mengapa",
+    "mana",
+    "dimana",
+    "bisa",
+    "boleh",
+    "harus",
+    "baru",
+    "lama",
+    "hilang",
+    "rusak",
+    "pindah",
+    "masuk",
+    "keluar",
+    "buka",
+    "tutup",
+    "jam",
+    "hari",
+    "tahun",
+    "bulan",
 ];
 
 impl Lexicon {
@@ -220,7 +251,9 @@ impl Lexicon {
             .collect();
         lexicon.vocabulary.extend(formal);
         lexicon.vocabulary.extend(lexicon.stopwords.iter().cloned());
-        lexicon.vocabulary.extend(KEEP_WORDS.iter().map(|w| (*w).to_owned()));
+        lexicon
+            .vocabulary
+            .extend(KEEP_WORDS.iter().map(|w| (*w).to_owned()));
         Ok(lexicon)
     }
 
@@ -247,18 +280,28 @@ mod tests {
     #[test]
     fn table_names_file_and_line_of_a_bad_line() {
         let err = Table::parse(Path::new("x/slang.tsv"), "gmn\tbagaimana\nrusak\n").unwrap_err();
-        assert!(err.to_string().starts_with("x/slang.tsv:2: expected two columns"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("x/slang.tsv:2: expected two columns"),
+            "{err}"
+        );
     }
 
     #[test]
     fn table_refuses_a_key_listed_twice() {
         let err = Table::parse(Path::new("s.tsv"), "yg\tyang\n\nyg\tyang\n").unwrap_err();
-        assert_eq!(err.to_string(), "s.tsv:3: \"yg\" is listed twice in this file");
+        assert_eq!(
+            err.to_string(),
+            "s.tsv:3: \"yg\" is listed twice in this file"
+        );
     }
 
     #[test]
     fn word_list_refuses_two_words_on_a_line() {
         let err = parse_word_list(Path::new("w.txt"), "ada\nada apa\n").unwrap_err();
-        assert_eq!(err.to_string(), "w.txt:2: expected one word, found \"ada apa\"");
+        assert_eq!(
+            err.to_string(),
+            "w.txt:2: expected one word, found \"ada apa\""
+        );
     }
 }

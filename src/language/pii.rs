@@ -64,8 +64,7 @@ pub fn detect(text: &str) -> Vec<PiiSpan> {
         // Do not take a number that is glued to letters, such as an id in "SBT-2026-0087x".
         let before = text[..m.start()].chars().next_back();
         let after = text[m.end()..].chars().next();
-        if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric)
-        {
+        if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
             continue;
         }
         let raw = m.as_str();

@@ -36,7 +36,11 @@ pub struct Misaligned {
 }
 
 /// Measures `analyzer` on aligned informal and formal texts.
-pub fn measure(analyzer: &Analyzer, informal: &str, formal: &str) -> Result<StifFigures, Misaligned> {
+pub fn measure(
+    analyzer: &Analyzer,
+    informal: &str,
+    formal: &str,
+) -> Result<StifFigures, Misaligned> {
     let informal: Vec<&str> = informal.lines().collect();
     let formal: Vec<&str> = formal.lines().collect();
     if informal.len() != formal.len() {
@@ -110,6 +114,9 @@ mod tests {
 
     #[test]
     fn tokens_split_on_punctuation() {
-        assert_eq!(tokens("Halo, min! yg-itu?"), owned(&["halo", "min", "yg", "itu"]));
+        assert_eq!(
+            tokens("Halo, min! yg-itu?"),
+            owned(&["halo", "min", "yg", "itu"])
+        );
     }
 }

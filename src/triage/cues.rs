@@ -80,7 +80,10 @@ mod tests {
             &["tidak sadar", "kecelakaan + berdarah"],
         );
         let stems = |t: &str| Stems::of(&analyzer.analyze(t), analyzer);
-        assert_eq!(set.find(&stems("bapaknya gk sadar")), ["critical:tidak sadar"]);
+        assert_eq!(
+            set.find(&stems("bapaknya gk sadar")),
+            ["critical:tidak sadar"]
+        );
         assert_eq!(
             set.find(&stems("ada kecelakaan, korbannya berdarah")),
             ["critical:kecelakaan + berdarah"]

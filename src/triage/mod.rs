@@ -286,7 +286,11 @@ pub fn describe(decision: &Decision, reply: Option<&str>) -> String {
         let _ = writeln!(out, "typos:    {}", list.join(", "));
     }
     if !e.personal_data.is_empty() {
-        let _ = writeln!(out, "personal data found (not shown): {:?}", e.personal_data);
+        let _ = writeln!(
+            out,
+            "personal data found (not shown): {:?}",
+            e.personal_data
+        );
     }
     let _ = writeln!(out, "words:    {}", e.words.join(" "));
     match reply {

@@ -7,113 +7,406 @@ use crate::language::Analyzer;
 
 /// A person's life or safety at risk right now.
 const CRITICAL: &[&str] = &[
-    "tidak sadar", "tidak sadarkan diri", "pingsan", "kejang", "sesak napas", "napasnya sesak",
-    "tidak bernapas", "tidak bangun", "tenggelam", "hanyut", "keli", "klelep", "terjebak",
-    "kejebak", "terjepit", "kejepit", "tertimpa", "ketimpa", "kena timpa", "tertimbun",
-    "luka parah", "terluka parah", "tergeletak", "kecelakaan + berdarah", "kecelakaan + luka",
-    "kecelakaan + korban", "jatuh + tidak sadar", "orang di dalam", "masih di dalam",
-    "masih ada penghuni", "ada penghuni", "ada orang + dalam", "anak + dalam", "unconscious",
-    "not breathing", "trapped", "people inside", "still inside", "injured", "drowning",
-    "heart attack", "serangan jantung", "overdosis", "kesetrum", "tersengat listrik",
-    "ular + bayi", "ular kobra + kamar", "tidak bisa jalan", "kursi roda", "wheelchair",
+    "tidak sadar",
+    "tidak sadarkan diri",
+    "pingsan",
+    "kejang",
+    "sesak napas",
+    "napasnya sesak",
+    "tidak bernapas",
+    "tidak bangun",
+    "tenggelam",
+    "hanyut",
+    "keli",
+    "klelep",
+    "terjebak",
+    "kejebak",
+    "terjepit",
+    "kejepit",
+    "tertimpa",
+    "ketimpa",
+    "kena timpa",
+    "tertimbun",
+    "luka parah",
+    "terluka parah",
+    "tergeletak",
+    "kecelakaan + berdarah",
+    "kecelakaan + luka",
+    "kecelakaan + korban",
+    "jatuh + tidak sadar",
+    "orang di dalam",
+    "masih di dalam",
+    "masih ada penghuni",
+    "ada penghuni",
+    "ada orang + dalam",
+    "anak + dalam",
+    "unconscious",
+    "not breathing",
+    "trapped",
+    "people inside",
+    "still inside",
+    "injured",
+    "drowning",
+    "heart attack",
+    "serangan jantung",
+    "overdosis",
+    "kesetrum",
+    "tersengat listrik",
+    "ular + bayi",
+    "ular kobra + kamar",
+    "tidak bisa jalan",
+    "kursi roda",
+    "wheelchair",
 ];
 
 /// Danger that becomes an emergency when it is happening now.
 const HAZARD: &[&str] = &[
-    "kebakaran", "terbakar", "api", "apinya", "asap hitam", "asap tebal", "fire", "smoke",
-    "air masuk rumah", "banjir masuk rumah", "air naik", "air mundhak", "air masuk", "sedengkul",
-    "sepinggang", "sak dengkul", "flood", "kecelakaan", "tabrakan", "accident", "longsor",
-    "roboh + orang", "ambruk", "percikan api", "korsleting", "korslet", "gas bocor",
-    "tabung gas", "ular kobra", "gempa", "tanggul jebol",
+    "kebakaran",
+    "terbakar",
+    "api",
+    "apinya",
+    "asap hitam",
+    "asap tebal",
+    "fire",
+    "smoke",
+    "air masuk rumah",
+    "banjir masuk rumah",
+    "air naik",
+    "air mundhak",
+    "air masuk",
+    "sedengkul",
+    "sepinggang",
+    "sak dengkul",
+    "flood",
+    "kecelakaan",
+    "tabrakan",
+    "accident",
+    "longsor",
+    "roboh + orang",
+    "ambruk",
+    "percikan api",
+    "korsleting",
+    "korslet",
+    "gas bocor",
+    "tabung gas",
+    "ular kobra",
+    "gempa",
+    "tanggul jebol",
 ];
 
 /// Words that say it is happening now.
 const IMMEDIATE: &[&str] = &[
-    "sekarang", "saat ini", "barusan", "masih", "cepat", "cepet", "segera", "darurat", "help",
-    "urgent", "tolong", "terus naik", "belum datang", "rising", "now", "fast",
+    "sekarang",
+    "saat ini",
+    "barusan",
+    "masih",
+    "cepat",
+    "cepet",
+    "segera",
+    "darurat",
+    "help",
+    "urgent",
+    "tolong",
+    "terus naik",
+    "belum datang",
+    "rising",
+    "now",
+    "fast",
 ];
 
 /// Words that say it is not happening now, or that it is a question about it.
 const DEFUSED: &[&str] = &[
-    "kemarin", "semalam", "minggu lalu", "bulan lalu", "tahun lalu", "tidak ada korban",
-    "tanpa korban", "sudah padam", "sudah ditangani", "sudah surut", "simulasi", "latihan",
-    "kalau ada", "jika ada", "jika terjadi", "kalau terjadi", "nomor", "berapa", "rawan",
-    "langganan", "macet", "bagaimana cara", "info", "waspada", "tips", "blm ada yang",
+    "kemarin",
+    "semalam",
+    "minggu lalu",
+    "bulan lalu",
+    "tahun lalu",
+    "tidak ada korban",
+    "tanpa korban",
+    "sudah padam",
+    "sudah ditangani",
+    "sudah surut",
+    "simulasi",
+    "latihan",
+    "kalau ada",
+    "jika ada",
+    "jika terjadi",
+    "kalau terjadi",
+    "nomor",
+    "berapa",
+    "rawan",
+    "langganan",
+    "macet",
+    "bagaimana cara",
+    "info",
+    "waspada",
+    "tips",
+    "blm ada yang",
     "belum ada yang",
 ];
 
 /// Cues that mark an emergency as medical (the reply adds 119).
 const MEDICAL: &[&str] = &[
-    "tidak sadar", "pingsan", "kejang", "sesak", "napas", "luka", "berdarah", "kecelakaan",
-    "ambulans", "jatuh", "korban", "serangan jantung", "unconscious", "injured", "breathing",
+    "tidak sadar",
+    "pingsan",
+    "kejang",
+    "sesak",
+    "napas",
+    "luka",
+    "berdarah",
+    "kecelakaan",
+    "ambulans",
+    "jatuh",
+    "korban",
+    "serangan jantung",
+    "unconscious",
+    "injured",
+    "breathing",
     "tergeletak",
 ];
 
 /// Advertising and scams.
 const SPAM: &[&str] = &[
-    "bitcoin", "crypto", "kripto", "invest", "investasi + untung", "slot", "gacor", "maxwin",
-    "judi", "togel", "jual followers", "followers murah", "giveaway", "pinjaman online",
-    "pinjol", "cek bio", "link di bio", "link bio", "klik link", "verified badge", "claim now",
-    "dm sekarang", "bi checking", "cair + menit", "promo", "diskon", "open order",
+    "bitcoin",
+    "crypto",
+    "kripto",
+    "invest",
+    "investasi + untung",
+    "slot",
+    "gacor",
+    "maxwin",
+    "judi",
+    "togel",
+    "jual followers",
+    "followers murah",
+    "giveaway",
+    "pinjaman online",
+    "pinjol",
+    "cek bio",
+    "link di bio",
+    "link bio",
+    "klik link",
+    "verified badge",
+    "claim now",
+    "dm sekarang",
+    "bi checking",
+    "cair + menit",
+    "promo",
+    "diskon",
+    "open order",
 ];
 
 /// Words that insult; a tweet of nothing else is ignored.
 const INSULT: &[&str] = &[
-    "goblok", "goblog", "tolol", "bodoh", "bego", "ndasmu", "bangsat", "jancok", "jancuk",
-    "cok", "asu", "kampret", "taek", "tai", "anjing", "babi", "bajingan", "idiot", "stupid",
+    "goblok", "goblog", "tolol", "bodoh", "bego", "ndasmu", "bangsat", "jancok", "jancuk", "cok",
+    "asu", "kampret", "taek", "tai", "anjing", "babi", "bajingan", "idiot", "stupid",
 ];
 
 /// Banter between accounts that the account is merely tagged in.
 const CHATTER: &[&str] = &[
-    "mabar", "wkwk", "menang", "gol", "skor", "salam satu jiwa", "aremania", "yok", "ayo",
+    "mabar",
+    "wkwk",
+    "menang",
+    "gol",
+    "skor",
+    "salam satu jiwa",
+    "aremania",
+    "yok",
+    "ayo",
 ];
 
 /// A citizen who asks for a person, or for contact outside the thread.
 const HUMAN: &[&str] = &[
-    "bicara dengan petugas", "bicara dengan orang", "bicara sama petugas", "ngomong sama petugas",
-    "ngobrol sama petugas", "dengan manusia", "sama manusia", "admin asli", "petugas asli",
-    "orang asli", "bukan bot", "sambungkan ke petugas", "hubungi saya", "telepon saya", "kontak saya",
-    "ketemu langsung", "bertemu langsung", "audiensi", "interview", "wawancara",
-    "talk to someone", "speak to", "real person", "mau bicara", "minta bicara",
+    "bicara dengan petugas",
+    "bicara dengan orang",
+    "bicara sama petugas",
+    "ngomong sama petugas",
+    "ngobrol sama petugas",
+    "dengan manusia",
+    "sama manusia",
+    "admin asli",
+    "petugas asli",
+    "orang asli",
+    "bukan bot",
+    "sambungkan ke petugas",
+    "hubungi saya",
+    "telepon saya",
+    "kontak saya",
+    "ketemu langsung",
+    "bertemu langsung",
+    "audiensi",
+    "interview",
+    "wawancara",
+    "talk to someone",
+    "speak to",
+    "real person",
+    "mau bicara",
+    "minta bicara",
 ];
 
 /// A citizen's own case that only a person can look up.
 const OWN_CASE: &[&str] = &[
-    "status pengajuan", "nomor registrasi", "no registrasi", "no tiket", "nomor tiket",
-    "kelanjutan laporan", "status laporan", "apakah saya terdaftar", "saya terdaftar",
-    "dicek apakah", "cek status pengajuan", "atas nama", "yang kemarin itu", "sengketa",
+    "status pengajuan",
+    "nomor registrasi",
+    "no registrasi",
+    "no tiket",
+    "nomor tiket",
+    "kelanjutan laporan",
+    "status laporan",
+    "apakah saya terdaftar",
+    "saya terdaftar",
+    "dicek apakah",
+    "cek status pengajuan",
+    "atas nama",
+    "yang kemarin itu",
+    "sengketa",
     "korban penipuan",
 ];
 
 /// A problem that somebody must fix.
 const COMPLAINT: &[&str] = &[
-    "rusak", "lubang", "berlubang", "mati", "padam", "bocor", "tersumbat", "menumpuk", "numpuk",
-    "tidak diangkut", "belum diangkut", "kotor", "bau", "keruh", "liar", "curang", "pungli",
-    "calo", "salah sasaran", "belum dibayar", "tidak dibayar", "belum jadi", "ambles", "amblas",
-    "retak", "jebol", "ambrol", "longsor", "tumbang", "roboh", "semrawut", "macet", "gelap",
-    "berisik", "salah input", "belum diterima", "mengemis", "telantar", "terlantar", "digigit",
-    "mati mendadak", "sakit kulit", "tidak ada tindakan", "lama sekali", "parah", "ancur",
-    "hancur", "kawah", "ngetem", "sumbangan", "pungutan", "wajib bayar", "tidak sopan",
-    "menawarkan jasa", "naik + lipat", "reged", "mampet", "genang", "nggenang", "cracked",
-    "broken", "crack", "antre + lama", "antrean + lama", "ngantri", "dibuang", "buang sampah",
-    "angin kencang", "gentengnya", "tidak bisa lewat", "makan jalan", "tidak bisa tidur",
-    "sampai jam", "harga + naik", "harga + menembus", "menembus", "sarang", "mengganggu",
-    "sembarangan", "kena demam berdarah", "kena dbd", "kapan ditambal", "kapan diperbaiki", "dievaluasi", "evaluasi",
+    "rusak",
+    "lubang",
+    "berlubang",
+    "mati",
+    "padam",
+    "bocor",
+    "tersumbat",
+    "menumpuk",
+    "numpuk",
+    "tidak diangkut",
+    "belum diangkut",
+    "kotor",
+    "bau",
+    "keruh",
+    "liar",
+    "curang",
+    "pungli",
+    "calo",
+    "salah sasaran",
+    "belum dibayar",
+    "tidak dibayar",
+    "belum jadi",
+    "ambles",
+    "amblas",
+    "retak",
+    "jebol",
+    "ambrol",
+    "longsor",
+    "tumbang",
+    "roboh",
+    "semrawut",
+    "macet",
+    "gelap",
+    "berisik",
+    "salah input",
+    "belum diterima",
+    "mengemis",
+    "telantar",
+    "terlantar",
+    "digigit",
+    "mati mendadak",
+    "sakit kulit",
+    "tidak ada tindakan",
+    "lama sekali",
+    "parah",
+    "ancur",
+    "hancur",
+    "kawah",
+    "ngetem",
+    "sumbangan",
+    "pungutan",
+    "wajib bayar",
+    "tidak sopan",
+    "menawarkan jasa",
+    "naik + lipat",
+    "reged",
+    "mampet",
+    "genang",
+    "nggenang",
+    "cracked",
+    "broken",
+    "crack",
+    "antre + lama",
+    "antrean + lama",
+    "ngantri",
+    "dibuang",
+    "buang sampah",
+    "angin kencang",
+    "gentengnya",
+    "tidak bisa lewat",
+    "makan jalan",
+    "tidak bisa tidur",
+    "sampai jam",
+    "harga + naik",
+    "harga + menembus",
+    "menembus",
+    "sarang",
+    "mengganggu",
+    "sembarangan",
+    "kena demam berdarah",
+    "kena dbd",
+    "kapan ditambal",
+    "kapan diperbaiki",
+    "dievaluasi",
+    "evaluasi",
 ];
 
 /// A request that somebody act.
 const REQUEST: &[&str] = &[
-    "ditindak", "ditertibkan", "ditertibno", "diperbaiki", "didandani", "dibersihkan", "dicek",
-    "ditangani", "dievaluasi", "dibenahi", "dievakuasi", "diangkut", "ditambal", "ditera",
-    "penertiban", "pemangkasan", "pengecekan", "pemantauan", "ditinjau", "diambil", "lapor",
-    "melaporkan", "laporan", "keluhan", "mengadu", "aduan", "check it", "fix", "dibantu",
-    "bantuan", "minta tolong", "dipasang", "fogging", "pengasapan",
+    "ditindak",
+    "ditertibkan",
+    "ditertibno",
+    "diperbaiki",
+    "didandani",
+    "dibersihkan",
+    "dicek",
+    "ditangani",
+    "dievaluasi",
+    "dibenahi",
+    "dievakuasi",
+    "diangkut",
+    "ditambal",
+    "ditera",
+    "penertiban",
+    "pemangkasan",
+    "pengecekan",
+    "pemantauan",
+    "ditinjau",
+    "diambil",
+    "lapor",
+    "melaporkan",
+    "laporan",
+    "keluhan",
+    "mengadu",
+    "aduan",
+    "check it",
+    "fix",
+    "dibantu",
+    "bantuan",
+    "minta tolong",
+    "dipasang",
+    "fogging",
+    "pengasapan",
 ];
 
 /// Question forms that ask for information rather than action.
 const QUESTION: &[&str] = &[
-    "bagaimana cara", "cara", "prosedur", "syarat", "di mana", "ke mana", "ke siapa", "berapa",
-    "apa saja", "siapa", "how", "where", "who", "what", "jam berapa",
+    "bagaimana cara",
+    "cara",
+    "prosedur",
+    "syarat",
+    "di mana",
+    "ke mana",
+    "ke siapa",
+    "berapa",
+    "apa saja",
+    "siapa",
+    "how",
+    "where",
+    "who",
+    "what",
+    "jam berapa",
 ];
 
 pub(super) struct Rules {
@@ -212,8 +505,8 @@ pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
     let immediate = rules.immediate.find(&stems);
     let defused = rules.defused.find(&stems);
     let exclaimed = text.contains("!!");
-    let danger = !critical.is_empty()
-        || (!hazard.is_empty() && (!immediate.is_empty() || exclaimed));
+    let danger =
+        !critical.is_empty() || (!hazard.is_empty() && (!immediate.is_empty() || exclaimed));
     if danger && defused.is_empty() {
         let medical = !rules.medical.find(&stems).is_empty();
         evidence.cues = [critical, hazard, immediate].concat();
@@ -229,7 +522,9 @@ pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
         d.medical = medical;
         return d;
     }
-    evidence.cues.extend(defused.iter().filter(|_| danger).cloned());
+    evidence
+        .cues
+        .extend(defused.iter().filter(|_| danger).cloned());
 
     // 2. What must not be answered.
     let spam = rules.spam.find(&stems);
@@ -238,16 +533,12 @@ pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
         return decision(Kind::Ignore, "spam", evidence);
     }
     let insults = rules.insult.find(&stems);
-    let search = engine
-        .index
-        .search(&analysis.terms)
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "knowledge search failed");
-            Default::default()
-        });
+    let search = engine.index.search(&analysis.terms).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "knowledge search failed");
+        Default::default()
+    });
     let content_terms = search.terms.len();
-    if !insults.is_empty() && content_terms <= insults.len() + 1 && !is_remit_hit(rules, &stems)
-    {
+    if !insults.is_empty() && content_terms <= insults.len() + 1 && !is_remit_hit(rules, &stems) {
         evidence.cues.extend(insults);
         return decision(Kind::Ignore, "insult", evidence);
     }
@@ -318,23 +609,26 @@ pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
     agencies.sort_by(|a, b| b.1.total_cmp(&a.1));
     evidence.agencies = agencies.clone();
     let best_topic = search.matches.first().map(|m| &engine.entries()[m.entry]);
-    let answer_is_elsewhere =
-        confident && best_topic.is_some_and(|e| e.agency == "luar-kewenangan");
+    // A confident answer about something outside the city's remit (PLN, the police) explains
+    // who is responsible; no ticket could help.
+    let answer_is_elsewhere = confident
+        && best_topic
+            .and_then(|e| engine.config().agency(&e.agency))
+            .is_some_and(|a| !a.tickets);
     // "How do I report a wild parking attendant?" asks for information, even though it names a
     // complaint: a confident answer wins over a report when the tweet is asked as a question.
     let info_question = confident && !question.is_empty();
-    if !complaint.is_empty() || !request.is_empty() {
-        if let Some((agency, score)) = agencies.first()
-            && *score >= thresholds.report_min_score
-            && !answer_is_elsewhere
-            && !info_question
-        {
-            evidence.cues.extend(complaint);
-            evidence.cues.extend(request);
-            let mut d = decision(Kind::Report, "complaint_routed", evidence);
-            d.agency = Some(agency.clone());
-            return d;
-        }
+    if (!complaint.is_empty() || !request.is_empty())
+        && let Some((agency, score)) = agencies.first()
+        && *score >= thresholds.report_min_score
+        && !answer_is_elsewhere
+        && !info_question
+    {
+        evidence.cues.extend(complaint);
+        evidence.cues.extend(request);
+        let mut d = decision(Kind::Report, "complaint_routed", evidence);
+        d.agency = Some(agency.clone());
+        return d;
     }
 
     // 5. The knowledge base, behind its gate.
