@@ -94,7 +94,16 @@ impl Analyzer {
     /// Analyses one text. See the module documentation for the steps.
     pub fn analyze(&self, text: &str) -> Analysis {
         let pii = pii::detect(text);
-        let text: String = text.nfkc().collect();
+        // Personal data is located, then cut out: no word, term or evidence carries it.
+        let mut clean = String::with_capacity(text.len());
+        let mut last = 0;
+        for span in &pii {
+            clean.push_str(&text[last..span.start]);
+            clean.push(' ');
+            last = span.end;
+        }
+        clean.push_str(&text[last..]);
+        let text: String = clean.nfkc().collect();
         let mut analysis = Analysis {
             pii,
             ..Analysis::default()

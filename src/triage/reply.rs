@@ -19,7 +19,7 @@ pub(super) fn compose(engine: &Engine, decision: &Decision, citizen: &str) -> Op
                 "112"
             };
             format!(
-                "Segera telepon {numbers}, gratis dan 24 jam. Utamakan keselamatan dan \
+                "Segera telepon {numbers}: gratis, 24 jam. Utamakan keselamatan dan \
                  menjauh dari bahaya. Petugas kami sudah kami beri tahu dan akan memantau \
                  laporan kakak."
             )

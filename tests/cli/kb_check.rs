@@ -1,0 +1,346 @@
+//! `kicau kb check`: every problem is reported as `file:line: level: message`, errors exit 1,
+//! warnings exit 0 unless `--strict`.
+
+use std::path::{Path, PathBuf};
+
+use crate::{kicau, repo, stdout};
+
+/// A deployment in a temporary folder: the shipped bot.toml with its knowledge folder replaced by
+/// the given files, and the shipped lexicon (or a copy, when a test breaks it).
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new(files: &[(&str, &str)]) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let shipped = std::fs::read_to_string(repo().join("bot.toml")).unwrap();
+        let lexicon = repo().join("knowledge/lexicon");
+        let config = shipped
+            .replace("dir = \"knowledge\"", "dir = \"kb\"")
+            .replace(
+                "lexicon_dir = \"knowledge/lexicon\"",
+                &format!("lexicon_dir = {:?}", lexicon.display().to_string()),
+            );
+        std::fs::write(dir.path().join("bot.toml"), config).unwrap();
+        for (name, text) in files {
+            let path = dir.path().join("kb").join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("kb")).unwrap();
+        Fixture { dir }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("bot.toml")
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join("kb").join(name).display().to_string()
+    }
+
+    fn check(&self, extra: &[&str]) -> (bool, String) {
+        let mut args = vec!["kb", "check"];
+        args.extend(extra);
+        let output = kicau(&self.config(), &args);
+        (output.status.success(), stdout(&output))
+    }
+}
+
+/// A valid entry; tests replace parts of it.
+fn entry(id: &str) -> String {
+    format!(
+        "+++\n\
+         id = \"{id}\"\n\
+         title = \"Kartu Keluarga\"\n\
+         category = \"layanan\"\n\
+         agency = \"dispendukcapil\"\n\
+         questions = [\"gmn cara bikin kk baru?\"]\n\
+         keywords = [\"kk\", \"kartu keluarga\"]\n\
+         links = [\"https://dispendukcapil.malangkota.go.id\"]\n\
+         reviewed = 2026-11-01\n\
+         +++\n\
+         Halo kak, KK diurus di Dispendukcapil atau MPP, gratis.\n\
+         \n\
+         Rincian untuk petugas.\n"
+    )
+}
+
+fn assert_reports(output: &str, expected: &str) {
+    assert!(
+        output.lines().any(|l| l == expected),
+        "expected the line\n  {expected}\nin\n{output}"
+    );
+}
+
+#[test]
+fn the_shipped_knowledge_base_passes() {
+    let output = kicau(&repo().join("bot.toml"), &["kb", "check"]);
+    assert!(
+        output.status.success(),
+        "kb check failed on the shipped base:\n{}",
+        stdout(&output)
+    );
+    assert!(!stdout(&output).contains(": error:"), "{}", stdout(&output));
+}
+
+#[test]
+fn the_shipped_base_has_one_entry_per_catalogue_topic() {
+    let Some(shared) = crate::shared() else {
+        return;
+    };
+    let catalogue = std::fs::read_to_string(shared.join("eval/topics.toml")).unwrap();
+    let catalogue: toml::Value = toml::from_str(&catalogue).unwrap();
+    let loaded = kicau::knowledge::load(&repo().join("knowledge")).unwrap();
+    let ids: Vec<&str> = loaded.entries.iter().map(|e| e.id.as_str()).collect();
+    let topics = catalogue["topic"].as_array().unwrap();
+    assert_eq!(topics.len(), 57);
+    for topic in topics {
+        let id = topic["id"].as_str().unwrap();
+        let entry = loaded
+            .entries
+            .iter()
+            .find(|e| e.id == id)
+            .unwrap_or_else(|| panic!("no entry for topic {id}; have {ids:?}"));
+        assert_eq!(entry.agency, topic["agency"].as_str().unwrap(), "{id}");
+        assert_eq!(entry.category, topic["category"].as_str().unwrap(), "{id}");
+    }
+}
+
+#[test]
+fn a_clean_fixture_passes() {
+    let fixture = Fixture::new(&[("layanan/kk.md", &entry("kk"))]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(ok, "{output}");
+    assert_eq!(output, "");
+}
+
+#[test]
+fn an_unknown_front_matter_key_names_file_and_line() {
+    let text = entry("kk").replace("links =", "colour = \"merah\"\nlinks =");
+    let fixture = Fixture::new(&[("kk.md", &text)]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(!ok);
+    let prefix = format!(
+        "{}:8: error: front matter: unknown field `colour`",
+        fixture.path("kk.md")
+    );
+    assert!(output.starts_with(&prefix), "{output}");
+}
+
+#[test]
+fn a_malformed_front_matter_names_file_and_line() {
+    let text = entry("kk").replace("category = \"layanan\"", "category = layanan");
+    let fixture = Fixture::new(&[("kk.md", &text)]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(!ok);
+    assert!(
+        output.starts_with(&format!("{}:4: error:", fixture.path("kk.md"))),
+        "{output}"
+    );
+}
+
+#[test]
+fn a_missing_front_matter_is_an_error() {
+    let fixture = Fixture::new(&[("kk.md", "Halo kak, tanpa front matter.\n")]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(!ok);
+    assert!(output.starts_with(&format!(
+        "{}:1: error: the file must start",
+        fixture.path("kk.md")
+    )));
+}
+
+#[test]
+fn a_duplicate_id_names_the_first_file() {
+    let fixture = Fixture::new(&[("a.md", &entry("kk")), ("b.md", &entry("kk"))]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(!ok);
+    assert_reports(
+        &output,
+        &format!(
+            "{}:2: error: duplicate id \"kk\": already used by {}",
+            fixture.path("b.md"),
+            fixture.path("a.md")
+        ),
+    );
+}
+
+#[test]
+fn an_unknown_agency_is_an_error() {
+    let text = entry("kk").replace("\"dispendukcapil\"", "\"dinas-rahasia\"");
+    let fixture = Fixture::new(&[("kk.md", &text)]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(!ok);
+    assert_reports(
+        &output,
+        &format!(
+            "{}:5: error: unknown agency \"dinas-rahasia\": not an [[agency]] id in bot.toml",
+            fixture.path("kk.md")
+        ),
+    );
+}
+
+#[test]
+fn a_short_answer_over_the_limit_is_an_error() {
+    // 263 weighted characters are allowed after the 17 counted for "@handle ".
+    let fits = entry("kk").replace(
+        "Halo kak, KK diurus di Dispendukcapil atau MPP, gratis.",
+        &"a".repeat(263),
+    );
+    let fixture = Fixture::new(&[("kk.md", &fits)]);
+    assert!(fixture.check(&[]).0);
+    let long = entry("kk").replace(
+        "Halo kak, KK diurus di Dispendukcapil atau MPP, gratis.",
+        &format!(
+            "{} https://dispendukcapil.malangkota.go.id/a/very/long/path",
+            "a".repeat(240)
+        ),
+    );
+    let fixture = Fixture::new(&[("kk.md", &long)]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(!ok);
+    assert_reports(
+        &output,
+        &format!(
+            "{}:11: error: short answer is 281 weighted characters with the @handle (at most 280): shorten it by 1",
+            fixture.path("kk.md")
+        ),
+    );
+}
+
+#[test]
+fn a_link_that_is_not_https_is_an_error() {
+    let text = entry("kk").replace("https://dispendukcapil", "http://dispendukcapil");
+    let fixture = Fixture::new(&[("kk.md", &text)]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(!ok);
+    assert_reports(
+        &output,
+        &format!(
+            "{}:8: error: link \"http://dispendukcapil.malangkota.go.id\" is not an https:// address",
+            fixture.path("kk.md")
+        ),
+    );
+}
+
+#[test]
+fn an_empty_body_is_an_error() {
+    let text = entry("kk");
+    let text = &text[..text.find("Halo kak").unwrap()];
+    let fixture = Fixture::new(&[("kk.md", text)]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(!ok);
+    assert!(output.contains(": error: empty body"), "{output}");
+}
+
+#[test]
+fn an_unknown_category_is_an_error() {
+    let text = entry("kk").replace("\"layanan\"", "\"gosip\"");
+    let fixture = Fixture::new(&[("kk.md", &text)]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(!ok);
+    assert!(output.starts_with(&format!(
+        "{}:4: error: unknown category",
+        fixture.path("kk.md")
+    )));
+}
+
+#[test]
+fn dates_are_warnings_and_strict_makes_them_errors() {
+    let expired = entry("a").replace(
+        "reviewed = 2026-11-01",
+        "reviewed = 2026-11-01\nexpires = 2020-01-01",
+    );
+    let stale = entry("b").replace("reviewed = 2026-11-01", "reviewed = 2019-01-01");
+    let fixture = Fixture::new(&[("a.md", &expired), ("b.md", &stale)]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(ok, "warnings must not fail the check:\n{output}");
+    assert_reports(
+        &output,
+        &format!(
+            "{}:10: warning: expired on 2020-01-01: not used for automatic answers until reviewed",
+            fixture.path("a.md")
+        ),
+    );
+    assert_reports(
+        &output,
+        &format!(
+            "{}:9: warning: last reviewed on 2019-01-01, more than a year ago: check the facts",
+            fixture.path("b.md")
+        ),
+    );
+    let (ok, _) = fixture.check(&["--strict"]);
+    assert!(!ok, "--strict makes warnings errors");
+}
+
+#[test]
+fn an_entry_expiring_within_30_days_is_a_warning() {
+    let soon = kicau::knowledge::today() + time::Duration::days(10);
+    let text = entry("kk").replace(
+        "reviewed = 2026-11-01",
+        &format!("reviewed = 2026-11-01\nexpires = {soon}"),
+    );
+    let fixture = Fixture::new(&[("kk.md", &text)]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(ok);
+    assert!(
+        output.contains(&format!(": warning: expires on {soon}, within 30 days")),
+        "{output}"
+    );
+}
+
+#[test]
+fn a_malformed_lexicon_file_names_file_and_line() {
+    let fixture = Fixture::new(&[("kk.md", &entry("kk"))]);
+    let lexicon = fixture.dir.path().join("lexicon");
+    copy_dir(&repo().join("knowledge/lexicon"), &lexicon);
+    let slang = lexicon.join("slang.tsv");
+    let mut text = std::fs::read_to_string(&slang).unwrap();
+    let line = text.lines().count() + 1;
+    text.push_str("kolom tanpa tab\n");
+    std::fs::write(&slang, text).unwrap();
+    let config = std::fs::read_to_string(fixture.config()).unwrap();
+    let config = config
+        .lines()
+        .map(|l| {
+            if l.starts_with("lexicon_dir") {
+                "lexicon_dir = \"lexicon\"".to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(fixture.config(), config).unwrap();
+    let (ok, output) = fixture.check(&[]);
+    assert!(!ok);
+    assert!(
+        output.starts_with(&format!("{}:{line}: expected two columns", slang.display())),
+        "{output}"
+    );
+}
+
+#[test]
+fn an_unknown_key_in_bot_toml_is_named() {
+    let fixture = Fixture::new(&[("kk.md", &entry("kk"))]);
+    let config = std::fs::read_to_string(fixture.config()).unwrap();
+    std::fs::write(
+        fixture.config(),
+        config.replace("[triage]", "[triage]\nmood = \"ceria\""),
+    )
+    .unwrap();
+    let output = kicau(&fixture.config(), &["kb", "check"]);
+    assert!(!output.status.success());
+    let err = crate::stderr(&output);
+    assert!(err.contains("unknown field `mood`"), "{err}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for item in std::fs::read_dir(from).unwrap() {
+        let item = item.unwrap();
+        std::fs::copy(item.path(), to.join(item.file_name())).unwrap();
+    }
+}
