@@ -143,6 +143,9 @@ pub struct Index {
     doc_freq: HashMap<String, usize>,
     generic: HashSet<String>,
     greeting: HashSet<String>,
+    /// Knowledge-base terms of four letters or more by their length in characters, for typo
+    /// correction.
+    by_length: HashMap<usize, Vec<String>>,
     /// Stems of words known to be correct Indonesian: never "corrected" as typos.
     known: HashSet<String>,
 }
@@ -245,6 +248,13 @@ impl Index {
         }
         writer.commit()?;
         let reader = index.reader()?;
+        let mut by_length: HashMap<usize, Vec<String>> = HashMap::new();
+        for term in doc_freq.keys() {
+            let n = term.chars().count();
+            if n >= 4 {
+                by_length.entry(n).or_default().push(term.clone());
+            }
+        }
         Ok(Index {
             reader,
             fields,
@@ -252,6 +262,7 @@ impl Index {
             doc_freq,
             generic,
             greeting,
+            by_length,
             known,
         })
     }
@@ -378,10 +389,11 @@ impl Index {
         {
             return None;
         }
-        let mut found = self
-            .doc_freq
-            .keys()
-            .filter(|candidate| candidate.chars().count() >= 4 && within_one_edit(term, candidate));
+        let len = term.chars().count();
+        let mut found = (len - 1..=len + 1)
+            .filter_map(|n| self.by_length.get(&n))
+            .flatten()
+            .filter(|candidate| within_one_edit(term, candidate));
         let first = found.next()?;
         found.next().is_none().then(|| first.clone())
     }
@@ -390,12 +402,19 @@ impl Index {
 /// Whether two words are at most one insertion, deletion, substitution or swap of neighbours
 /// apart (Damerau-Levenshtein distance <= 1).
 pub fn within_one_edit(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return within_one_edit_in(a.as_bytes(), b.as_bytes());
+    }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    within_one_edit_in(&a, &b)
+}
+
+fn within_one_edit_in<T: PartialEq>(a: &[T], b: &[T]) -> bool {
     if a.len().abs_diff(b.len()) > 1 {
         return false;
     }
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     if prefix == a.len() && prefix == b.len() {
         return true;
     }
