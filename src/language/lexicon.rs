@@ -171,8 +171,9 @@ pub struct Lexicon {
 }
 
 /// The files of `knowledge/lexicon/`, in the order their entries win.
-pub const SLANG_FILES: [&str; 3] = [
+pub const SLANG_FILES: [&str; 4] = [
     "slang.tsv",
+    "english.tsv",
     "indocollex-dictionary.tsv",
     "indocollex-transformations.tsv",
 ];
