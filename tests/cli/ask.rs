@@ -114,7 +114,9 @@ fn personal_data_never_reaches_the_reply_or_the_evidence() {
     let out = stdout(&output) + &crate::stderr(&output);
     assert!(!out.contains(nik) && !out.contains(phone), "{out}");
     // Where the reply has room, it asks the citizen not to post such data in public.
-    let v = ask(&format!("NIK saya {nik}, mohon dicek apakah saya terdaftar penerima BLT"));
+    let v = ask(&format!(
+        "NIK saya {nik}, mohon dicek apakah saya terdaftar penerima BLT"
+    ));
     assert_eq!(v["decision"]["kind"], "handoff");
     let reply = v["reply"].as_str().unwrap();
     assert!(reply.contains("jangan menulis NIK"), "{reply}");
