@@ -76,6 +76,8 @@ pub struct Thresholds {
     pub answer_min_coverage: f32,
     /// A complaint is routed when the best agency scores at least this.
     pub report_min_score: f32,
+    /// The entry that answers a greeting or thanks with nothing else in it.
+    pub greeting_topic: String,
 }
 
 /// An agency (OPD) that receives complaint reports.
@@ -200,6 +202,7 @@ answer_min_score = 0.5
 answer_min_margin = 0.1
 answer_min_coverage = 0.3
 report_min_score = 0.2
+greeting_topic = "sapaan"
 
 [[agency]]
 id = "dlh"

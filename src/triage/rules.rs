@@ -1,412 +1,149 @@
 //! The triage rules and the cue lists they read.
+//!
+//! Cue lists are plain or informal words (see [`super::cues`]); they are compiled once through the
+//! analyzer, so each list reads the way citizens write.
 
 use super::cues::{CueSet, Stems};
 use super::{Candidate, Decision, Engine, Evidence, Kind};
 use crate::config::Config;
+use crate::knowledge::SearchResult;
 use crate::language::Analyzer;
 
 /// A person's life or safety at risk right now.
+#[rustfmt::skip]
 const CRITICAL: &[&str] = &[
-    "tidak sadar",
-    "tidak sadarkan diri",
-    "pingsan",
-    "kejang",
-    "sesak napas",
-    "napasnya sesak",
-    "tidak bernapas",
-    "tidak bangun",
-    "tenggelam",
-    "hanyut",
-    "keli",
-    "klelep",
-    "terjebak",
-    "kejebak",
-    "terjepit",
-    "kejepit",
-    "tertimpa",
-    "ketimpa",
-    "kena timpa",
-    "tertimbun",
-    "luka parah",
-    "terluka parah",
-    "tergeletak",
-    "kecelakaan + berdarah",
-    "kecelakaan + luka",
-    "kecelakaan + korban",
-    "jatuh + tidak sadar",
-    "orang di dalam",
-    "masih di dalam",
-    "masih ada penghuni",
-    "ada penghuni",
-    "ada orang + dalam",
-    "anak + dalam",
-    "unconscious",
-    "not breathing",
-    "trapped",
-    "people inside",
-    "still inside",
-    "injured",
-    "drowning",
-    "heart attack",
-    "serangan jantung",
-    "overdosis",
-    "kesetrum",
-    "tersengat listrik",
-    "ular + bayi",
-    "ular kobra + kamar",
-    "tidak bisa jalan",
-    "kursi roda",
-    "wheelchair",
+    "tidak sadar", "tidak sadarkan diri", "pingsan", "kejang", "sesak napas", "napasnya sesak",
+    "tidak bernapas", "tidak bangun", "tenggelam", "hanyut", "keli", "klelep", "terseret arus",
+    "keseret arus", "terbawa arus", "terjebak", "kejebak", "terjepit", "kejepit", "tertimpa",
+    "ketimpa", "kena timpa", "tertimbun", "luka parah", "terluka parah", "tergeletak",
+    "kecelakaan + berdarah", "kecelakaan + luka", "kecelakaan + korban", "jatuh + tidak sadar",
+    "orang di dalam", "masih di dalam", "masih ada penghuni", "ada penghuni", "ada orang + dalam",
+    "anak + dalam", "unconscious", "not breathing", "trapped", "people inside", "still inside",
+    "injured", "drowning", "heart attack", "serangan jantung", "overdosis", "kesetrum",
+    "tersengat listrik", "ular + bayi", "ular kobra + kamar", "tidak bisa jalan", "kursi roda",
+    "wheelchair", "gantung diri", "bunuh diri", "mau loncat",
 ];
 
 /// Danger that becomes an emergency when it is happening now.
+#[rustfmt::skip]
 const HAZARD: &[&str] = &[
-    "kebakaran",
-    "terbakar",
-    "api",
-    "apinya",
-    "asap hitam",
-    "asap tebal",
-    "fire",
-    "smoke",
-    "air masuk rumah",
-    "banjir masuk rumah",
-    "air naik",
-    "air mundhak",
-    "air masuk",
-    "sedengkul",
-    "sepinggang",
-    "sak dengkul",
-    "flood",
-    "kecelakaan",
-    "tabrakan",
-    "accident",
-    "longsor",
-    "roboh + orang",
-    "ambruk",
-    "percikan api",
-    "korsleting",
-    "korslet",
-    "gas bocor",
-    "tabung gas",
-    "ular kobra",
-    "gempa",
-    "tanggul jebol",
+    "kebakaran", "terbakar", "api", "apinya", "asap hitam", "asap tebal", "fire", "smoke",
+    "air masuk rumah", "banjir masuk rumah", "air naik", "air mundhak", "air masuk", "sedengkul",
+    "sepinggang", "sak dengkul", "flood", "kecelakaan", "tabrakan", "accident", "longsor",
+    "roboh + orang", "ambruk", "percikan api", "korsleting", "korslet", "gas bocor", "tabung gas",
+    "ular kobra", "gempa", "tanggul jebol",
 ];
 
 /// Words that say it is happening now.
+#[rustfmt::skip]
 const IMMEDIATE: &[&str] = &[
-    "sekarang",
-    "saat ini",
-    "barusan",
-    "masih",
-    "cepat",
-    "cepet",
-    "segera",
-    "darurat",
-    "help",
-    "urgent",
-    "tolong",
-    "terus naik",
-    "belum datang",
-    "rising",
-    "now",
-    "fast",
+    "sekarang", "saat ini", "barusan", "masih", "cepat", "cepet", "segera", "darurat", "help",
+    "urgent", "tolong", "terus naik", "belum datang", "rising", "now", "fast",
 ];
 
-/// Words that say it is not happening now, or that it is a question about it.
+/// Words that say it is not happening now, or that the tweet asks about it.
+#[rustfmt::skip]
 const DEFUSED: &[&str] = &[
-    "kemarin",
-    "semalam",
-    "minggu lalu",
-    "bulan lalu",
-    "tahun lalu",
-    "tidak ada korban",
-    "tanpa korban",
-    "sudah padam",
-    "sudah ditangani",
-    "sudah surut",
-    "simulasi",
-    "latihan",
-    "kalau ada",
-    "jika ada",
-    "jika terjadi",
-    "kalau terjadi",
-    "nomor",
-    "berapa",
-    "rawan",
-    "langganan",
-    "macet",
-    "bagaimana cara",
-    "info",
-    "waspada",
-    "tips",
-    "blm ada yang",
-    "belum ada yang",
+    "kemarin", "semalam", "minggu lalu", "bulan lalu", "tahun lalu", "tidak ada korban",
+    "tanpa korban", "sudah padam", "sudah ditangani", "sudah surut", "simulasi", "latihan",
+    "kalau ada", "jika ada", "jika terjadi", "kalau terjadi", "nomor", "berapa", "rawan",
+    "langganan", "macet", "bagaimana cara", "info", "waspada", "tips", "belum ada yang",
 ];
 
-/// Cues that mark an emergency as medical (the reply adds 119).
+/// Cues that make an emergency medical (the reply adds 119).
+#[rustfmt::skip]
 const MEDICAL: &[&str] = &[
-    "tidak sadar",
-    "pingsan",
-    "kejang",
-    "sesak",
-    "napas",
-    "luka",
-    "berdarah",
-    "kecelakaan",
-    "ambulans",
-    "jatuh",
-    "korban",
-    "serangan jantung",
-    "unconscious",
-    "injured",
-    "breathing",
+    "tidak sadar", "pingsan", "kejang", "sesak", "napas", "luka", "berdarah", "kecelakaan",
+    "ambulans", "jatuh", "korban", "serangan jantung", "unconscious", "injured", "breathing",
     "tergeletak",
 ];
 
 /// Advertising and scams.
+#[rustfmt::skip]
 const SPAM: &[&str] = &[
-    "bitcoin",
-    "crypto",
-    "kripto",
-    "invest",
-    "investasi + untung",
-    "slot",
-    "gacor",
-    "maxwin",
-    "judi",
-    "togel",
-    "jual followers",
-    "followers murah",
-    "giveaway",
-    "pinjaman online",
-    "pinjol",
-    "cek bio",
-    "link di bio",
-    "link bio",
-    "klik link",
-    "verified badge",
-    "claim now",
-    "dm sekarang",
-    "bi checking",
-    "cair + menit",
-    "promo",
-    "diskon",
-    "open order",
+    "bitcoin", "crypto", "kripto", "invest", "investasi + untung", "slot", "gacor", "maxwin",
+    "judi", "togel", "jual followers", "followers murah", "giveaway", "pinjaman online", "pinjol",
+    "cek bio", "link di bio", "link bio", "klik link", "verified badge", "claim now",
+    "dm sekarang", "dm admin", "bi checking", "cair + menit", "promo", "diskon", "open order",
+    "pemenang undian", "terpilih sebagai pemenang", "undian", "kerja dari rumah", "tanpa modal",
+    "tidak pakai modal", "like dan share", "like share", "penghasilan + hari",
 ];
 
-/// Words that insult; a tweet of nothing else is ignored.
+/// Words that insult; with nothing to act on or answer, the tweet is ignored.
+#[rustfmt::skip]
 const INSULT: &[&str] = &[
-    "goblok", "goblog", "tolol", "bodoh", "bego", "ndasmu", "bangsat", "jancok", "jancuk", "cok",
-    "asu", "kampret", "taek", "tai", "anjing", "babi", "bajingan", "idiot", "stupid",
+    "goblok", "goblog", "tolol", "bodoh", "bego", "dungu", "geblek", "ndasmu", "matamu",
+    "bangsat", "jancok", "jancuk", "cok", "asu", "kampret", "taek", "tai", "babi", "bajingan",
+    "brengsek", "idiot", "stupid", "otak udang",
 ];
 
-/// Banter between accounts that the account is merely tagged in.
-const CHATTER: &[&str] = &[
-    "mabar",
-    "wkwk",
-    "menang",
-    "gol",
-    "skor",
-    "salam satu jiwa",
-    "aremania",
-    "yok",
-    "ayo",
-];
-
-/// A citizen who asks for a person, or for contact outside the thread.
+/// Demands for a person, or for contact outside the thread.
+#[rustfmt::skip]
 const HUMAN: &[&str] = &[
-    "bicara dengan petugas",
-    "bicara dengan orang",
-    "bicara sama petugas",
-    "ngomong sama petugas",
-    "ngobrol sama petugas",
-    "dengan manusia",
-    "sama manusia",
-    "admin asli",
-    "petugas asli",
-    "orang asli",
-    "bukan bot",
-    "sambungkan ke petugas",
-    "hubungi saya",
-    "telepon saya",
-    "kontak saya",
-    "ketemu langsung",
-    "bertemu langsung",
-    "audiensi",
-    "interview",
-    "wawancara",
-    "talk to someone",
-    "speak to",
-    "real person",
-    "mau bicara",
-    "minta bicara",
+    "bicara dengan petugas", "bicara dengan orang", "bicara sama petugas", "ngomong sama petugas",
+    "ngobrol sama petugas", "dengan manusia", "sama manusia", "admin asli", "petugas asli",
+    "orang asli", "bukan bot", "sambungkan ke petugas", "hubungi saya", "telepon saya",
+    "kontak saya", "ketemu langsung", "bertemu langsung", "audiensi", "interview", "wawancara",
+    "talk to someone", "speak to", "real person", "mau bicara", "minta bicara",
 ];
 
-/// A citizen's own case that only a person can look up.
+/// A citizen's own case, which only a person can look up.
+#[rustfmt::skip]
 const OWN_CASE: &[&str] = &[
-    "status pengajuan",
-    "nomor registrasi",
-    "no registrasi",
-    "no tiket",
-    "nomor tiket",
-    "kelanjutan laporan",
-    "status laporan",
-    "apakah saya terdaftar",
-    "saya terdaftar",
-    "dicek apakah",
-    "cek status pengajuan",
-    "atas nama",
-    "yang kemarin itu",
-    "sengketa",
-    "korban penipuan",
+    "status pengajuan", "nomor registrasi", "no registrasi", "no tiket", "nomor tiket",
+    "kelanjutan laporan", "status laporan", "laporan saya", "pengajuan saya", "sampai mana",
+    "sudah ditindaklanjuti", "ditindaklanjuti belum", "apakah saya terdaftar", "saya terdaftar",
+    "dicek apakah", "yang kemarin itu", "sengketa", "korban penipuan",
+];
+
+/// Rumours, anger and opinions: a person answers those, not the knowledge base.
+#[rustfmt::skip]
+const SENSITIVE: &[&str] = &[
+    "hoax", "hoaks", "rumor", "isu", "percuma", "kecewa", "muak", "pencitraan",
+    "tanggapan resmi", "posisi resmi", "official position",
 ];
 
 /// A problem that somebody must fix.
+#[rustfmt::skip]
 const COMPLAINT: &[&str] = &[
-    "rusak",
-    "lubang",
-    "berlubang",
-    "mati",
-    "padam",
-    "bocor",
-    "tersumbat",
-    "menumpuk",
-    "numpuk",
-    "tidak diangkut",
-    "belum diangkut",
-    "kotor",
-    "bau",
-    "keruh",
-    "liar",
-    "curang",
-    "pungli",
-    "calo",
-    "salah sasaran",
-    "belum dibayar",
-    "tidak dibayar",
-    "belum jadi",
-    "ambles",
-    "amblas",
-    "retak",
-    "jebol",
-    "ambrol",
-    "longsor",
-    "tumbang",
-    "roboh",
-    "semrawut",
-    "macet",
-    "gelap",
-    "berisik",
-    "salah input",
-    "belum diterima",
-    "mengemis",
-    "telantar",
-    "terlantar",
-    "digigit",
-    "mati mendadak",
-    "sakit kulit",
-    "tidak ada tindakan",
-    "lama sekali",
-    "parah",
-    "ancur",
-    "hancur",
-    "kawah",
-    "ngetem",
-    "sumbangan",
-    "pungutan",
-    "wajib bayar",
-    "tidak sopan",
-    "menawarkan jasa",
-    "naik + lipat",
-    "reged",
-    "mampet",
-    "genang",
-    "nggenang",
-    "cracked",
-    "broken",
-    "crack",
-    "antre + lama",
-    "antrean + lama",
-    "ngantri",
-    "dibuang",
-    "buang sampah",
-    "angin kencang",
-    "gentengnya",
-    "tidak bisa lewat",
-    "makan jalan",
-    "tidak bisa tidur",
-    "sampai jam",
-    "harga + naik",
-    "harga + menembus",
-    "menembus",
-    "sarang",
-    "mengganggu",
-    "sembarangan",
-    "kena demam berdarah",
-    "kena dbd",
-    "kapan ditambal",
-    "kapan diperbaiki",
-    "dievaluasi",
-    "evaluasi",
+    "rusak", "lubang", "berlubang", "lampu + mati", "air + mati", "ac + mati", "pju + mati",
+    "mati total", "mati semua", "padam", "bocor", "tersumbat", "menumpuk", "numpuk",
+    "tidak diangkut", "belum diangkut", "kotor", "bau", "keruh", "liar", "curang", "pungli",
+    "calo", "salah sasaran", "belum dibayar", "tidak dibayar", "belum jadi", "ambles", "amblas",
+    "retak", "jebol", "ambrol", "longsor", "tumbang", "roboh", "semrawut", "macet", "gelap",
+    "berisik", "salah input", "belum diterima", "belum datang", "mengemis", "telantar",
+    "terlantar", "digigit", "mati mendadak", "sakit kulit", "tidak ada tindakan", "lama sekali",
+    "parah", "ancur", "hancur", "kawah", "ngetem", "sumbangan", "pungutan", "wajib bayar",
+    "tidak sopan", "menawarkan jasa", "naik + lipat", "reged", "mampet", "genang", "nggenang",
+    "cracked", "broken", "crack", "antre + lama", "antrean + lama", "dibuang", "buang sampah",
+    "angin kencang", "gentengnya", "tidak bisa lewat", "makan jalan", "tidak bisa tidur",
+    "harga + naik", "menembus", "sarang", "mengganggu", "sembarangan", "kena demam berdarah",
+    "kena dbd", "kapan ditambal", "kapan diperbaiki", "dievaluasi", "evaluasi",
 ];
 
 /// A request that somebody act.
+#[rustfmt::skip]
 const REQUEST: &[&str] = &[
-    "ditindak",
-    "ditertibkan",
-    "ditertibno",
-    "diperbaiki",
-    "didandani",
-    "dibersihkan",
-    "dicek",
-    "ditangani",
-    "dievaluasi",
-    "dibenahi",
-    "dievakuasi",
-    "diangkut",
-    "ditambal",
-    "ditera",
-    "penertiban",
-    "pemangkasan",
-    "pengecekan",
-    "pemantauan",
-    "ditinjau",
-    "diambil",
-    "lapor",
-    "melaporkan",
-    "laporan",
-    "keluhan",
-    "mengadu",
-    "aduan",
-    "check it",
-    "fix",
-    "dibantu",
-    "bantuan",
-    "minta tolong",
-    "dipasang",
-    "fogging",
-    "pengasapan",
+    "ditindak", "ditertibkan", "ditertibno", "diperbaiki", "didandani", "dibersihkan", "dicek",
+    "ditangani", "dievaluasi", "dibenahi", "dievakuasi", "diangkut", "ditambal", "ditera",
+    "penertiban", "pemangkasan", "pengecekan", "pemantauan", "ditinjau", "diambil", "lapor",
+    "melaporkan", "laporan", "keluhan", "mengadu", "aduan", "check it", "fix", "dibantu",
+    "bantuan", "minta tolong", "dipasang", "fogging", "pengasapan",
 ];
 
 /// Question forms that ask for information rather than action.
+#[rustfmt::skip]
 const QUESTION: &[&str] = &[
-    "bagaimana cara",
-    "cara",
-    "prosedur",
-    "syarat",
-    "di mana",
-    "ke mana",
-    "ke siapa",
-    "berapa",
-    "apa saja",
-    "siapa",
-    "how",
-    "where",
-    "who",
-    "what",
-    "jam berapa",
+    "bagaimana cara", "cara", "prosedur", "syarat", "di mana", "ke mana", "ke siapa", "berapa",
+    "apa saja", "siapa", "how", "where", "who", "what", "jam berapa", "bisa tidak", "boleh",
+];
+
+/// Greetings, thanks and praise: alone, they get the greeting entry's reply.
+#[rustfmt::skip]
+const GREETING: &[&str] = &[
+    "selamat pagi", "selamat siang", "selamat sore", "selamat malam", "halo", "hai", "hallo",
+    "terima kasih", "makasih", "suwun", "nuwun", "thanks", "thank", "assalamualaikum", "salam",
+    "punten", "permisi", "mantap", "mbois", "keren", "semangat", "sukses", "hebat",
 ];
 
 pub(super) struct Rules {
@@ -417,12 +154,13 @@ pub(super) struct Rules {
     medical: CueSet,
     spam: CueSet,
     insult: CueSet,
-    chatter: CueSet,
     human: CueSet,
     own_case: CueSet,
+    sensitive: CueSet,
     complaint: CueSet,
     request: CueSet,
     question: CueSet,
+    greeting: CueSet,
     /// Per agency (ticket destinations only): its id, compiled remit and places.
     remits: Vec<(String, CueSet, CueSet)>,
 }
@@ -443,20 +181,22 @@ impl Rules {
                 )
             })
             .collect();
+        let set = |name, cues| CueSet::compile(name, analyzer, cues);
         Rules {
-            critical: CueSet::compile("critical", analyzer, CRITICAL),
-            hazard: CueSet::compile("hazard", analyzer, HAZARD),
-            immediate: CueSet::compile("immediate", analyzer, IMMEDIATE),
-            defused: CueSet::compile("defused", analyzer, DEFUSED),
-            medical: CueSet::compile("medical", analyzer, MEDICAL),
-            spam: CueSet::compile("spam", analyzer, SPAM),
-            insult: CueSet::compile("insult", analyzer, INSULT),
-            chatter: CueSet::compile("chatter", analyzer, CHATTER),
-            human: CueSet::compile("human", analyzer, HUMAN),
-            own_case: CueSet::compile("own_case", analyzer, OWN_CASE),
-            complaint: CueSet::compile("complaint", analyzer, COMPLAINT),
-            request: CueSet::compile("request", analyzer, REQUEST),
-            question: CueSet::compile("question", analyzer, QUESTION),
+            critical: set("critical", CRITICAL),
+            hazard: set("hazard", HAZARD),
+            immediate: set("immediate", IMMEDIATE),
+            defused: set("defused", DEFUSED),
+            medical: set("medical", MEDICAL),
+            spam: set("spam", SPAM),
+            insult: set("insult", INSULT),
+            human: set("human", HUMAN),
+            own_case: set("own_case", OWN_CASE),
+            sensitive: set("sensitive", SENSITIVE),
+            complaint: set("complaint", COMPLAINT),
+            request: set("request", REQUEST),
+            question: set("question", QUESTION),
+            greeting: set("greeting", GREETING),
             remits,
         }
     }
@@ -499,7 +239,8 @@ pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
         return decision(Kind::Ignore, "empty", evidence);
     }
 
-    // 1. Danger now.
+    // 1. Danger now: a person at risk, or a hazard said to be happening now, and nothing that
+    // says it is past or only asked about.
     let critical = rules.critical.find(&stems);
     let hazard = rules.hazard.find(&stems);
     let immediate = rules.immediate.find(&stems);
@@ -508,78 +249,53 @@ pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
     let danger =
         !critical.is_empty() || (!hazard.is_empty() && (!immediate.is_empty() || exclaimed));
     if danger && defused.is_empty() {
+        let rule = if critical.is_empty() {
+            "emergency_hazard_now"
+        } else {
+            "emergency_critical"
+        };
         let medical = !rules.medical.find(&stems).is_empty();
         evidence.cues = [critical, hazard, immediate].concat();
-        let mut d = decision(
-            Kind::Emergency,
-            if evidence.cues.iter().any(|c| c.starts_with("critical:")) {
-                "emergency_critical"
-            } else {
-                "emergency_hazard_now"
-            },
-            evidence,
-        );
+        let mut d = decision(Kind::Emergency, rule, evidence);
         d.medical = medical;
         return d;
     }
-    evidence
-        .cues
-        .extend(defused.iter().filter(|_| danger).cloned());
+    if danger {
+        evidence.cues.extend(defused);
+    }
 
-    // 2. What must not be answered.
+    // 2. Spam never gets a reply.
     let spam = rules.spam.find(&stems);
     if !spam.is_empty() || analysis.links > 0 && analysis.mentions.len() > 2 {
         evidence.cues.extend(spam);
         return decision(Kind::Ignore, "spam", evidence);
     }
-    let insults = rules.insult.find(&stems);
+
     let search = engine.index.search(&analysis.terms).unwrap_or_else(|e| {
         tracing::error!(error = %e, "knowledge search failed");
-        Default::default()
+        SearchResult::default()
     });
-    let content_terms = search.terms.len();
-    if !insults.is_empty() && content_terms <= insults.len() + 1 && !is_remit_hit(rules, &stems) {
+    let gate = Gate::of(&search, thresholds);
+    gate.record(engine, &search, &mut evidence);
+    let best_topic = search.matches.first().map(|m| &engine.entries()[m.entry]);
+    let complaint = rules.complaint.find(&stems);
+    let request = rules.request.find(&stems);
+    let question = rules.question.find(&stems);
+    let asks_or_reports = !complaint.is_empty() || !request.is_empty() || !question.is_empty();
+
+    // 3. Nothing to act on or answer: pure insults, and banter the account is only tagged in.
+    let insults = rules.insult.find(&stems);
+    if !insults.is_empty() && !asks_or_reports && !gate.confident {
         evidence.cues.extend(insults);
         return decision(Kind::Ignore, "insult", evidence);
     }
     let handle = engine.config().account.handle.to_lowercase();
     let others = analysis.mentions.iter().filter(|m| **m != handle).count();
-    let chatter = rules.chatter.find(&stems);
-    if others >= 2 && (!chatter.is_empty() || content_terms <= 2) {
-        evidence.cues.extend(chatter);
+    if others >= 2 && !asks_or_reports && !gate.confident {
         return decision(Kind::Ignore, "not_addressed", evidence);
     }
 
-    // Knowledge-base candidates, for evidence and the gate.
-    let best_combined = search.matches.first().map(|m| m.combined()).unwrap_or(0.0);
-    let second_combined = search.matches.get(1).map(|m| m.combined()).unwrap_or(0.0);
-    evidence.corrected = search.corrected.clone();
-    evidence.candidates = search
-        .matches
-        .iter()
-        .take(3)
-        .map(|m| Candidate {
-            topic: engine.entries()[m.entry].id.clone(),
-            bm25: m.bm25,
-            score: squash(m.bm25),
-            coverage: m.coverage,
-            matched: m.matched.clone(),
-        })
-        .collect();
-    if let Some(best) = search.matches.first() {
-        evidence.score = squash(best.bm25);
-        evidence.margin = if best_combined > 0.0 {
-            (best_combined - second_combined) / best_combined
-        } else {
-            0.0
-        };
-        evidence.coverage = best.coverage;
-    }
-    let confident = evidence.score >= thresholds.answer_min_score
-        && evidence.margin >= thresholds.answer_min_margin
-        && evidence.coverage >= thresholds.answer_min_coverage;
-
-    // 3. A person's own case, or a request for a person.
+    // 4. A request for a person, or a person's own case.
     let human = rules.human.find(&stems);
     if !human.is_empty() {
         evidence.cues.extend(human);
@@ -591,33 +307,27 @@ pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
         return decision(Kind::Handoff, "own_case", evidence);
     }
 
-    // 4. Complaints to agencies.
-    let complaint = rules.complaint.find(&stems);
-    let request = rules.request.find(&stems);
-    let question = rules.question.find(&stems);
+    // 5. Complaints to agencies.
     let mut agencies: Vec<(String, f32)> = rules
         .remits
         .iter()
         .map(|(id, remit, places)| {
-            (
-                id.clone(),
-                remit_score(&remit.find(&stems), &places.find(&stems)),
-            )
+            let score = remit_score(&remit.find(&stems), &places.find(&stems));
+            (id.clone(), score)
         })
         .filter(|(_, score)| *score > 0.0)
         .collect();
     agencies.sort_by(|a, b| b.1.total_cmp(&a.1));
     evidence.agencies = agencies.clone();
-    let best_topic = search.matches.first().map(|m| &engine.entries()[m.entry]);
     // A confident answer about something outside the city's remit (PLN, the police) explains
     // who is responsible; no ticket could help.
-    let answer_is_elsewhere = confident
+    let answer_is_elsewhere = gate.confident
         && best_topic
             .and_then(|e| engine.config().agency(&e.agency))
             .is_some_and(|a| !a.tickets);
     // "How do I report a wild parking attendant?" asks for information, even though it names a
     // complaint: a confident answer wins over a report when the tweet is asked as a question.
-    let info_question = confident && !question.is_empty();
+    let info_question = gate.confident && !question.is_empty();
     if (!complaint.is_empty() || !request.is_empty())
         && let Some((agency, score)) = agencies.first()
         && *score >= thresholds.report_min_score
@@ -631,8 +341,17 @@ pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
         return d;
     }
 
-    // 5. The knowledge base, behind its gate.
-    if confident && let Some(entry) = best_topic {
+    // 6. Rumours, anger and opinions go to a person even when an entry looks close.
+    let sensitive = rules.sensitive.find(&stems);
+    if !sensitive.is_empty() {
+        evidence.cues.extend(sensitive);
+        return decision(Kind::Handoff, "sensitive", evidence);
+    }
+
+    // 7. The knowledge base, behind its gate.
+    if gate.confident
+        && let Some(entry) = best_topic
+    {
         evidence.cues.extend(question);
         let mut d = decision(Kind::Answer, "kb_confident", evidence);
         d.topic = Some(entry.id.clone());
@@ -640,7 +359,23 @@ pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
         return d;
     }
 
-    // 6. Everything else goes to a person.
+    // 8. A greeting or thanks with nothing else to do gets the greeting entry.
+    // Words beyond the greeting (a sarcastic "keren, ..." has many) make it something else.
+    let greeting = rules.greeting.find(&stems);
+    if !greeting.is_empty()
+        && search.terms.len() <= 3
+        && !asks_or_reports
+        && !text.contains('?')
+        && let Some(entry) = engine.entry(&thresholds.greeting_topic)
+    {
+        evidence.cues.extend(greeting);
+        let mut d = decision(Kind::Answer, "greeting", evidence);
+        d.topic = Some(entry.id.clone());
+        d.agency = Some(entry.agency.clone());
+        return d;
+    }
+
+    // 9. Everything else goes to a person.
     evidence.cues.extend(complaint);
     evidence.cues.extend(request);
     let rule = if search.matches.is_empty() {
@@ -651,11 +386,60 @@ pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
     decision(Kind::Handoff, rule, evidence)
 }
 
-fn is_remit_hit(rules: &Rules, stems: &Stems) -> bool {
-    rules
-        .remits
-        .iter()
-        .any(|(_, remit, _)| !remit.find(stems).is_empty())
+/// The confidence gate's inputs for the best candidate, and its verdict.
+struct Gate {
+    score: f32,
+    margin: f32,
+    coverage: f32,
+    confident: bool,
+}
+
+impl Gate {
+    fn of(search: &SearchResult, thresholds: &crate::config::Thresholds) -> Gate {
+        let Some(best) = search.matches.first() else {
+            return Gate {
+                score: 0.0,
+                margin: 0.0,
+                coverage: 0.0,
+                confident: false,
+            };
+        };
+        let best_combined = best.combined();
+        let second_combined = search.matches.get(1).map(|m| m.combined()).unwrap_or(0.0);
+        let score = squash(best.bm25);
+        let margin = if best_combined > 0.0 {
+            (best_combined - second_combined) / best_combined
+        } else {
+            0.0
+        };
+        Gate {
+            score,
+            margin,
+            coverage: best.coverage,
+            confident: score >= thresholds.answer_min_score
+                && margin >= thresholds.answer_min_margin
+                && best.coverage >= thresholds.answer_min_coverage,
+        }
+    }
+
+    fn record(&self, engine: &Engine, search: &SearchResult, evidence: &mut Evidence) {
+        evidence.score = self.score;
+        evidence.margin = self.margin;
+        evidence.coverage = self.coverage;
+        evidence.corrected = search.corrected.clone();
+        evidence.candidates = search
+            .matches
+            .iter()
+            .take(3)
+            .map(|m| Candidate {
+                topic: engine.entries()[m.entry].id.clone(),
+                bm25: m.bm25,
+                score: squash(m.bm25),
+                coverage: m.coverage,
+                matched: m.matched.clone(),
+            })
+            .collect();
+    }
 }
 
 /// Maps an unbounded BM25 score to 0..1, so thresholds read the same whatever the base's size.
