@@ -229,7 +229,7 @@ remit = ["sampah"]
             .unwrap_err()
             .to_string();
         assert!(err.contains("colour"), "{err}");
-        assert!(err.starts_with("bot.toml:21:"), "{err}");
+        assert!(err.starts_with("bot.toml:22:"), "{err}");
     }
 
     #[test]
