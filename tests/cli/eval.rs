@@ -111,7 +111,8 @@ fn the_dev_set_meets_the_quality_bars() {
 }
 
 /// The same bars on tweets written apart from the dev set and never tuned on
-/// (tests/fixtures/probe.jsonl): a guard against overfitting the dev set.
+/// (tests/fixtures/probe.jsonl, read once to find general weaknesses, not tuned case by case):
+/// a guard against overfitting the dev set.
 #[test]
 fn held_out_probe_tweets_meet_the_quality_bars() {
     assert_meets_bars(&repo().join("tests/fixtures/probe.jsonl"));
