@@ -86,6 +86,7 @@ enum LangCommand {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "kicau=info".into()),
@@ -119,38 +120,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Kb {
             command: KbCommand::Check { strict },
         } => {
-            let loaded = knowledge::load(&config.knowledge.dir)?;
-            let mut problems = loaded.problems;
-            problems.extend(knowledge::check(
-                &loaded.entries,
-                &config,
-                knowledge::today(),
-            ));
-            // The lexicon files are part of the knowledge folder: same report, same format.
-            if let Err(e) = Lexicon::load(&config.knowledge.lexicon_dir) {
-                println!("{e}");
-                return Ok(ExitCode::FAILURE);
-            }
-            for problem in &problems {
+            let report = knowledge::check_all(&config, knowledge::today())?;
+            for problem in &report.problems {
                 println!("{problem}");
             }
-            let errors = problems
-                .iter()
-                .filter(|p| p.severity == Severity::Error || strict)
-                .count();
-            eprintln!(
-                "{} entries, {} error(s), {} warning(s)",
-                loaded.entries.len(),
-                problems
-                    .iter()
-                    .filter(|p| p.severity == Severity::Error)
-                    .count(),
-                problems
-                    .iter()
-                    .filter(|p| p.severity == Severity::Warning)
-                    .count()
+            let (errors, warnings) = (
+                report.count(Severity::Error),
+                report.count(Severity::Warning),
             );
-            Ok(if errors > 0 {
+            eprintln!(
+                "{} entries, {errors} error(s), {warnings} warning(s)",
+                report.entries
+            );
+            let failed = errors > 0 || (strict && warnings > 0);
+            Ok(if failed {
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS

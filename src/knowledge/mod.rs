@@ -251,6 +251,55 @@ pub fn check(entries: &[Entry], config: &Config, today: Date) -> Vec<Problem> {
     problems
 }
 
+/// What `kicau kb check` found in the whole knowledge folder.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    /// How many entries parsed.
+    pub entries: usize,
+    /// Every problem, in file order.
+    pub problems: Vec<Problem>,
+}
+
+impl CheckReport {
+    /// How many problems are of this severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.problems
+            .iter()
+            .filter(|p| p.severity == severity)
+            .count()
+    }
+}
+
+/// Checks everything under the configured knowledge folders: every entry, and the lexicon files
+/// (whose loader stops at the first bad line).
+pub fn check_all(config: &Config, today: Date) -> Result<CheckReport, KnowledgeError> {
+    let loaded = load(&config.knowledge.dir)?;
+    let mut problems = loaded.problems;
+    problems.extend(check(&loaded.entries, config, today));
+    if let Err(e) = crate::language::Lexicon::load(&config.knowledge.lexicon_dir) {
+        let (path, line, message) = match e {
+            crate::language::LexiconError::Io { path, source } => {
+                (path, 1, format!("cannot read: {source}"))
+            }
+            crate::language::LexiconError::Line {
+                path,
+                line,
+                message,
+            } => (path, line, message),
+        };
+        problems.push(Problem {
+            severity: Severity::Error,
+            path,
+            line,
+            message,
+        });
+    }
+    Ok(CheckReport {
+        entries: loaded.entries.len(),
+        problems,
+    })
+}
+
 /// Whether an entry may be used for an automatic answer today.
 pub fn is_current(entry: &Entry, today: Date) -> bool {
     entry.expires.is_none_or(|expires| expires >= today)

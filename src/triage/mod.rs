@@ -131,7 +131,6 @@ pub struct Engine {
     entries: Vec<Entry>,
     index: Index,
     rules: rules::Rules,
-    today: time::Date,
 }
 
 impl Engine {
@@ -154,7 +153,7 @@ impl Engine {
         for warning in &problems {
             tracing::warn!(%warning, "knowledge base");
         }
-        Engine::build(config.clone(), lexicon, loaded.entries, today)
+        Engine::build(config.clone(), lexicon, loaded.entries)
     }
 
     /// Builds an engine from parts already loaded (tests and benchmarks use it too).
@@ -162,7 +161,6 @@ impl Engine {
         config: Config,
         mut lexicon: Lexicon,
         entries: Vec<Entry>,
-        today: time::Date,
     ) -> Result<Engine, EngineError> {
         // The knowledge base's own formal words (titles, answers) are standard words.
         let formal: Vec<String> = entries
@@ -178,20 +176,17 @@ impl Engine {
             .collect();
         lexicon.extend_vocabulary(formal);
         let analyzer = Analyzer::new(lexicon);
-        // Expired entries stay in the base for staff but are not searched for answers.
-        let current: Vec<Entry> = entries
-            .into_iter()
-            .filter(|e| knowledge::is_current(e, today))
-            .collect();
-        let index = Index::build(&current, &analyzer)?;
+        // Expired entries stay in the index, so that a question about them is recognised, but
+        // triage never answers with one (it checks the date at every decision: the process may
+        // run for months).
+        let index = Index::build(&entries, &analyzer)?;
         let rules = rules::Rules::compile(&analyzer, &config);
         Ok(Engine {
             config,
             analyzer,
-            entries: current,
+            entries,
             index,
             rules,
-            today,
         })
     }
 
@@ -209,7 +204,7 @@ impl Engine {
         &self.analyzer
     }
 
-    /// The entries automatic answers may use (expired ones left out).
+    /// Every entry of the knowledge base, in index order.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
@@ -217,11 +212,6 @@ impl Engine {
     /// The entry with this id.
     pub fn entry(&self, id: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.id == id)
-    }
-
-    /// The date the engine treats as today (for expiry).
-    pub fn today(&self) -> time::Date {
-        self.today
     }
 
     /// Decides what to do with one tweet's text.
@@ -306,4 +296,34 @@ pub fn describe(decision: &Decision, reply: Option<&str>) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn shipped() -> (Config, Lexicon, Vec<Entry>) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let config = Config::load(&root.join("bot.toml")).unwrap();
+        let lexicon = Lexicon::load(&config.knowledge.lexicon_dir).unwrap();
+        let entries = knowledge::load(&config.knowledge.dir).unwrap().entries;
+        (config, lexicon, entries)
+    }
+
+    #[test]
+    fn an_expired_entry_is_recognised_but_never_answered_with() {
+        let question = "syarat bikin kk baru apa aja min?";
+        let (config, lexicon, mut entries) = shipped();
+        let engine = Engine::build(config.clone(), lexicon.clone(), entries.clone()).unwrap();
+        assert_eq!(engine.triage(question).topic.as_deref(), Some("kk"));
+
+        let kk = entries.iter_mut().find(|e| e.id == "kk").unwrap();
+        kk.expires = Some(time::macros::date!(2020 - 01 - 01));
+        let engine = Engine::build(config, lexicon, entries).unwrap();
+        let decision = engine.triage(question);
+        assert_eq!(decision.kind, Kind::Handoff);
+        assert_eq!(decision.rule, "kb_expired");
+    }
 }

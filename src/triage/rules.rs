@@ -348,10 +348,15 @@ pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
         return decision(Kind::Handoff, "sensitive", evidence);
     }
 
-    // 7. The knowledge base, behind its gate.
+    // 7. The knowledge base, behind its gate. An entry past its `expires` date is not used
+    // until a person reviews it.
     if gate.confident
         && let Some(entry) = best_topic
     {
+        if !crate::knowledge::is_current(entry, crate::knowledge::today()) {
+            evidence.cues.push(format!("expired:{}", entry.id));
+            return decision(Kind::Handoff, "kb_expired", evidence);
+        }
         evidence.cues.extend(question);
         let mut d = decision(Kind::Answer, "kb_confident", evidence);
         d.topic = Some(entry.id.clone());

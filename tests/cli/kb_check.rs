@@ -317,7 +317,10 @@ fn a_malformed_lexicon_file_names_file_and_line() {
     let (ok, output) = fixture.check(&[]);
     assert!(!ok);
     assert!(
-        output.starts_with(&format!("{}:{line}: expected two columns", slang.display())),
+        output.starts_with(&format!(
+            "{}:{line}: error: expected two columns",
+            slang.display()
+        )),
         "{output}"
     );
 }
