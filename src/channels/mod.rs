@@ -1,0 +1,6 @@
+/*!
+Adapters to the outside services. They know wire formats, not the domain: they never reach the
+desk, tickets or the console.
+*/
+
+pub mod x;
