@@ -4,6 +4,7 @@
 mod ask;
 mod eval;
 mod kb_check;
+mod twitter_text;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
