@@ -4,6 +4,7 @@
 mod ask;
 mod eval;
 mod kb_check;
+mod store;
 mod twitter_text;
 
 use std::path::{Path, PathBuf};
