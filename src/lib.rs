@@ -12,6 +12,7 @@ pub mod config;
 pub mod eval;
 pub mod knowledge;
 pub mod language;
+pub mod sandbox;
 pub mod store;
 pub mod triage;
 pub mod tweet;

@@ -4,6 +4,7 @@
 mod ask;
 mod eval;
 mod kb_check;
+mod sandbox_x;
 mod store;
 mod twitter_text;
 

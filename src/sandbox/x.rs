@@ -1,0 +1,1163 @@
+//! The X API v2 stand-in: users, tweets, mentions, replies, OAuth 1.0a verification, rate-limit
+//! headers, X's 403 rules, and fault injection. Shapes follow data/x-api/openapi-v2.159.json.
+//!
+//! This module implements the published formats on its own (its own OAuth verification, its own
+//! tweet-length rule), without the bot's client types, so that a mistake shared by the client and
+//! the stand-in cannot hide.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha1::Sha1;
+
+/// X's epoch for time-based ids (2010-11-04T01:42:54.657Z).
+const X_EPOCH_MS: u64 = 1_288_834_974_657;
+/// How many of the newest mentions the mentions timeline reaches, as on X.
+const MENTIONS_WINDOW: usize = 800;
+/// How long X refuses the same text from the same author.
+const DUPLICATE_WINDOW_MS: u64 = 24 * 3600 * 1000;
+/// The sample photos citizens may attach.
+const SAMPLE_PHOTOS: [&str; 4] = [
+    "sandbox-photo-1",
+    "sandbox-photo-2",
+    "sandbox-photo-3",
+    "sandbox-photo-4",
+];
+
+/// The sandbox's own credentials and limits (public values: they protect nothing).
+#[derive(Debug, Clone)]
+pub struct XSettings {
+    /// The account's username, e.g. "PemkotMalang".
+    pub account: String,
+    pub consumer_key: String,
+    pub consumer_secret: String,
+    pub access_token: String,
+    pub access_secret: String,
+    /// Requests allowed per endpoint and caller in each window.
+    pub rate_limit: u32,
+    pub rate_window: Duration,
+}
+
+/// A user of the sandbox.
+#[derive(Debug, Clone)]
+struct User {
+    id: String,
+    username: String,
+    name: String,
+}
+
+#[derive(Debug, Clone)]
+struct Tweet {
+    id: u64,
+    text: String,
+    author_id: String,
+    created_at_ms: u64,
+    conversation_id: u64,
+    in_reply_to_user_id: Option<String>,
+    replied_to: Option<u64>,
+    mentions: Vec<(usize, usize, String, String)>,
+    media_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Fault {
+    #[serde(default)]
+    pub method: Option<String>,
+    pub path: String,
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default = "one")]
+    pub times: u32,
+    #[serde(default)]
+    pub delay_ms: u64,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Default)]
+struct Data {
+    users: HashMap<String, User>,
+    tweets: BTreeMap<u64, Tweet>,
+    last_id: u64,
+    faults: Vec<Fault>,
+    /// (endpoint, caller) -> (window start ms, used).
+    usage: HashMap<(String, String), (u64, u32)>,
+    nonces: VecDeque<(u64, String)>,
+    nonce_set: HashSet<String>,
+}
+
+/// The shared state of one X sandbox.
+#[derive(Clone)]
+pub struct XSandbox {
+    settings: Arc<XSettings>,
+    data: Arc<Mutex<Data>>,
+}
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+enum Caller {
+    /// The account, through OAuth 1.0a.
+    Account,
+    /// A citizen, through `Bearer sandbox-user:<username>`.
+    Citizen(String),
+    /// No user context (an app-only reader).
+    App,
+}
+
+/// An X-style error response.
+struct Problem {
+    status: StatusCode,
+    body: Value,
+}
+
+impl Problem {
+    fn new(status: StatusCode, title: &str, detail: &str) -> Problem {
+        Problem {
+            status,
+            body: json!({"title": title, "type": "about:blank", "status": status.as_u16(), "detail": detail}),
+        }
+    }
+
+    fn invalid(parameter: &str, value: &str, message: &str) -> Problem {
+        Problem {
+            status: StatusCode::BAD_REQUEST,
+            body: json!({
+                "errors": [{"parameters": {parameter: [value]}, "message": message}],
+                "title": "Invalid Request",
+                "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request",
+            }),
+        }
+    }
+
+    fn unauthorized() -> Problem {
+        Problem::new(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized")
+    }
+
+    fn forbidden(detail: &str) -> Problem {
+        Problem::new(StatusCode::FORBIDDEN, "Forbidden", detail)
+    }
+
+    fn not_found(resource_type: &str, parameter: &str, value: &str) -> Problem {
+        Problem {
+            status: StatusCode::OK,
+            body: json!({"errors": [{
+                "value": value,
+                "detail": format!("Could not find {resource_type} with {parameter}: [{value}]."),
+                "title": "Not Found Error",
+                "resource_type": resource_type,
+                "parameter": parameter,
+                "resource_id": value,
+                "type": "https://api.twitter.com/2/problems/resource-not-found",
+            }]}),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, axum::Json(self.body)).into_response();
+        response.headers_mut().insert(
+            "content-type",
+            HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}
+
+type Reply = Result<Response, Problem>;
+
+impl XSandbox {
+    pub fn new(settings: XSettings) -> XSandbox {
+        let sandbox = XSandbox {
+            settings: Arc::new(settings),
+            data: Arc::new(Mutex::new(Data::default())),
+        };
+        sandbox.reset();
+        sandbox
+    }
+
+    /// Forgets everything but the account.
+    pub fn reset(&self) {
+        let mut data = self.data.lock().expect("sandbox lock");
+        *data = Data::default();
+        let account = user_for(&self.settings.account);
+        data.users.insert(account.id.clone(), account);
+    }
+
+    /// The account's user id.
+    pub fn account_id(&self) -> String {
+        user_for(&self.settings.account).id
+    }
+
+    /// The router: the X API paths and the control endpoints.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/2/users/me", get(users_me))
+            .route("/2/users/by/username/{username}", get(user_by_username))
+            .route("/2/users/{id}/mentions", get(mentions))
+            .route("/2/users/{id}/tweets", get(user_tweets))
+            .route("/2/tweets", post(create_tweet))
+            .route("/2/tweets/{id}", get(tweet_by_id).delete(delete_tweet))
+            .route("/sandbox", get(page))
+            .route("/sandbox/reset", post(reset))
+            .route("/sandbox/x/faults", post(add_fault))
+            .layer(middleware::from_fn_with_state(
+                self.clone(),
+                limits_and_faults,
+            ))
+            .with_state(self.clone())
+    }
+
+    fn next_id(&self, data: &mut Data) -> u64 {
+        let now = now_ms();
+        let id = (now.saturating_sub(X_EPOCH_MS)) << 22;
+        let id = id.max(data.last_id + 1);
+        data.last_id = id;
+        id
+    }
+
+    /// Identifies the caller from the Authorization header.
+    fn caller(&self, method: &Method, uri: &str, headers: &HeaderMap) -> Result<Caller, Problem> {
+        let host = headers
+            .get("host")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("127.0.0.1")
+            .to_owned();
+        let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
+            return Ok(Caller::App);
+        };
+        if let Some(username) = value.strip_prefix("Bearer sandbox-user:") {
+            if username.is_empty()
+                || username.len() > 15
+                || !username
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(Problem::unauthorized());
+            }
+            let mut data = self.data.lock().expect("sandbox lock");
+            let user = user_for(username);
+            data.users.entry(user.id.clone()).or_insert(user);
+            return Ok(Caller::Citizen(username.to_owned()));
+        }
+        if value.starts_with("Bearer ") {
+            return Ok(Caller::App);
+        }
+        if let Some(fields) = value.strip_prefix("OAuth ") {
+            return self.verify_oauth(method, &host, uri, fields);
+        }
+        Err(Problem::unauthorized())
+    }
+
+    /// Verifies an OAuth 1.0a signature the way X does: the keys must be the account's, the
+    /// timestamp within five minutes, the nonce new, and the HMAC-SHA1 signature right.
+    fn verify_oauth(
+        &self,
+        method: &Method,
+        host: &str,
+        uri: &str,
+        fields: &str,
+    ) -> Result<Caller, Problem> {
+        let mut oauth: BTreeMap<String, String> = BTreeMap::new();
+        for part in fields.split(',') {
+            let Some((k, v)) = part.trim().split_once('=') else {
+                return Err(Problem::unauthorized());
+            };
+            oauth.insert(decode(k), decode(v.trim_matches('"')));
+        }
+        let get = |k: &str| oauth.get(k).cloned().unwrap_or_default();
+        let s = &self.settings;
+        if get("oauth_consumer_key") != s.consumer_key
+            || get("oauth_token") != s.access_token
+            || get("oauth_signature_method") != "HMAC-SHA1"
+        {
+            return Err(Problem::unauthorized());
+        }
+        let timestamp: u64 = get("oauth_timestamp").parse().unwrap_or(0);
+        if (now_ms() / 1000).abs_diff(timestamp) > 300 {
+            return Err(Problem::unauthorized());
+        }
+        let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+        let mut params: Vec<(String, String)> = oauth
+            .iter()
+            .filter(|(k, _)| k.as_str() != "oauth_signature")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            params.push((decode(k), decode(v)));
+        }
+        let mut encoded: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        encoded.sort();
+        // The client signs the URL it calls, which is this server's (plain HTTP on loopback).
+        let base_string = format!(
+            "{}&{}&{}",
+            method.as_str(),
+            encode(&format!("http://{host}{path}")),
+            encode(&encoded.join("&"))
+        );
+        let key = format!(
+            "{}&{}",
+            encode(&s.consumer_secret),
+            encode(&s.access_secret)
+        );
+        let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(key.as_bytes()).expect("any key length");
+        mac.update(base_string.as_bytes());
+        let expected =
+            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        if get("oauth_signature") != expected {
+            return Err(Problem::unauthorized());
+        }
+        let nonce = get("oauth_nonce");
+        let mut data = self.data.lock().expect("sandbox lock");
+        if nonce.is_empty() || data.nonce_set.contains(&nonce) {
+            return Err(Problem::unauthorized());
+        }
+        let now = now_ms();
+        data.nonce_set.insert(nonce.clone());
+        data.nonces.push_back((now, nonce));
+        while let Some((at, _)) = data.nonces.front() {
+            if now - at <= 600_000 {
+                break;
+            }
+            let (_, old) = data.nonces.pop_front().expect("front exists");
+            data.nonce_set.remove(&old);
+        }
+        Ok(Caller::Account)
+    }
+}
+
+/// A citizen's id is derived from the username, so it is the same after a restart.
+fn user_for(username: &str) -> User {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in username.to_ascii_lowercase().bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    User {
+        id: (hash % 9_000_000_000_000_000 + 1_000_000_000_000_000).to_string(),
+        username: username.to_owned(),
+        name: username.to_owned(),
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+// --- Rate limits and faults -------------------------------------------------------------------
+
+/// Every response carries X's rate-limit headers; past the limit a 429 in X's problem format
+/// (no Retry-After). Injected faults fail or delay the next matching requests first.
+async fn limits_and_faults(
+    State(sandbox): State<XSandbox>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    if path.starts_with("/sandbox") {
+        return next.run(request).await;
+    }
+    let route = route_of(&path);
+    let fault = {
+        let mut data = sandbox.data.lock().expect("sandbox lock");
+        let index = data.faults.iter().position(|f| {
+            f.method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
+                && (f.path == route || f.path == path)
+        });
+        index.map(|i| {
+            let fault = data.faults[i].clone();
+            data.faults[i].times -= 1;
+            if data.faults[i].times == 0 {
+                data.faults.remove(i);
+            }
+            fault
+        })
+    };
+    let window = sandbox.settings.rate_window.as_millis() as u64;
+    let limit = sandbox.settings.rate_limit;
+    let caller = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            if v.starts_with("OAuth ") {
+                "account".to_owned()
+            } else {
+                v.to_owned()
+            }
+        })
+        .unwrap_or_else(|| "app".to_owned());
+    let (remaining, reset_s) = {
+        let mut data = sandbox.data.lock().expect("sandbox lock");
+        let now = now_ms();
+        let slot = data
+            .usage
+            .entry((format!("{method} {route}"), caller))
+            .or_insert((now, 0));
+        if now - slot.0 >= window {
+            *slot = (now, 0);
+        }
+        slot.1 += 1;
+        (
+            limit.saturating_sub(slot.1) as i64 - i64::from(slot.1 > limit),
+            (slot.0 + window) / 1000,
+        )
+    };
+    let mut response = match fault {
+        Some(fault) => {
+            if fault.delay_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+            }
+            match fault.status {
+                Some(429) => too_many(),
+                Some(status) => {
+                    let status =
+                        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                    let reason = status.canonical_reason().unwrap_or("Error");
+                    Problem::new(status, reason, reason).into_response()
+                }
+                None => next.run(request).await,
+            }
+        }
+        None if remaining < 0 => too_many(),
+        None => next.run(request).await,
+    };
+    // An injected 429 resets a few seconds ahead, so a client's wait stays short in tests.
+    let reset = if response.status() == StatusCode::TOO_MANY_REQUESTS && remaining >= 0 {
+        now_ms() / 1000 + 2
+    } else {
+        reset_s
+    };
+    let headers = response.headers_mut();
+    headers.insert("x-rate-limit-limit", HeaderValue::from(limit));
+    headers.insert(
+        "x-rate-limit-remaining",
+        HeaderValue::from(remaining.max(0)),
+    );
+    headers.insert("x-rate-limit-reset", HeaderValue::from(reset));
+    response
+}
+
+fn too_many() -> Response {
+    Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too Many Requests",
+        "Too Many Requests",
+    )
+    .into_response()
+}
+
+/// The route pattern a path belongs to, for limits and faults.
+fn route_of(path: &str) -> String {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["", "2", "users", "me"] => "/2/users/me".into(),
+        ["", "2", "users", "by", "username", _] => "/2/users/by/username/:username".into(),
+        ["", "2", "users", _, "mentions"] => "/2/users/:id/mentions".into(),
+        ["", "2", "users", _, "tweets"] => "/2/users/:id/tweets".into(),
+        ["", "2", "tweets"] => "/2/tweets".into(),
+        ["", "2", "tweets", _] => "/2/tweets/:id".into(),
+        _ => path.to_owned(),
+    }
+}
+
+// --- Users ------------------------------------------------------------------------------------
+
+async fn users_me(
+    State(sandbox): State<XSandbox>,
+    method: Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Reply {
+    match sandbox.caller(&method, &uri_string(&uri), &headers)? {
+        Caller::Account => Ok(json_ok(
+            json!({"data": user_json(&user_for(&sandbox.settings.account))}),
+        )),
+        Caller::Citizen(name) => Ok(json_ok(json!({"data": user_json(&user_for(&name))}))),
+        Caller::App => Err(Problem::forbidden(
+            "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
+        )),
+    }
+}
+
+async fn user_by_username(
+    State(sandbox): State<XSandbox>,
+    Path(username): Path<String>,
+    method: Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Reply {
+    sandbox.caller(&method, &uri_string(&uri), &headers)?;
+    let data = sandbox.data.lock().expect("sandbox lock");
+    let found = data
+        .users
+        .values()
+        .find(|u| u.username.eq_ignore_ascii_case(&username))
+        .cloned();
+    match found {
+        Some(user) => Ok(json_ok(json!({"data": user_json(&user)}))),
+        None => Ok(Problem::not_found("user", "username", &username).into_response()),
+    }
+}
+
+fn user_json(user: &User) -> Value {
+    json!({"id": user.id, "name": user.name, "username": user.username})
+}
+
+// --- Timelines --------------------------------------------------------------------------------
+
+/// Query parameters of the timelines, with both spellings of the field parameters.
+#[derive(Debug, Default, Deserialize)]
+struct TimelineQuery {
+    since_id: Option<String>,
+    until_id: Option<String>,
+    max_results: Option<String>,
+    pagination_token: Option<String>,
+    expansions: Option<String>,
+    #[serde(rename = "tweet.fields")]
+    tweet_fields: Option<String>,
+    #[serde(rename = "post.fields")]
+    post_fields: Option<String>,
+    // Users always carry id, name and username, and media their key, type and URL: the
+    // parameters are accepted and need no further fields.
+    #[serde(rename = "user.fields")]
+    _user_fields: Option<String>,
+    #[serde(rename = "media.fields")]
+    _media_fields: Option<String>,
+}
+
+impl TimelineQuery {
+    fn fields(&self) -> HashSet<String> {
+        self.tweet_fields
+            .iter()
+            .chain(&self.post_fields)
+            .flat_map(|f| f.split(','))
+            .map(|f| f.trim().to_owned())
+            .collect()
+    }
+
+    fn expansions(&self) -> HashSet<String> {
+        self.expansions
+            .iter()
+            .flat_map(|f| f.split(','))
+            .map(|f| match f.trim() {
+                "referenced_posts.id" => "referenced_tweets.id".to_owned(),
+                other => other.to_owned(),
+            })
+            .collect()
+    }
+
+    fn max_results(&self) -> Result<usize, Problem> {
+        let Some(raw) = &self.max_results else {
+            return Ok(10);
+        };
+        match raw.parse::<usize>() {
+            Ok(n) if (5..=100).contains(&n) => Ok(n),
+            _ => Err(Problem::invalid(
+                "max_results",
+                raw,
+                &format!(
+                    "The `max_results` query parameter value [{raw}] is not between 5 and 100"
+                ),
+            )),
+        }
+    }
+
+    fn id(&self, name: &str, value: &Option<String>) -> Result<Option<u64>, Problem> {
+        match value {
+            None => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| {
+                Problem::invalid(
+                    name,
+                    v,
+                    &format!("The `{name}` query parameter value [{v}] is not valid"),
+                )
+            }),
+        }
+    }
+}
+
+async fn mentions(
+    State(sandbox): State<XSandbox>,
+    Path(id): Path<String>,
+    Query(query): Query<TimelineQuery>,
+    method: Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Reply {
+    sandbox.caller(&method, &uri_string(&uri), &headers)?;
+    let data = sandbox.data.lock().expect("sandbox lock");
+    let Some(user) = data.users.get(&id).cloned() else {
+        return Ok(Problem::not_found("user", "id", &id).into_response());
+    };
+    // Newest first; only the 800 most recent mentions are reachable, as on X.
+    let all: Vec<&Tweet> = data
+        .tweets
+        .values()
+        .rev()
+        .filter(|t| t.mentions.iter().any(|m| m.3 == user.id))
+        .take(MENTIONS_WINDOW)
+        .collect();
+    timeline(&data, &query, all)
+}
+
+async fn user_tweets(
+    State(sandbox): State<XSandbox>,
+    Path(id): Path<String>,
+    Query(query): Query<TimelineQuery>,
+    method: Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Reply {
+    sandbox.caller(&method, &uri_string(&uri), &headers)?;
+    let data = sandbox.data.lock().expect("sandbox lock");
+    if !data.users.contains_key(&id) {
+        return Ok(Problem::not_found("user", "id", &id).into_response());
+    }
+    let all: Vec<&Tweet> = data
+        .tweets
+        .values()
+        .rev()
+        .filter(|t| t.author_id == id)
+        .collect();
+    timeline(&data, &query, all)
+}
+
+/// One page of a newest-first timeline, with X's `meta` and `includes`.
+fn timeline(data: &Data, query: &TimelineQuery, all: Vec<&Tweet>) -> Reply {
+    let max = query.max_results()?;
+    let since = query.id("since_id", &query.since_id)?;
+    let until = query.id("until_id", &query.until_id)?;
+    let before: Option<u64> = match &query.pagination_token {
+        None => None,
+        Some(token) => Some(decode_token(token).ok_or_else(|| {
+            Problem::invalid(
+                "pagination_token",
+                token,
+                "The `pagination_token` query parameter value is not valid",
+            )
+        })?),
+    };
+    let selected: Vec<&Tweet> = all
+        .into_iter()
+        .filter(|t| since.is_none_or(|s| t.id > s))
+        .filter(|t| until.is_none_or(|u| t.id < u))
+        .filter(|t| before.is_none_or(|b| t.id < b))
+        .collect();
+    let page: Vec<&Tweet> = selected.iter().take(max).copied().collect();
+    if page.is_empty() {
+        return Ok(json_ok(json!({"meta": {"result_count": 0}})));
+    }
+    let fields = query.fields();
+    let expansions = query.expansions();
+    let mut meta = json!({
+        "result_count": page.len(),
+        "newest_id": page.first().map(|t| t.id.to_string()),
+        "oldest_id": page.last().map(|t| t.id.to_string()),
+    });
+    if selected.len() > page.len() {
+        meta["next_token"] = json!(encode_token(page.last().expect("non-empty").id));
+    }
+    let mut body = json!({
+        "data": page.iter().map(|t| tweet_json(t, &fields)).collect::<Vec<_>>(),
+        "meta": meta,
+    });
+    let includes = includes(data, &page, &expansions);
+    if !includes.as_object().is_some_and(|o| o.is_empty()) {
+        body["includes"] = includes;
+    }
+    Ok(json_ok(body))
+}
+
+fn includes(data: &Data, page: &[&Tweet], expansions: &HashSet<String>) -> Value {
+    let mut out = serde_json::Map::new();
+    if expansions.contains("author_id") {
+        let mut seen = HashSet::new();
+        let users: Vec<Value> = page
+            .iter()
+            .filter(|t| seen.insert(t.author_id.clone()))
+            .filter_map(|t| data.users.get(&t.author_id))
+            .map(user_json)
+            .collect();
+        if !users.is_empty() {
+            out.insert("users".into(), Value::Array(users));
+        }
+    }
+    if expansions.contains("referenced_tweets.id") {
+        let tweets: Vec<Value> = page
+            .iter()
+            .filter_map(|t| t.replied_to)
+            .filter_map(|id| data.tweets.get(&id))
+            .map(|t| tweet_json(t, &HashSet::new()))
+            .collect();
+        if !tweets.is_empty() {
+            out.insert("tweets".into(), Value::Array(tweets));
+        }
+    }
+    if expansions.contains("attachments.media_keys") {
+        let media: Vec<Value> = page
+            .iter()
+            .flat_map(|t| t.media_keys.iter())
+            .map(|key| {
+                json!({"media_key": key, "type": "photo",
+                       "url": format!("https://pbs.twimg.com/media/{key}.jpg")})
+            })
+            .collect();
+        if !media.is_empty() {
+            out.insert("media".into(), Value::Array(media));
+        }
+    }
+    Value::Object(out)
+}
+
+/// A tweet with the default fields (`id`, `text`, `edit_history_tweet_ids`) and those asked for.
+fn tweet_json(t: &Tweet, fields: &HashSet<String>) -> Value {
+    let mut v = json!({
+        "id": t.id.to_string(),
+        "text": t.text,
+        "edit_history_tweet_ids": [t.id.to_string()],
+    });
+    let want = |f: &str| fields.contains(f);
+    if want("author_id") {
+        v["author_id"] = json!(t.author_id);
+    }
+    if want("created_at") {
+        v["created_at"] = json!(rfc3339(t.created_at_ms));
+    }
+    if want("conversation_id") {
+        v["conversation_id"] = json!(t.conversation_id.to_string());
+    }
+    if want("in_reply_to_user_id")
+        && let Some(user) = &t.in_reply_to_user_id
+    {
+        v["in_reply_to_user_id"] = json!(user);
+    }
+    if (want("referenced_tweets") || want("referenced_posts"))
+        && let Some(id) = t.replied_to
+    {
+        v["referenced_tweets"] = json!([{"type": "replied_to", "id": id.to_string()}]);
+    }
+    if want("entities") && !t.mentions.is_empty() {
+        v["entities"] = json!({"mentions": t.mentions.iter().map(|(start, end, username, id)| {
+            json!({"start": start, "end": end, "username": username, "id": id})
+        }).collect::<Vec<_>>()});
+    }
+    if want("attachments") && !t.media_keys.is_empty() {
+        v["attachments"] = json!({"media_keys": t.media_keys});
+    }
+    v
+}
+
+fn encode_token(id: u64) -> String {
+    format!("sbx{id:x}")
+}
+
+fn decode_token(token: &str) -> Option<u64> {
+    u64::from_str_radix(token.strip_prefix("sbx")?, 16).ok()
+}
+
+fn rfc3339(ms: u64) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.millisecond()
+    )
+}
+
+// --- Tweets -----------------------------------------------------------------------------------
+
+async fn tweet_by_id(
+    State(sandbox): State<XSandbox>,
+    Path(id): Path<String>,
+    Query(query): Query<TimelineQuery>,
+    method: Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Reply {
+    sandbox.caller(&method, &uri_string(&uri), &headers)?;
+    let data = sandbox.data.lock().expect("sandbox lock");
+    let tweet = id.parse::<u64>().ok().and_then(|n| data.tweets.get(&n));
+    match tweet {
+        Some(t) => {
+            let mut body = json!({"data": tweet_json(t, &query.fields())});
+            let includes = includes(&data, &[t], &query.expansions());
+            if !includes.as_object().is_some_and(|o| o.is_empty()) {
+                body["includes"] = includes;
+            }
+            Ok(json_ok(body))
+        }
+        None => Ok(Problem::not_found("tweet", "id", &id).into_response()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateTweet {
+    text: Option<String>,
+    reply: Option<ReplyTo>,
+    media: Option<MediaIds>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplyTo {
+    in_reply_to_tweet_id: String,
+    #[serde(default)]
+    exclude_reply_user_ids: Vec<String>,
+    #[serde(default)]
+    auto_populate_reply_metadata: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MediaIds {
+    media_ids: Vec<String>,
+    #[serde(default)]
+    tagged_user_ids: Vec<String>,
+}
+
+async fn create_tweet(
+    State(sandbox): State<XSandbox>,
+    method: Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Reply {
+    let caller = sandbox.caller(&method, &uri_string(&uri), &headers)?;
+    let author = match &caller {
+        Caller::Account => user_for(&sandbox.settings.account),
+        Caller::Citizen(name) => user_for(name),
+        Caller::App => {
+            return Err(Problem::forbidden(
+                "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
+            ));
+        }
+    };
+    let request: CreateTweet = serde_json::from_slice(&body).map_err(|e| Problem {
+        status: StatusCode::BAD_REQUEST,
+        body: json!({"errors": [{"message": e.to_string()}], "title": "Invalid Request",
+                     "detail": "One or more parameters to your request was invalid.",
+                     "type": "https://api.twitter.com/2/problems/invalid-request"}),
+    })?;
+    let _ = request
+        .reply
+        .as_ref()
+        .map(|r| (&r.exclude_reply_user_ids, r.auto_populate_reply_metadata));
+    let text = request.text.unwrap_or_default();
+    let media_keys: Vec<String> = match &request.media {
+        None => Vec::new(),
+        Some(media) => {
+            let _ = &media.tagged_user_ids;
+            if media.media_ids.is_empty()
+                || media.media_ids.len() > 4
+                || !media
+                    .media_ids
+                    .iter()
+                    .all(|m| SAMPLE_PHOTOS.contains(&m.as_str()))
+            {
+                return Err(Problem::invalid(
+                    "media.media_ids",
+                    &media.media_ids.join(","),
+                    "Your media IDs are invalid.",
+                ));
+            }
+            media.media_ids.clone()
+        }
+    };
+    if text.trim().is_empty() && media_keys.is_empty() {
+        return Err(Problem::invalid("text", "", "Tweet text is empty"));
+    }
+    if weighted_length(&text) > 280 {
+        return Err(Problem::forbidden(
+            "Your Tweet text is too long. For more information on how Twitter determines text length see https://github.com/twitter/twitter-text.",
+        ));
+    }
+    let mut data = sandbox.data.lock().expect("sandbox lock");
+    data.users
+        .entry(author.id.clone())
+        .or_insert_with(|| author.clone());
+    let now = now_ms();
+    let duplicate = data
+        .tweets
+        .values()
+        .rev()
+        .take_while(|t| now - t.created_at_ms < DUPLICATE_WINDOW_MS)
+        .any(|t| t.author_id == author.id && t.text == text && !text.is_empty());
+    if duplicate {
+        return Err(Problem::forbidden(
+            "You are not allowed to create a Tweet with duplicate content.",
+        ));
+    }
+    let (replied_to, conversation_id, in_reply_to_user_id) = match &request.reply {
+        None => (None, None, None),
+        Some(reply) => {
+            let Some(parent) = reply
+                .in_reply_to_tweet_id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| data.tweets.get(&id))
+                .cloned()
+            else {
+                return Err(Problem::invalid(
+                    "reply.in_reply_to_tweet_id",
+                    &reply.in_reply_to_tweet_id,
+                    "The Tweet you are replying to does not exist or has been deleted.",
+                ));
+            };
+            // The account may reply only where it was summoned: the parent's author mentioned
+            // it, or the parent is its own tweet (numbered threads).
+            if matches!(caller, Caller::Account)
+                && parent.author_id != author.id
+                && !parent.mentions.iter().any(|m| m.3 == author.id)
+            {
+                return Err(Problem::forbidden(
+                    "Reply to this conversation is not allowed because you have not been mentioned or otherwise engaged by the author of the post you are replying to.",
+                ));
+            }
+            (
+                Some(parent.id),
+                Some(parent.conversation_id),
+                Some(parent.author_id.clone()),
+            )
+        }
+    };
+    let mentions = find_mentions(&text)
+        .into_iter()
+        .map(|(start, end, username)| {
+            let user = user_for(&username);
+            data.users
+                .entry(user.id.clone())
+                .or_insert_with(|| user.clone());
+            (start, end, username, user.id)
+        })
+        .collect();
+    let id = sandbox.next_id(&mut data);
+    data.tweets.insert(
+        id,
+        Tweet {
+            id,
+            text: text.clone(),
+            author_id: author.id.clone(),
+            created_at_ms: now,
+            conversation_id: conversation_id.unwrap_or(id),
+            in_reply_to_user_id,
+            replied_to,
+            mentions,
+            media_keys,
+        },
+    );
+    let mut response = (
+        StatusCode::CREATED,
+        axum::Json(json!({"data": {"id": id.to_string(), "text": text}})),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    Ok(response)
+}
+
+async fn delete_tweet(
+    State(sandbox): State<XSandbox>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Reply {
+    let caller = sandbox.caller(&method, &uri_string(&uri), &headers)?;
+    let me = match caller {
+        Caller::Account => user_for(&sandbox.settings.account).id,
+        Caller::Citizen(name) => user_for(&name).id,
+        Caller::App => {
+            return Err(Problem::forbidden(
+                "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.",
+            ));
+        }
+    };
+    let mut data = sandbox.data.lock().expect("sandbox lock");
+    let key = id.parse::<u64>().ok();
+    match key
+        .and_then(|k| data.tweets.get(&k))
+        .map(|t| t.author_id.clone())
+    {
+        Some(author) if author == me => {
+            data.tweets.remove(&key.expect("parsed"));
+            Ok(json_ok(json!({"data": {"deleted": true}})))
+        }
+        Some(_) => Err(Problem::forbidden(
+            "You are not allowed to delete a Tweet that is not yours.",
+        )),
+        None => Ok(Problem::not_found("tweet", "id", &id).into_response()),
+    }
+}
+
+/// @mentions in a text, as (start, end, username) in characters, end exclusive.
+fn find_mentions(text: &str) -> Vec<(usize, usize, String)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let boundary = i == 0
+            || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_' || chars[i - 1] == '@');
+        if chars[i] == '@' && boundary {
+            let start = i;
+            let mut j = i + 1;
+            while j < chars.len()
+                && j - i <= 15
+                && (chars[j].is_ascii_alphanumeric() || chars[j] == '_')
+            {
+                j += 1;
+            }
+            if j > i + 1 {
+                out.push((start, j, chars[i + 1..j].iter().collect()));
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Tweet length by twitter-text v3 weights, computed here on its own: URLs 23, code points in
+/// the light ranges 1, others 2 (emoji as one grapheme of 2 is approximated per code point).
+fn weighted_length(text: &str) -> usize {
+    let mut total = 0;
+    for word in text.split_inclusive(char::is_whitespace) {
+        let trimmed = word.trim_end();
+        if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
+            total += 23 + (word.len() - trimmed.len());
+            continue;
+        }
+        for c in word.chars() {
+            let code = c as u32;
+            let light = code <= 4351
+                || (8192..=8205).contains(&code)
+                || (8208..=8223).contains(&code)
+                || (8242..=8247).contains(&code);
+            total += if light || c == '\u{FE0F}' || c == '\u{200D}' {
+                usize::from(light)
+            } else {
+                2
+            };
+        }
+    }
+    total
+}
+
+// --- Control ----------------------------------------------------------------------------------
+
+async fn reset(State(sandbox): State<XSandbox>) -> Response {
+    sandbox.reset();
+    json_ok(json!({"ok": true}))
+}
+
+async fn add_fault(
+    State(sandbox): State<XSandbox>,
+    axum::Json(fault): axum::Json<Fault>,
+) -> Response {
+    if fault.times == 0 {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": "times must be at least 1"})),
+        )
+            .into_response();
+    }
+    sandbox
+        .data
+        .lock()
+        .expect("sandbox lock")
+        .faults
+        .push(fault);
+    json_ok(json!({"ok": true}))
+}
+
+async fn page(State(sandbox): State<XSandbox>) -> Html<String> {
+    let account = html_escape(&sandbox.settings.account);
+    Html(format!(
+        "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><title>Kicau sandbox</title></head>\
+         <body><h1>Sandbox Kicau</h1><p>Akun: @{account}. Tulis sebagai warga dengan \
+         <code>curl -X POST http://127.0.0.1:8090/2/tweets -H 'Authorization: Bearer sandbox-user:warga1' \
+         -H 'Content-Type: application/json' -d '{{\"text\":\"@{account} halo\"}}'</code>.</p></body></html>"
+    ))
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn json_ok(body: Value) -> Response {
+    axum::Json(body).into_response()
+}
+
+fn uri_string(uri: &axum::http::Uri) -> String {
+    uri.path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| uri.path().to_owned())
+}

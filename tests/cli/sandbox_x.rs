@@ -1,0 +1,548 @@
+//! The X sandbox against its published formats, driven over HTTP with the production OAuth
+//! signer where the account speaks.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use kicau::channels::x::oauth1::{Credentials, authorization, authorization_now};
+use kicau::sandbox::{Running, XSettings, serve_x};
+use serde_json::{Value, json};
+
+fn settings() -> XSettings {
+    XSettings {
+        account: "PemkotMalang".into(),
+        consumer_key: "sandbox-consumer-key".into(),
+        consumer_secret: "sandbox-consumer-secret".into(),
+        access_token: "sandbox-access-token".into(),
+        access_secret: "sandbox-access-secret".into(),
+        rate_limit: 100_000,
+        rate_window: Duration::from_secs(900),
+    }
+}
+
+fn credentials() -> Credentials {
+    let s = settings();
+    Credentials {
+        consumer_key: s.consumer_key,
+        consumer_secret: s.consumer_secret,
+        access_token: s.access_token,
+        access_secret: s.access_secret,
+    }
+}
+
+async fn start() -> (Running, reqwest::Client) {
+    let running = serve_x(settings(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    (running, reqwest::Client::new())
+}
+
+async fn citizen_tweet(
+    client: &reqwest::Client,
+    base: &str,
+    user: &str,
+    body: Value,
+) -> reqwest::Response {
+    client
+        .post(format!("{base}/2/tweets"))
+        .header("Authorization", format!("Bearer sandbox-user:{user}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn account_tweet(client: &reqwest::Client, base: &str, body: Value) -> reqwest::Response {
+    let url = format!("{base}/2/tweets");
+    client
+        .post(&url)
+        .header(
+            "Authorization",
+            authorization_now(&credentials(), "POST", &url),
+        )
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_citizens_mention_shows_in_the_mentions_timeline_with_expansions() {
+    let (sandbox, client) = start().await;
+    let base = sandbox.x_url();
+    let created = citizen_tweet(&client, &base, "warga1", json!({"text": "@PemkotMalang syarat kk apa?", "media": {"media_ids": ["sandbox-photo-1"]}})).await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let id = created["data"]["id"].as_str().unwrap().to_owned();
+
+    let me: Value = client
+        .get(format!("{base}/2/users/by/username/PemkotMalang"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let account = me["data"]["id"].as_str().unwrap();
+    let url = format!(
+        "{base}/2/users/{account}/mentions?max_results=100&expansions=author_id,attachments.media_keys\
+         &tweet.fields=created_at,conversation_id,author_id,entities,attachments&user.fields=username,name"
+    );
+    let page: Value = client.get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(page["meta"]["result_count"], 1);
+    let tweet = &page["data"][0];
+    assert_eq!(tweet["id"], id.as_str());
+    assert_eq!(tweet["conversation_id"], id.as_str());
+    assert_eq!(tweet["edit_history_tweet_ids"][0], id.as_str());
+    assert_eq!(tweet["entities"]["mentions"][0]["username"], "PemkotMalang");
+    assert_eq!(tweet["entities"]["mentions"][0]["start"], 0);
+    assert_eq!(tweet["entities"]["mentions"][0]["end"], 13);
+    assert_eq!(page["includes"]["users"][0]["username"], "warga1");
+    assert_eq!(page["includes"]["media"][0]["type"], "photo");
+    // The newest spec's spelling of the field parameter works too.
+    let url = format!("{base}/2/users/{account}/mentions?post.fields=author_id");
+    let page: Value = client.get(&url).send().await.unwrap().json().await.unwrap();
+    assert!(page["data"][0]["author_id"].is_string());
+    sandbox.stop();
+}
+
+#[tokio::test]
+async fn mentions_paginate_newest_first_and_honour_since_id() {
+    let (sandbox, client) = start().await;
+    let base = sandbox.x_url();
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let r: Value = citizen_tweet(
+            &client,
+            &base,
+            "warga2",
+            json!({"text": format!("@PemkotMalang pertanyaan {i}")}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        ids.push(r["data"]["id"].as_str().unwrap().to_owned());
+    }
+    let account = sandbox.x.account_id();
+    let first: Value = client
+        .get(format!("{base}/2/users/{account}/mentions?max_results=5"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["meta"]["result_count"], 5);
+    assert_eq!(first["data"][0]["id"], ids[6].as_str());
+    let token = first["meta"]["next_token"].as_str().unwrap();
+    let second: Value = client
+        .get(format!(
+            "{base}/2/users/{account}/mentions?max_results=5&pagination_token={token}"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["meta"]["result_count"], 2);
+    assert!(second["meta"].get("next_token").is_none());
+    let newer: Value = client
+        .get(format!(
+            "{base}/2/users/{account}/mentions?max_results=5&since_id={}",
+            ids[4]
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(newer["meta"]["result_count"], 2);
+    let none: Value = client
+        .get(format!(
+            "{base}/2/users/{account}/mentions?since_id={}",
+            ids[6]
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none, json!({"meta": {"result_count": 0}}));
+    let bad = client
+        .get(format!(
+            "{base}/2/users/{account}/mentions?max_results=1000"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    sandbox.stop();
+}
+
+#[tokio::test]
+async fn only_the_800_newest_mentions_are_reachable() {
+    let (sandbox, client) = start().await;
+    let base = sandbox.x_url();
+    for i in 0..805 {
+        citizen_tweet(
+            &client,
+            &base,
+            &format!("w{}", i % 50),
+            json!({"text": format!("@PemkotMalang no {i}")}),
+        )
+        .await;
+    }
+    let account = sandbox.x.account_id();
+    let mut seen = 0;
+    let mut token: Option<String> = None;
+    loop {
+        let mut url = format!("{base}/2/users/{account}/mentions?max_results=100");
+        if let Some(t) = &token {
+            url.push_str(&format!("&pagination_token={t}"));
+        }
+        let page: Value = client.get(&url).send().await.unwrap().json().await.unwrap();
+        seen += page["meta"]["result_count"].as_u64().unwrap();
+        match page["meta"]["next_token"].as_str() {
+            Some(t) => token = Some(t.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 800);
+    sandbox.stop();
+}
+
+#[tokio::test]
+async fn oauth_signatures_are_verified() {
+    let (sandbox, client) = start().await;
+    let base = sandbox.x_url();
+    let url = format!("{base}/2/users/me");
+    let ok = client
+        .get(&url)
+        .header(
+            "Authorization",
+            authorization_now(&credentials(), "GET", &url),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let me: Value = ok.json().await.unwrap();
+    assert_eq!(me["data"]["username"], "PemkotMalang");
+
+    let mut wrong = credentials();
+    wrong.access_secret = "not-the-secret".into();
+    let bad = client
+        .get(&url)
+        .header("Authorization", authorization_now(&wrong, "GET", &url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+    let body: Value = bad.json().await.unwrap();
+    assert_eq!(body["title"], "Unauthorized");
+
+    // A replayed nonce is refused.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let header = authorization(&credentials(), "GET", &url, "fixednonce123", now);
+    assert_eq!(
+        client
+            .get(&url)
+            .header("Authorization", &header)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        client
+            .get(&url)
+            .header("Authorization", &header)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    // An old timestamp is refused.
+    let old = authorization(&credentials(), "GET", &url, "othernonce456", now - 3600);
+    assert_eq!(
+        client
+            .get(&url)
+            .header("Authorization", &old)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    // App-only callers cannot post.
+    let app = client
+        .post(format!("{base}/2/tweets"))
+        .json(&json!({"text": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(app.status(), 403);
+    sandbox.stop();
+}
+
+#[tokio::test]
+async fn the_account_follows_xs_reply_duplicate_and_length_rules() {
+    let (sandbox, client) = start().await;
+    let base = sandbox.x_url();
+    let mention: Value = citizen_tweet(
+        &client,
+        &base,
+        "warga3",
+        json!({"text": "@PemkotMalang halo"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let mention_id = mention["data"]["id"].as_str().unwrap();
+    let other: Value = citizen_tweet(&client, &base, "warga3", json!({"text": "hari ini cerah"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let other_id = other["data"]["id"].as_str().unwrap();
+
+    let reply = account_tweet(
+        &client,
+        &base,
+        json!({"text": "@warga3 Halo kak!", "reply": {"in_reply_to_tweet_id": mention_id}}),
+    )
+    .await;
+    assert_eq!(reply.status(), 201);
+    let reply: Value = reply.json().await.unwrap();
+    let reply_id = reply["data"]["id"].as_str().unwrap();
+    // A numbered thread: the account may reply to its own tweet.
+    let part2 = account_tweet(
+        &client,
+        &base,
+        json!({"text": "@warga3 (2/2) lanjutan", "reply": {"in_reply_to_tweet_id": reply_id}}),
+    )
+    .await;
+    assert_eq!(part2.status(), 201);
+    // Not summoned: refused.
+    let unsummoned = account_tweet(
+        &client,
+        &base,
+        json!({"text": "@warga3 halo lagi", "reply": {"in_reply_to_tweet_id": other_id}}),
+    )
+    .await;
+    assert_eq!(unsummoned.status(), 403);
+    // The same text twice: refused.
+    let dup = account_tweet(
+        &client,
+        &base,
+        json!({"text": "@warga3 Halo kak!", "reply": {"in_reply_to_tweet_id": mention_id}}),
+    )
+    .await;
+    assert_eq!(dup.status(), 403);
+    let body: Value = dup.json().await.unwrap();
+    assert_eq!(
+        body["detail"],
+        "You are not allowed to create a Tweet with duplicate content."
+    );
+    // Too long: refused.
+    let long = account_tweet(&client, &base, json!({"text": "a".repeat(281)})).await;
+    assert_eq!(long.status(), 403);
+    // Unknown keys: 400, as the spec's additionalProperties: false says.
+    let unknown = account_tweet(&client, &base, json!({"text": "x", "colour": "red"})).await;
+    assert_eq!(unknown.status(), 400);
+
+    // The reply shows in the account's timeline with what it answers.
+    let account = sandbox.x.account_id();
+    let timeline: Value = client
+        .get(format!(
+            "{base}/2/users/{account}/tweets?tweet.fields=referenced_tweets,conversation_id"
+        ))
+        .header("Authorization", "Bearer sandbox-user:warga3")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let first = &timeline["data"][1];
+    assert_eq!(first["referenced_tweets"][0]["type"], "replied_to");
+    assert_eq!(first["referenced_tweets"][0]["id"], mention_id);
+    assert_eq!(first["conversation_id"], mention_id);
+
+    let url = format!("{base}/2/tweets/{reply_id}");
+    let deleted = client
+        .delete(&url)
+        .header(
+            "Authorization",
+            authorization_now(&credentials(), "DELETE", &url),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    assert_eq!(
+        deleted.json::<Value>().await.unwrap(),
+        json!({"data": {"deleted": true}})
+    );
+    sandbox.stop();
+}
+
+#[tokio::test]
+async fn rate_limit_headers_and_injected_faults() {
+    let (sandbox, client) = start().await;
+    let base = sandbox.x_url();
+    let account = sandbox.x.account_id();
+    let url = format!("{base}/2/users/{account}/mentions");
+    let ok = client.get(&url).send().await.unwrap();
+    for header in [
+        "x-rate-limit-limit",
+        "x-rate-limit-remaining",
+        "x-rate-limit-reset",
+    ] {
+        assert!(ok.headers().contains_key(header), "{header}");
+    }
+    client
+        .post(format!("{base}/sandbox/x/faults"))
+        .json(&json!({"method": "GET", "path": "/2/users/:id/mentions", "status": 429, "times": 2}))
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let limited = client.get(&url).send().await.unwrap();
+        assert_eq!(limited.status(), 429);
+        assert!(limited.headers().get("retry-after").is_none());
+        let reset: u64 = limited.headers()["x-rate-limit-reset"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(reset > now && reset <= now + 5, "reset a few seconds ahead");
+        let body: Value = limited.json().await.unwrap();
+        assert_eq!(body["title"], "Too Many Requests");
+    }
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    client
+        .post(format!("{base}/sandbox/x/faults"))
+        .json(&json!({"path": "/2/tweets", "status": 503, "times": 1}))
+        .send()
+        .await
+        .unwrap();
+    let failed = citizen_tweet(
+        &client,
+        &base,
+        "warga4",
+        json!({"text": "@PemkotMalang tes"}),
+    )
+    .await;
+    assert_eq!(failed.status(), 503);
+    assert_eq!(
+        citizen_tweet(
+            &client,
+            &base,
+            "warga4",
+            json!({"text": "@PemkotMalang tes"})
+        )
+        .await
+        .status(),
+        201
+    );
+    sandbox.stop();
+}
+
+/// A sample of responses checked against data/x-api/openapi-v2.159.json: every key the sandbox
+/// sends is one the spec defines, and the required ones are there.
+#[tokio::test]
+async fn responses_follow_the_openapi_spec() {
+    let Some(shared) = crate::shared() else {
+        return;
+    };
+    let spec: Value = serde_json::from_str(
+        &std::fs::read_to_string(shared.join("data/x-api/openapi-v2.159.json")).unwrap(),
+    )
+    .unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let keys = |name: &str| -> HashSet<String> {
+        schemas[name]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let (sandbox, client) = start().await;
+    let base = sandbox.x_url();
+    citizen_tweet(
+        &client,
+        &base,
+        "warga5",
+        json!({"text": "@PemkotMalang halo", "media": {"media_ids": ["sandbox-photo-2"]}}),
+    )
+    .await;
+    let account = sandbox.x.account_id();
+    let page: Value = client
+        .get(format!("{base}/2/users/{account}/mentions?expansions=author_id,attachments.media_keys&tweet.fields=created_at,conversation_id,author_id,in_reply_to_user_id,referenced_tweets,entities,attachments"))
+        .send().await.unwrap().json().await.unwrap();
+    let response_keys: HashSet<String> = keys("Get2UsersIdMentionsResponse");
+    for key in page.as_object().unwrap().keys() {
+        assert!(response_keys.contains(key), "response key {key}");
+    }
+    let meta_keys: HashSet<String> =
+        schemas["Get2UsersIdMentionsResponse"]["properties"]["meta"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+    for key in page["meta"].as_object().unwrap().keys() {
+        assert!(meta_keys.contains(key), "meta key {key}");
+    }
+    let tweet_keys = keys("Tweet");
+    for key in page["data"][0].as_object().unwrap().keys() {
+        assert!(tweet_keys.contains(key), "tweet key {key}");
+    }
+    let user_keys = keys("User");
+    for required in schemas["User"]["required"].as_array().unwrap() {
+        assert!(
+            page["includes"]["users"][0]
+                .get(required.as_str().unwrap())
+                .is_some()
+        );
+    }
+    for key in page["includes"]["users"][0].as_object().unwrap().keys() {
+        assert!(user_keys.contains(key), "user key {key}");
+    }
+    let expansion_keys = keys("Expansions");
+    for key in page["includes"].as_object().unwrap().keys() {
+        assert!(expansion_keys.contains(key), "includes key {key}");
+    }
+    let created: Value = citizen_tweet(&client, &base, "warga5", json!({"text": "lagi"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let create_keys: HashSet<String> =
+        schemas["TweetCreateResponse"]["properties"]["data"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+    for key in created["data"].as_object().unwrap().keys() {
+        assert!(create_keys.contains(key), "create key {key}");
+    }
+    sandbox.stop();
+}
