@@ -40,8 +40,94 @@ pub struct Config {
     pub account: Account,
     pub knowledge: KnowledgeConfig,
     pub triage: Thresholds,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub x: XConfig,
+    #[serde(default)]
+    pub sandbox: SandboxConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
+}
+
+/// Where Kicau keeps its state.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` (relative to the working folder) or `postgres://...`; overridden by
+    /// `--database-url` or `KICAU_DATABASE_URL`.
+    pub database_url: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            database_url: "sqlite://data/kicau.db".into(),
+        }
+    }
+}
+
+/// The X API as the bot uses it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XConfig {
+    /// The real API, used when `[sandbox] mode = "off"`.
+    pub base_url: String,
+    /// How often the listener asks for new mentions, in milliseconds.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for XConfig {
+    fn default() -> Self {
+        XConfig {
+            base_url: "https://api.x.com".into(),
+            poll_interval_ms: 2000,
+        }
+    }
+}
+
+/// Which services the bot talks to: the sandbox inside the process, a sandbox run apart
+/// (`kicau sandbox`), or the real services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SandboxMode {
+    Embedded,
+    External,
+    Off,
+}
+
+/// The sandbox's addresses, its public stand-in credentials and its limits (SANDBOX.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxConfig {
+    pub mode: SandboxMode,
+    /// Where the X sandbox listens (embedded and `kicau sandbox`), e.g. "127.0.0.1:8090".
+    pub x_listen: String,
+    /// Where the bot finds an external X sandbox.
+    pub x_url: String,
+    pub consumer_key: String,
+    pub consumer_secret: String,
+    pub access_token: String,
+    pub access_secret: String,
+    /// Requests per endpoint and caller in each window (generous by default; X's are lower).
+    pub rate_limit: u32,
+    pub rate_window_secs: u64,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            mode: SandboxMode::Embedded,
+            x_listen: "127.0.0.1:8090".into(),
+            x_url: "http://127.0.0.1:8090".into(),
+            consumer_key: "sandbox-consumer-key".into(),
+            consumer_secret: "sandbox-consumer-secret".into(),
+            access_token: "sandbox-access-token".into(),
+            access_secret: "sandbox-access-secret".into(),
+            rate_limit: 100_000,
+            rate_window_secs: 900,
+        }
+    }
 }
 
 /// The X account Kicau speaks for.

@@ -13,6 +13,7 @@ pub mod eval;
 pub mod knowledge;
 pub mod language;
 pub mod sandbox;
+pub mod service;
 pub mod store;
 pub mod triage;
 pub mod tweet;

@@ -23,12 +23,19 @@ struct Cli {
     /// The deployment's configuration file.
     #[arg(long, global = true, env = "KICAU_CONFIG", default_value = "bot.toml")]
     config: PathBuf,
+    /// The database (sqlite://PATH or postgres://...); overrides bot.toml's [store].
+    #[arg(long, global = true, env = "KICAU_DATABASE_URL")]
+    database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the bot: listen to mentions, decide, reply (sandbox or X, as bot.toml says).
+    Run,
+    /// Run the sandbox alone (X API stand-in), for tests that restart the bot.
+    Sandbox,
     /// Decide what to do with one tweet and print the reply the account would post.
     Ask {
         /// The tweet's text.
@@ -105,6 +112,24 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = Config::load(&cli.config)?;
     match cli.command {
+        Command::Run => {
+            let database_url = cli
+                .database_url
+                .clone()
+                .unwrap_or_else(|| config.store.database_url.clone());
+            runtime()?.block_on(async {
+                let shutdown = kicau::service::shutdown_signal();
+                kicau::service::run_bot(config, &database_url, shutdown).await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sandbox => {
+            runtime()?.block_on(async {
+                let shutdown = kicau::service::shutdown_signal();
+                kicau::service::run_sandbox(config, shutdown).await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Ask { text, from, json } => {
             let engine = Engine::load(&config)?;
             let decision = engine.triage(&text);
@@ -181,4 +206,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }

@@ -228,7 +228,7 @@ impl Store {
                  AND (lease_until IS NULL OR lease_until < $2) \
                  ORDER BY length(tweet_id), tweet_id LIMIT 1) \
                  RETURNING tweet_id, author_id, author_username, text, conversation_id, \
-                 in_reply_to_id, created_at, attempts"
+                 in_reply_to_id, created_at, attempts, raw"
             }
             Backend::Postgres => {
                 "UPDATE inbox SET lease_until = $1, attempts = attempts + 1 \
@@ -236,7 +236,7 @@ impl Store {
                  AND (lease_until IS NULL OR lease_until < $2) \
                  ORDER BY length(tweet_id), tweet_id LIMIT 1 FOR UPDATE SKIP LOCKED) \
                  RETURNING tweet_id, author_id, author_username, text, conversation_id, \
-                 in_reply_to_id, created_at, attempts"
+                 in_reply_to_id, created_at, attempts, raw"
             }
         };
         let row = sqlx::query(sql)
@@ -253,6 +253,7 @@ impl Store {
             in_reply_to_id: r.get(5),
             created_at: r.get(6),
             attempts: r.get(7),
+            raw: r.get(8),
         }))
     }
 
@@ -445,6 +446,54 @@ impl Store {
         Ok(rows.into_iter().map(outbox_from_row).collect())
     }
 
+    // --- Opt-outs -----------------------------------------------------------------------------
+
+    /// Records that a citizen wrote "stop".
+    pub async fn opt_out(&self, user_id: &str, username: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO opt_outs (user_id, username, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(username)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records that a citizen wrote "mulai" again.
+    pub async fn opt_in(&self, user_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM opt_outs WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether a citizen asked for no automatic replies.
+    pub async fn is_opted_out(&self, user_id: &str) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 FROM opt_outs WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// How many messages are in each state, per channel.
+    pub async fn outbox_counts(&self) -> Result<Vec<(String, String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT channel, state, COUNT(*) FROM outbox GROUP BY channel, state \
+             ORDER BY channel, state",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
     // --- Dead letters and audit ---------------------------------------------------------------
 
     /// Every dead letter, newest first.
@@ -626,6 +675,8 @@ pub struct Mention {
     pub created_at: i64,
     /// How many times it has been claimed, this time included.
     pub attempts: i64,
+    /// The tweet as X sent it (JSON).
+    pub raw: String,
 }
 
 /// A decision to record.

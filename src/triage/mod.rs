@@ -222,7 +222,16 @@ impl Engine {
     /// The exact text the account posts in reply to `citizen` for `decision`, or `None` when
     /// nothing is posted.
     pub fn reply(&self, decision: &Decision, citizen: &str) -> Option<String> {
-        reply::compose(self, decision, citizen)
+        let body = reply::compose(self, decision)?;
+        Some(crate::tweet::thread(citizen, &body).join("\n"))
+    }
+
+    /// The tweets the account posts for `decision`: one, or a numbered thread when the text is
+    /// longer than one tweet. Empty when nothing is posted.
+    pub fn reply_thread(&self, decision: &Decision, citizen: &str) -> Vec<String> {
+        reply::compose(self, decision)
+            .map(|body| crate::tweet::thread(citizen, &body))
+            .unwrap_or_default()
     }
 }
 

@@ -2,14 +2,14 @@
 //! base does not hold. Every reply starts with the citizen's @handle.
 
 use super::{Decision, Engine, Kind};
-use crate::tweet::fits;
+use crate::tweet::{HANDLE_ALLOWANCE, MAX_WEIGHTED_LENGTH, weighted_length};
 
 /// Added when the citizen wrote personal data in public, if it still fits in the tweet.
 const PRIVACY_NOTE: &str =
     " Demi keamanan, mohon jangan menulis NIK atau nomor HP di kolom publik ya.";
 
-pub(super) fn compose(engine: &Engine, decision: &Decision, citizen: &str) -> Option<String> {
-    let at = format!("@{} ", citizen.trim_start_matches('@'));
+/// The reply's text without the leading @handle, or `None` when nothing is posted.
+pub(super) fn compose(engine: &Engine, decision: &Decision) -> Option<String> {
     let body = match decision.kind {
         Kind::Ignore => return None,
         Kind::Emergency => {
@@ -41,10 +41,10 @@ pub(super) fn compose(engine: &Engine, decision: &Decision, citizen: &str) -> Op
                           secepatnya."
             .to_owned(),
     };
-    let mut reply = format!("{at}{body}");
+    let mut reply = body;
     if !decision.evidence.personal_data.is_empty() && decision.kind != Kind::Emergency {
         let with_note = format!("{reply}{PRIVACY_NOTE}");
-        if fits(&with_note) {
+        if weighted_length(&with_note) + HANDLE_ALLOWANCE <= MAX_WEIGHTED_LENGTH {
             reply = with_note;
         }
     }

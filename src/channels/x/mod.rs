@@ -1,6 +1,8 @@
 /*!
-X (Twitter) API v2: OAuth 1.0a request signing today; the mentions listener and the reply client
-come with the service (issue 3).
+X (Twitter) API v2: OAuth 1.0a request signing and the client the listener and the dispatcher use.
 */
 
+pub mod client;
 pub mod oauth1;
+
+pub use client::{XClient, XError, XTweet, XUser};

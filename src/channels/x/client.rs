@@ -1,0 +1,321 @@
+//! The X API v2 client the bot uses, against X or the sandbox (only the base URL differs).
+//!
+//! Every request is signed with OAuth 1.0a user context. Errors are classified for the caller:
+//! rate limited (wait until the reset X announces), transient (retry with backoff), or rejected
+//! (a 4xx that will never succeed: dead letter).
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::oauth1::{Credentials, authorization_now};
+
+/// How an X request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum XError {
+    /// A 429: try again after `reset_at` (Unix seconds, from `x-rate-limit-reset`).
+    #[error("rate limited until {reset_at}")]
+    RateLimited { reset_at: u64 },
+    /// A 5xx, a timeout or a broken connection: worth retrying.
+    #[error("transient failure: {0}")]
+    Transient(String),
+    /// A 4xx that will not succeed if repeated (duplicate content, not summoned, too long...).
+    #[error("rejected with {status}: {detail}")]
+    Rejected { status: u16, detail: String },
+    /// The answer was not the JSON X documents.
+    #[error("unexpected response: {0}")]
+    Decode(String),
+}
+
+impl XError {
+    /// Whether X refused the text as a duplicate of one posted in the last day.
+    pub fn is_duplicate(&self) -> bool {
+        matches!(self, XError::Rejected { status: 403, detail } if detail.contains("duplicate"))
+    }
+}
+
+/// A user as X returns it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct XUser {
+    pub id: String,
+    pub username: String,
+    pub name: String,
+}
+
+/// A tweet with the fields the bot asks for.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct XTweet {
+    pub id: String,
+    pub text: String,
+    pub author_id: Option<String>,
+    pub created_at: Option<String>,
+    pub conversation_id: Option<String>,
+    pub in_reply_to_user_id: Option<String>,
+    #[serde(default)]
+    pub referenced_tweets: Vec<Reference>,
+    pub entities: Option<Entities>,
+    /// The tweet as X sent it, for the record.
+    #[serde(skip)]
+    pub raw: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Reference {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Entities {
+    #[serde(default)]
+    pub mentions: Vec<MentionEntity>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct MentionEntity {
+    pub username: String,
+    pub id: Option<String>,
+}
+
+impl XTweet {
+    /// The id of the tweet this one replies to, if any.
+    pub fn replied_to(&self) -> Option<&str> {
+        self.referenced_tweets
+            .iter()
+            .find(|r| r.kind == "replied_to")
+            .map(|r| r.id.as_str())
+    }
+
+    /// Whether this is a retweet.
+    pub fn is_retweet(&self) -> bool {
+        self.referenced_tweets.iter().any(|r| r.kind == "retweeted")
+    }
+
+    /// Whether the tweet mentions `username` (case-insensitive).
+    pub fn mentions(&self, username: &str) -> bool {
+        self.entities.as_ref().is_some_and(|e| {
+            e.mentions
+                .iter()
+                .any(|m| m.username.eq_ignore_ascii_case(username))
+        })
+    }
+}
+
+/// One page of a timeline.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub tweets: Vec<XTweet>,
+    pub users: Vec<XUser>,
+    pub next_token: Option<String>,
+    pub newest_id: Option<String>,
+}
+
+/// Tweet fields the listener asks for.
+pub const TWEET_FIELDS: &str = "created_at,conversation_id,author_id,in_reply_to_user_id,referenced_tweets,entities,attachments";
+
+/// The client.
+#[derive(Clone)]
+pub struct XClient {
+    http: reqwest::Client,
+    base: String,
+    credentials: Credentials,
+}
+
+impl std::fmt::Debug for XClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XClient")
+            .field("base", &self.base)
+            .field("credentials", &self.credentials)
+            .finish()
+    }
+}
+
+impl XClient {
+    pub fn new(base: &str, credentials: Credentials) -> XClient {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .expect("a reqwest client with rustls builds");
+        XClient {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            credentials,
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET /2/users/me`: the account itself.
+    pub async fn me(&self) -> Result<XUser, XError> {
+        let body = self.get("/2/users/me").await?;
+        decode(&body["data"])
+    }
+
+    /// `GET /2/users/:id/mentions`, newest first, 100 a page, with authors.
+    pub async fn mentions(
+        &self,
+        user_id: &str,
+        since_id: Option<&str>,
+        pagination_token: Option<&str>,
+    ) -> Result<Page, XError> {
+        let mut path = format!(
+            "/2/users/{user_id}/mentions?max_results=100&expansions=author_id\
+             &tweet.fields={TWEET_FIELDS}&user.fields=username,name"
+        );
+        if let Some(since) = since_id {
+            path.push_str(&format!("&since_id={since}"));
+        }
+        if let Some(token) = pagination_token {
+            path.push_str(&format!("&pagination_token={token}"));
+        }
+        self.page(&path).await
+    }
+
+    /// `GET /2/users/:id/tweets`: a user's own tweets, newest first (for reconciliation).
+    pub async fn user_tweets(
+        &self,
+        user_id: &str,
+        pagination_token: Option<&str>,
+    ) -> Result<Page, XError> {
+        let mut path = format!(
+            "/2/users/{user_id}/tweets?max_results=100&tweet.fields=referenced_tweets,conversation_id"
+        );
+        if let Some(token) = pagination_token {
+            path.push_str(&format!("&pagination_token={token}"));
+        }
+        self.page(&path).await
+    }
+
+    /// `POST /2/tweets`, as a reply when `in_reply_to` is given. Returns the new tweet's id.
+    pub async fn create_tweet(
+        &self,
+        text: &str,
+        in_reply_to: Option<&str>,
+    ) -> Result<String, XError> {
+        let mut body = json!({"text": text});
+        if let Some(parent) = in_reply_to {
+            body["reply"] = json!({"in_reply_to_tweet_id": parent});
+        }
+        let url = format!("{}/2/tweets", self.base);
+        let response = self
+            .http
+            .post(&url)
+            .header(
+                "Authorization",
+                authorization_now(&self.credentials, "POST", &url),
+            )
+            .json(&body)
+            .send()
+            .await
+            .map_err(transport)?;
+        let body = read(response).await?;
+        body["data"]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| XError::Decode("no data.id in the create response".into()))
+    }
+
+    /// `DELETE /2/tweets/:id`.
+    pub async fn delete_tweet(&self, id: &str) -> Result<(), XError> {
+        let url = format!("{}/2/tweets/{id}", self.base);
+        let response = self
+            .http
+            .delete(&url)
+            .header(
+                "Authorization",
+                authorization_now(&self.credentials, "DELETE", &url),
+            )
+            .send()
+            .await
+            .map_err(transport)?;
+        read(response).await.map(|_| ())
+    }
+
+    async fn page(&self, path: &str) -> Result<Page, XError> {
+        let body = self.get(path).await?;
+        let raw_tweets = body["data"].as_array().cloned().unwrap_or_default();
+        let mut tweets = Vec::with_capacity(raw_tweets.len());
+        for raw in raw_tweets {
+            let mut tweet: XTweet = decode(&raw)?;
+            tweet.raw = raw.to_string();
+            tweets.push(tweet);
+        }
+        let users = match body["includes"]["users"].as_array() {
+            Some(users) => users.iter().map(decode).collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
+        Ok(Page {
+            tweets,
+            users,
+            next_token: body["meta"]["next_token"].as_str().map(str::to_owned),
+            newest_id: body["meta"]["newest_id"].as_str().map(str::to_owned),
+        })
+    }
+
+    async fn get(&self, path: &str) -> Result<Value, XError> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .http
+            .get(&url)
+            .header(
+                "Authorization",
+                authorization_now(&self.credentials, "GET", &url),
+            )
+            .send()
+            .await
+            .map_err(transport)?;
+        read(response).await
+    }
+}
+
+fn transport(e: reqwest::Error) -> XError {
+    XError::Transient(e.to_string())
+}
+
+fn decode<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, XError> {
+    serde_json::from_value(value.clone()).map_err(|e| XError::Decode(e.to_string()))
+}
+
+/// Classifies a response: 2xx gives its JSON; 429 the reset; 5xx transient; other 4xx rejected.
+async fn read(response: reqwest::Response) -> Result<Value, XError> {
+    let status = response.status();
+    let reset = response
+        .headers()
+        .get("x-rate-limit-reset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let body: Value = response
+        .json()
+        .await
+        .unwrap_or_else(|e| json!({"detail": format!("unreadable body: {e}")}));
+    if status.is_success() {
+        return Ok(body);
+    }
+    if status.as_u16() == 429 {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        return Err(XError::RateLimited {
+            reset_at: reset.unwrap_or(now + 60),
+        });
+    }
+    let detail = body["detail"]
+        .as_str()
+        .or_else(|| body["errors"][0]["message"].as_str())
+        .or_else(|| body["title"].as_str())
+        .unwrap_or("")
+        .to_owned();
+    if status.is_server_error() || status.as_u16() == 408 {
+        return Err(XError::Transient(format!("{status}: {detail}")));
+    }
+    Err(XError::Rejected {
+        status: status.as_u16(),
+        detail,
+    })
+}

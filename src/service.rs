@@ -1,0 +1,709 @@
+/*!
+`kicau run`: the wiring that reaches everything. Three loops share one store:
+
+- the **listener** reads new mentions (since the stored cursor, every page) and stores them and
+  the new cursor in one transaction;
+- the **worker** claims one stored mention at a time, decides with the answer engine and records
+  the decision and its outgoing tweets in one transaction;
+- the **dispatcher** sends queued tweets, most urgent first, and records each send.
+
+A crash anywhere loses nothing (work is leased, and a lease that runs out is taken again) and
+sends nothing twice (each tweet has an idempotency key, and a send that may have reached X before
+the crash is looked up in the account's timeline before it is tried again).
+*/
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::channels::x::{XClient, XError, XTweet};
+use crate::store::{NewDecision, NewMention, NewOutbox, Store, now_ms};
+use crate::triage::{Engine, Kind};
+
+/// The listener's cursor name in the store.
+pub const MENTIONS_CURSOR: &str = "x.mentions";
+/// How many of the newest mentions X keeps reachable.
+const MENTIONS_WINDOW: usize = 800;
+/// Priority of emergency replies in the outbox (others are 0).
+const EMERGENCY_PRIORITY: i64 = 100;
+/// How long a claimed mention or message is reserved for one worker.
+const LEASE: Duration = Duration::from_secs(30);
+/// After this many failed attempts, a mention is a poison message: it goes to dead letters.
+const MAX_MENTION_ATTEMPTS: i64 = 5;
+
+/// What the loops share.
+#[derive(Clone)]
+pub struct Service {
+    pub engine: Arc<Engine>,
+    pub store: Store,
+    pub x: XClient,
+    /// The account's id and username on X.
+    pub account_id: String,
+    pub account: String,
+    pub poll_interval: Duration,
+}
+
+impl Service {
+    /// Runs the three loops until `shutdown` turns true, then lets in-flight work finish.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+        let listener = tokio::spawn(self.clone().listen(shutdown.clone()));
+        let worker = tokio::spawn(self.clone().work(shutdown.clone()));
+        let dispatcher = tokio::spawn(self.clone().dispatch(shutdown.clone()));
+        let (a, b, c) = tokio::join!(listener, worker, dispatcher);
+        a??;
+        b??;
+        c??;
+        Ok(())
+    }
+
+    // --- Listener ---------------------------------------------------------------------------
+
+    async fn listen(self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+        let mut backoff = Backoff::new();
+        while !*shutdown.borrow() {
+            let wait = match self.poll_once().await {
+                Ok(stored) => {
+                    backoff.reset();
+                    if stored > 0 {
+                        tracing::info!(stored, "new mentions stored");
+                    }
+                    self.poll_interval
+                }
+                Err(XError::RateLimited { reset_at }) => {
+                    let wait = until(reset_at);
+                    tracing::warn!(
+                        seconds = wait.as_secs(),
+                        "mentions rate limited: waiting for the reset"
+                    );
+                    wait
+                }
+                Err(e) => {
+                    let wait = backoff.next();
+                    tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "reading mentions failed");
+                    wait
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        tracing::info!("listener stopped");
+        Ok(())
+    }
+
+    /// Reads every mention newer than the cursor, all pages, and stores them with the new
+    /// cursor in one transaction. Returns how many were new.
+    pub async fn poll_once(&self) -> Result<usize, XError> {
+        let since = self
+            .store
+            .cursor(MENTIONS_CURSOR)
+            .await
+            .map_err(|e| XError::Transient(e.to_string()))?;
+        let mut tweets: Vec<XTweet> = Vec::new();
+        let mut users = std::collections::HashMap::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .x
+                .mentions(&self.account_id, since.as_deref(), token.as_deref())
+                .await?;
+            for user in page.users {
+                users.insert(user.id.clone(), user.username.clone());
+            }
+            tweets.extend(page.tweets);
+            match page.next_token {
+                Some(next) => token = Some(next),
+                None => break,
+            }
+        }
+        if tweets.is_empty() {
+            return Ok(0);
+        }
+        if since.is_some() && tweets.len() >= MENTIONS_WINDOW {
+            tracing::error!(
+                read = tweets.len(),
+                "the listener read {MENTIONS_WINDOW} mentions at once: older ones may be out of X's window and lost; poll more often"
+            );
+        } else if tweets.len() >= MENTIONS_WINDOW / 2 {
+            tracing::warn!(
+                read = tweets.len(),
+                "the listener is falling behind X's 800-mention window"
+            );
+        }
+        let newest = tweets
+            .iter()
+            .map(|t| t.id.clone())
+            .max_by(|a, b| (a.len(), a).cmp(&(b.len(), b)))
+            .expect("non-empty");
+        let mentions: Vec<NewMention> = tweets
+            .into_iter()
+            .map(|t| NewMention {
+                author_username: t
+                    .author_id
+                    .as_ref()
+                    .and_then(|id| users.get(id))
+                    .cloned()
+                    .unwrap_or_default(),
+                author_id: t.author_id.clone().unwrap_or_default(),
+                conversation_id: t.conversation_id.clone(),
+                in_reply_to_id: t.replied_to().map(str::to_owned),
+                created_at: t
+                    .created_at
+                    .as_deref()
+                    .map(parse_time)
+                    .unwrap_or_else(now_ms),
+                text: t.text.clone(),
+                tweet_id: t.id.clone(),
+                raw: t.raw.clone(),
+            })
+            .collect();
+        self.store
+            .store_mentions(MENTIONS_CURSOR, &mentions, Some(&newest))
+            .await
+            .map_err(|e| XError::Transient(e.to_string()))
+    }
+
+    // --- Worker -----------------------------------------------------------------------------
+
+    async fn work(self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+        while !*shutdown.borrow() {
+            match self.work_once().await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "the worker failed on a mention; it will be retried")
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        tracing::info!("worker stopped");
+        Ok(())
+    }
+
+    /// Decides one stored mention. Returns false when there was none.
+    pub async fn work_once(&self) -> anyhow::Result<bool> {
+        let Some(mention) = self.store.claim_mention(LEASE).await? else {
+            return Ok(false);
+        };
+        if mention.attempts > MAX_MENTION_ATTEMPTS {
+            tracing::error!(tweet = %mention.tweet_id, "a mention failed {MAX_MENTION_ATTEMPTS} times: moved to dead letters");
+            self.store
+                .bury_mention(&mention.tweet_id, "failed repeatedly while being processed")
+                .await?;
+            return Ok(true);
+        }
+        let (decision, tweets) = self.decide(&mention).await?;
+        let priority = if decision.kind == "emergency" {
+            EMERGENCY_PRIORITY
+        } else {
+            0
+        };
+        let mut outgoing = Vec::with_capacity(tweets.len());
+        for (i, text) in tweets.iter().enumerate() {
+            let key = reply_key(&mention.tweet_id, i + 1);
+            let payload = json!({
+                "text": text,
+                // The first part answers the citizen; each next part answers the previous one.
+                "in_reply_to": if i == 0 { Some(mention.tweet_id.clone()) } else { None },
+                "after": if i == 0 { None } else { Some(reply_key(&mention.tweet_id, i)) },
+            });
+            outgoing.push(NewOutbox {
+                channel: "x".into(),
+                payload: payload.to_string(),
+                priority,
+                idempotency_key: key,
+            });
+        }
+        self.store
+            .complete_mention(&mention.tweet_id, &decision, &outgoing)
+            .await?;
+        tracing::info!(
+            tweet = %mention.tweet_id,
+            kind = %decision.kind,
+            rule = %decision.rule,
+            replies = outgoing.len(),
+            "mention decided"
+        );
+        Ok(true)
+    }
+
+    /// The decision for a mention and the tweets to post. Only tweets that mention the account
+    /// are answered; the account's own tweets and retweets never; "stop" and "mulai" switch
+    /// automatic replies off and on (an emergency is still answered with 112).
+    async fn decide(
+        &self,
+        m: &crate::store::Mention,
+    ) -> anyhow::Result<(NewDecision, Vec<String>)> {
+        let raw: Value = serde_json::from_str(&m.raw).unwrap_or(Value::Null);
+        let tweet: Option<XTweet> = serde_json::from_value(raw).ok();
+        let ignore = |rule: &str| {
+            (
+                NewDecision {
+                    conversation_id: None,
+                    kind: "ignore".into(),
+                    topic: None,
+                    agency: None,
+                    rule: rule.into(),
+                    evidence: "{}".into(),
+                },
+                Vec::new(),
+            )
+        };
+        if m.author_id == self.account_id {
+            return Ok(ignore("own_tweet"));
+        }
+        if let Some(t) = &tweet {
+            if t.is_retweet() {
+                return Ok(ignore("retweet"));
+            }
+            if !t.mentions(&self.account) {
+                return Ok(ignore("not_a_mention"));
+            }
+        }
+        let command = command_of(&m.text, &self.account);
+        match command {
+            Some(Command::Stop) => {
+                self.store.opt_out(&m.author_id, &m.author_username).await?;
+                let text = "Baik kak, balasan otomatis untuk kakak kami hentikan. Tulis \"mulai\" \
+                            kapan saja untuk mengaktifkannya lagi.";
+                let mut d = ignore("opt_out").0;
+                d.kind = "answer".into();
+                return Ok((d, crate::tweet::thread(&m.author_username, text)));
+            }
+            Some(Command::Start) => {
+                self.store.opt_in(&m.author_id).await?;
+                let text = "Siap kak, balasan otomatis aktif lagi. Silakan sampaikan pertanyaan \
+                            atau laporan kakak.";
+                let mut d = ignore("opt_in").0;
+                d.kind = "answer".into();
+                return Ok((d, crate::tweet::thread(&m.author_username, text)));
+            }
+            None => {}
+        }
+        let decision = self.engine.triage(&m.text);
+        let opted_out = self.store.is_opted_out(&m.author_id).await?;
+        if opted_out && decision.kind != Kind::Emergency {
+            return Ok(ignore("opted_out"));
+        }
+        let tweets = self.engine.reply_thread(&decision, &m.author_username);
+        let record = NewDecision {
+            conversation_id: None,
+            kind: decision.kind.to_string(),
+            topic: decision.topic.clone(),
+            agency: decision.agency.clone(),
+            rule: decision.rule.to_owned(),
+            evidence: serde_json::to_string(&decision.evidence)?,
+        };
+        Ok((record, tweets))
+    }
+
+    // --- Dispatcher -------------------------------------------------------------------------
+
+    async fn dispatch(self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+        // Sends cut short by a crash are settled before anything new goes out.
+        for item in self.store.in_flight("x").await? {
+            tracing::info!(key = %item.idempotency_key, "reconciling a send interrupted by a stop");
+        }
+        while !*shutdown.borrow() {
+            match self.dispatch_once().await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::error!(error = %e, "the dispatcher failed; it will retry"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        tracing::info!("dispatcher stopped");
+        Ok(())
+    }
+
+    /// Sends one due tweet. Returns false when none was due.
+    pub async fn dispatch_once(&self) -> anyhow::Result<bool> {
+        let Some(item) = self.store.claim_outbox("x", LEASE).await? else {
+            return Ok(false);
+        };
+        let payload: Value = match serde_json::from_str(&item.payload) {
+            Ok(v) => v,
+            Err(e) => {
+                self.store
+                    .mark_dead(item.id, &format!("unreadable payload: {e}"))
+                    .await?;
+                return Ok(true);
+            }
+        };
+        let text = payload["text"].as_str().unwrap_or_default().to_owned();
+        // A later part of a thread answers the part before it, once that one is out.
+        let parent = match (payload["in_reply_to"].as_str(), payload["after"].as_str()) {
+            (Some(parent), _) => parent.to_owned(),
+            (None, Some(previous)) => match self.store.outbox_by_key(previous).await? {
+                Some(prev) if prev.state == "sent" => prev.remote_id.unwrap_or_default(),
+                Some(prev) if prev.state == "dead" => {
+                    self.store
+                        .mark_dead(item.id, "the previous part of the thread failed")
+                        .await?;
+                    return Ok(true);
+                }
+                _ => {
+                    self.store
+                        .mark_retry(item.id, now_ms() + 500, "waiting for the previous part")
+                        .await?;
+                    return Ok(true);
+                }
+            },
+            (None, None) => {
+                self.store
+                    .mark_dead(item.id, "payload names no tweet to reply to")
+                    .await?;
+                return Ok(true);
+            }
+        };
+        // A second attempt may follow a send that reached X before the crash: look first.
+        if item.attempts > 1
+            && let Some(existing) = self.find_sent(&parent, &text).await?
+        {
+            tracing::info!(key = %item.idempotency_key, tweet = %existing, "already on X: recorded, not sent again");
+            self.store.mark_sent(item.id, &existing).await?;
+            return Ok(true);
+        }
+        match self.x.create_tweet(&text, Some(&parent)).await {
+            Ok(id) => self.store.mark_sent(item.id, &id).await?,
+            Err(e) if e.is_duplicate() => match self.find_sent(&parent, &text).await? {
+                Some(existing) => self.store.mark_sent(item.id, &existing).await?,
+                None => self.store.mark_dead(item.id, &e.to_string()).await?,
+            },
+            Err(XError::RateLimited { reset_at }) => {
+                tracing::warn!(key = %item.idempotency_key, "posting rate limited: waiting for the reset");
+                self.store
+                    .mark_retry(item.id, (reset_at as i64) * 1000 + 250, "rate limited")
+                    .await?
+            }
+            Err(XError::Rejected { status, detail }) => {
+                tracing::error!(key = %item.idempotency_key, status, %detail, "X refused a reply: moved to dead letters");
+                self.store
+                    .mark_dead(item.id, &format!("{status}: {detail}"))
+                    .await?
+            }
+            Err(e) => {
+                let wait = Backoff::for_attempt(item.attempts);
+                tracing::warn!(key = %item.idempotency_key, error = %e, "posting failed: will retry");
+                self.store
+                    .mark_retry(item.id, now_ms() + wait.as_millis() as i64, &e.to_string())
+                    .await?
+            }
+        }
+        Ok(true)
+    }
+
+    /// The id of the account's tweet that replies to `parent` with `text`, if it is on X.
+    async fn find_sent(&self, parent: &str, text: &str) -> anyhow::Result<Option<String>> {
+        let mut token: Option<String> = None;
+        for _ in 0..5 {
+            let page = match self.x.user_tweets(&self.account_id, token.as_deref()).await {
+                Ok(page) => page,
+                Err(e) => return Err(anyhow::anyhow!("reading the account's timeline: {e}")),
+            };
+            for t in &page.tweets {
+                if t.replied_to() == Some(parent) && t.text == text {
+                    return Ok(Some(t.id.clone()));
+                }
+            }
+            match page.next_token {
+                Some(next) => token = Some(next),
+                None => break,
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The outbox key of part `n` of the reply to `tweet_id`.
+pub fn reply_key(tweet_id: &str, n: usize) -> String {
+    format!("x:reply:{tweet_id}:{n}")
+}
+
+enum Command {
+    Stop,
+    Start,
+}
+
+/// "stop" or "mulai" alone (besides the account's handle) switches automatic replies.
+fn command_of(text: &str, account: &str) -> Option<Command> {
+    let handle = format!("@{}", account.to_lowercase());
+    let rest: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            w.to_lowercase()
+                .trim_matches(|c: char| !c.is_alphanumeric() && c != '@')
+                .to_owned()
+        })
+        .filter(|w| !w.is_empty() && *w != handle)
+        .collect();
+    match rest.as_slice() {
+        [w] if w == "stop" || w == "berhenti" || w == "unsubscribe" => Some(Command::Stop),
+        [w] if w == "mulai" || w == "start" => Some(Command::Start),
+        _ => None,
+    }
+}
+
+/// X's `created_at` (RFC 3339) in milliseconds.
+fn parse_time(text: &str) -> i64 {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        .unwrap_or_else(|_| now_ms())
+}
+
+fn until(reset_at: u64) -> Duration {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Duration::from_secs(reset_at.saturating_sub(now)) + Duration::from_millis(250)
+}
+
+/// Exponential backoff from 250 ms to 30 s.
+struct Backoff {
+    attempt: u32,
+}
+
+impl Backoff {
+    fn new() -> Backoff {
+        Backoff { attempt: 0 }
+    }
+
+    fn reset(&mut self) {
+        self.attempt = 0;
+    }
+
+    fn next(&mut self) -> Duration {
+        self.attempt += 1;
+        Backoff::for_attempt(i64::from(self.attempt))
+    }
+
+    fn for_attempt(attempt: i64) -> Duration {
+        let exp = attempt.clamp(1, 8) as u32 - 1;
+        Duration::from_millis((250u64 << exp).min(30_000))
+    }
+}
+
+/// Starts everything `kicau run` needs from the configuration: the store, the sandbox when it is
+/// embedded, the X client and the account's identity; then runs until `shutdown`.
+pub async fn run_bot(
+    config: crate::Config,
+    database_url: &str,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    use crate::config::SandboxMode;
+    use anyhow::Context as _;
+
+    let engine = Arc::new(Engine::load(&config)?);
+    let store = Store::connect(database_url).await.with_context(|| {
+        format!(
+            "opening the database {}",
+            crate::store::redact_url(database_url)
+        )
+    })?;
+    let sandbox_settings = |c: &crate::config::SandboxConfig| crate::sandbox::XSettings {
+        account: config.account.handle.clone(),
+        consumer_key: c.consumer_key.clone(),
+        consumer_secret: c.consumer_secret.clone(),
+        access_token: c.access_token.clone(),
+        access_secret: c.access_secret.clone(),
+        rate_limit: c.rate_limit,
+        rate_window: Duration::from_secs(c.rate_window_secs),
+    };
+    let sandbox_credentials =
+        |c: &crate::config::SandboxConfig| crate::channels::x::oauth1::Credentials {
+            consumer_key: c.consumer_key.clone(),
+            consumer_secret: c.consumer_secret.clone(),
+            access_token: c.access_token.clone(),
+            access_secret: c.access_secret.clone(),
+        };
+    let mut embedded = None;
+    let (base, credentials, what) = match config.sandbox.mode {
+        SandboxMode::Embedded => {
+            let addr =
+                config.sandbox.x_listen.parse().with_context(|| {
+                    format!("[sandbox] x_listen = {:?}", config.sandbox.x_listen)
+                })?;
+            let running = crate::sandbox::serve_x(sandbox_settings(&config.sandbox), addr)
+                .await
+                .with_context(|| format!("starting the X sandbox on {addr}"))?;
+            let base = running.x_url();
+            embedded = Some(running);
+            (
+                base,
+                sandbox_credentials(&config.sandbox),
+                "the embedded X sandbox",
+            )
+        }
+        SandboxMode::External => (
+            config.sandbox.x_url.clone(),
+            sandbox_credentials(&config.sandbox),
+            "an external X sandbox",
+        ),
+        SandboxMode::Off => {
+            let var = |name: &str| {
+                std::env::var(name).with_context(|| {
+                    format!("{name} is not set (mode = \"off\" needs X credentials)")
+                })
+            };
+            (
+                config.x.base_url.clone(),
+                crate::channels::x::oauth1::Credentials {
+                    consumer_key: var("KICAU_X_CONSUMER_KEY")?,
+                    consumer_secret: var("KICAU_X_CONSUMER_SECRET")?,
+                    access_token: var("KICAU_X_ACCESS_TOKEN")?,
+                    access_secret: var("KICAU_X_ACCESS_SECRET")?,
+                },
+                "X",
+            )
+        }
+    };
+    let x = XClient::new(&base, credentials);
+    let me = loop {
+        match x.me().await {
+            Ok(me) => break me,
+            Err(XError::Rejected { status, detail }) => {
+                anyhow::bail!("X refused the account's credentials ({status}: {detail})")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot reach X yet; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    println!("Kicau is running for @{} (id {}).", me.username, me.id);
+    println!("X API: {what} at {base}");
+    println!(
+        "Database: {} ({:?})",
+        crate::store::redact_url(database_url),
+        store.backend()
+    );
+    if config.sandbox.mode != SandboxMode::Off {
+        println!("Tweet as a citizen:");
+        println!(
+            "  curl -s -X POST {base}/2/tweets -H 'Authorization: Bearer sandbox-user:warga1' \
+             -H 'Content-Type: application/json' -d '{{\"text\":\"@{} min syarat bikin kk baru apa aja?\"}}'",
+            me.username
+        );
+        println!(
+            "  curl -s {base}/2/users/{}/tweets -H 'Authorization: Bearer sandbox-user:warga1'   # the replies",
+            me.id
+        );
+    }
+    println!("Stop with Ctrl-C.");
+    let service = Service {
+        engine,
+        store: store.clone(),
+        x,
+        account_id: me.id,
+        account: me.username,
+        poll_interval: Duration::from_millis(config.x.poll_interval_ms),
+    };
+    service.run(shutdown).await?;
+    store.close().await;
+    if let Some(running) = embedded {
+        running.stop();
+    }
+    Ok(())
+}
+
+/// `kicau sandbox`: the X sandbox alone, until `shutdown`.
+pub async fn run_sandbox(
+    config: crate::Config,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let c = &config.sandbox;
+    let addr = c
+        .x_listen
+        .parse()
+        .with_context(|| format!("[sandbox] x_listen = {:?}", c.x_listen))?;
+    let settings = crate::sandbox::XSettings {
+        account: config.account.handle.clone(),
+        consumer_key: c.consumer_key.clone(),
+        consumer_secret: c.consumer_secret.clone(),
+        access_token: c.access_token.clone(),
+        access_secret: c.access_secret.clone(),
+        rate_limit: c.rate_limit,
+        rate_window: Duration::from_secs(c.rate_window_secs),
+    };
+    let running = crate::sandbox::serve_x(settings, addr)
+        .await
+        .with_context(|| format!("starting the X sandbox on {addr}"))?;
+    println!(
+        "X sandbox for @{} at {}",
+        config.account.handle,
+        running.x_url()
+    );
+    println!("Control endpoints: {}/sandbox", running.x_url());
+    while !*shutdown.borrow() {
+        if shutdown.changed().await.is_err() {
+            break;
+        }
+    }
+    running.stop();
+    Ok(())
+}
+
+/// A watch channel that turns true on SIGINT or SIGTERM.
+pub fn shutdown_signal() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = ctrl_c.await;
+        }
+        tracing::info!("stopping: finishing work in flight");
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_and_mulai_are_commands_only_alone() {
+        assert!(matches!(
+            command_of("@PemkotMalang stop", "PemkotMalang"),
+            Some(Command::Stop)
+        ));
+        assert!(matches!(
+            command_of("STOP!", "PemkotMalang"),
+            Some(Command::Stop)
+        ));
+        assert!(matches!(
+            command_of("@pemkotmalang mulai", "PemkotMalang"),
+            Some(Command::Start)
+        ));
+        assert!(command_of("@PemkotMalang jangan stop layanan", "PemkotMalang").is_none());
+    }
+
+    #[test]
+    fn backoff_grows_to_a_ceiling() {
+        assert_eq!(Backoff::for_attempt(1), Duration::from_millis(250));
+        assert_eq!(Backoff::for_attempt(3), Duration::from_millis(1000));
+        assert_eq!(Backoff::for_attempt(50), Duration::from_millis(30_000));
+    }
+}
