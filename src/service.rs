@@ -367,7 +367,7 @@ impl Service {
         };
         // A second attempt may follow a send that reached X before the crash: look first.
         if item.attempts > 1
-            && let Some(existing) = self.find_sent(&parent, &text).await?
+            && let Some(existing) = self.find_sent(&parent).await?
         {
             tracing::info!(key = %item.idempotency_key, tweet = %existing, "already on X: recorded, not sent again");
             self.store.mark_sent(item.id, &existing).await?;
@@ -375,8 +375,23 @@ impl Service {
         }
         match self.x.create_tweet(&text, Some(&parent)).await {
             Ok(id) => self.store.mark_sent(item.id, &id).await?,
-            Err(e) if e.is_duplicate() => match self.find_sent(&parent, &text).await? {
+            Err(e) if e.is_duplicate() => match self.find_sent(&parent).await? {
                 Some(existing) => self.store.mark_sent(item.id, &existing).await?,
+                // The same citizen asked the same again within a day: X refuses the identical
+                // answer, so the second one carries a reference to the question it answers.
+                None if payload.get("reworded").is_none() => {
+                    let suffix = format!(" (ref. {})", &parent[parent.len().saturating_sub(6)..]);
+                    let mut reworded = payload.clone();
+                    reworded["text"] = json!(format!("{text}{suffix}"));
+                    reworded["reworded"] = json!(true);
+                    if crate::tweet::fits(reworded["text"].as_str().unwrap_or_default()) {
+                        self.store
+                            .retry_with_payload(item.id, &reworded.to_string(), &e.to_string())
+                            .await?
+                    } else {
+                        self.store.mark_dead(item.id, &e.to_string()).await?
+                    }
+                }
                 None => self.store.mark_dead(item.id, &e.to_string()).await?,
             },
             Err(XError::RateLimited { reset_at }) => {
@@ -402,8 +417,9 @@ impl Service {
         Ok(true)
     }
 
-    /// The id of the account's tweet that replies to `parent` with `text`, if it is on X.
-    async fn find_sent(&self, parent: &str, text: &str) -> anyhow::Result<Option<String>> {
+    /// The id of the account's tweet that replies to `parent`, if one is on X: the account
+    /// answers each tweet once, so any such reply is the one being looked for.
+    async fn find_sent(&self, parent: &str) -> anyhow::Result<Option<String>> {
         let mut token: Option<String> = None;
         for _ in 0..5 {
             let page = match self.x.user_tweets(&self.account_id, token.as_deref()).await {
@@ -411,7 +427,7 @@ impl Service {
                 Err(e) => return Err(anyhow::anyhow!("reading the account's timeline: {e}")),
             };
             for t in &page.tweets {
-                if t.replied_to() == Some(parent) && t.text == text {
+                if t.replied_to() == Some(parent) {
                     return Ok(Some(t.id.clone()));
                 }
             }

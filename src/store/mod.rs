@@ -399,6 +399,22 @@ impl Store {
         Ok(())
     }
 
+    /// Puts a message back with a new payload (e.g. a reworded tweet after X refused a
+    /// duplicate).
+    pub async fn retry_with_payload(&self, id: i64, payload: &str, error: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'pending', lease_until = NULL, payload = $1, \
+             next_attempt_at = $2, last_error = $3, updated_at = $2 WHERE id = $4",
+        )
+        .bind(payload)
+        .bind(now_ms())
+        .bind(error)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Gives up on a message that can never be sent: it goes to the dead letters.
     pub async fn mark_dead(&self, id: i64, error: &str) -> Result<()> {
         let now = now_ms();

@@ -5,6 +5,7 @@ mod ask;
 mod eval;
 mod kb_check;
 mod sandbox_x;
+mod service;
 mod store;
 mod twitter_text;
 
