@@ -69,6 +69,7 @@ async fn run(config: &Config, engine: Arc<Engine>, url: &str) -> f64 {
         access_secret: c.access_secret.clone(),
         rate_limit: 1_000_000,
         rate_window: Duration::from_secs(900),
+        realistic: false,
     };
     let sandbox = serve_x(settings, "127.0.0.1:0".parse().unwrap())
         .await

@@ -109,9 +109,21 @@ pub struct SandboxConfig {
     pub consumer_secret: String,
     pub access_token: String,
     pub access_secret: String,
+    /// `generous` (limits below) or `realistic` (X's published per-user limits).
+    #[serde(default)]
+    pub rate_profile: RateProfile,
     /// Requests per endpoint and caller in each window (generous by default; X's are lower).
     pub rate_limit: u32,
     pub rate_window_secs: u64,
+}
+
+/// How strict the sandbox's rate limits are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateProfile {
+    #[default]
+    Generous,
+    Realistic,
 }
 
 impl Default for SandboxConfig {
@@ -124,6 +136,7 @@ impl Default for SandboxConfig {
             consumer_secret: "sandbox-consumer-secret".into(),
             access_token: "sandbox-access-token".into(),
             access_secret: "sandbox-access-secret".into(),
+            rate_profile: RateProfile::Generous,
             rate_limit: 100_000,
             rate_window_secs: 900,
         }

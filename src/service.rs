@@ -270,6 +270,14 @@ impl Service {
         match command {
             Some(Command::Stop) => {
                 self.store.opt_out(&m.author_id, &m.author_username).await?;
+                self.store
+                    .audit(
+                        &format!("citizen:{}", m.author_id),
+                        "opt_out",
+                        &m.tweet_id,
+                        "wrote stop",
+                    )
+                    .await?;
                 let text = "Baik kak, balasan otomatis untuk kakak kami hentikan. Tulis \"mulai\" \
                             kapan saja untuk mengaktifkannya lagi.";
                 let mut d = ignore("opt_out").0;
@@ -278,6 +286,14 @@ impl Service {
             }
             Some(Command::Start) => {
                 self.store.opt_in(&m.author_id).await?;
+                self.store
+                    .audit(
+                        &format!("citizen:{}", m.author_id),
+                        "opt_in",
+                        &m.tweet_id,
+                        "wrote mulai",
+                    )
+                    .await?;
                 let text = "Siap kak, balasan otomatis aktif lagi. Silakan sampaikan pertanyaan \
                             atau laporan kakak.";
                 let mut d = ignore("opt_in").0;
@@ -534,6 +550,7 @@ pub async fn run_bot(
         access_secret: c.access_secret.clone(),
         rate_limit: c.rate_limit,
         rate_window: Duration::from_secs(c.rate_window_secs),
+        realistic: c.rate_profile == crate::config::RateProfile::Realistic,
     };
     let sandbox_credentials =
         |c: &crate::config::SandboxConfig| crate::channels::x::oauth1::Credentials {
@@ -651,6 +668,7 @@ pub async fn run_sandbox(
         access_secret: c.access_secret.clone(),
         rate_limit: c.rate_limit,
         rate_window: Duration::from_secs(c.rate_window_secs),
+        realistic: c.rate_profile == crate::config::RateProfile::Realistic,
     };
     let running = crate::sandbox::serve_x(settings, addr)
         .await

@@ -45,9 +45,24 @@ pub struct XSettings {
     pub consumer_secret: String,
     pub access_token: String,
     pub access_secret: String,
-    /// Requests allowed per endpoint and caller in each window.
+    /// Requests allowed per endpoint and caller in each window (the generous profile).
     pub rate_limit: u32,
     pub rate_window: Duration,
+    /// X's published per-user limits per 15 minutes instead (reference/apis.md, 1.6).
+    pub realistic: bool,
+}
+
+/// X's published per-user limits per 15 minutes, by route.
+fn realistic_limit(route: &str) -> u32 {
+    match route {
+        "GET /2/users/:id/mentions" => 300,
+        "POST /2/tweets" => 100,
+        "DELETE /2/tweets/:id" => 50,
+        "GET /2/users/me" => 75,
+        "GET /2/users/by/username/:username" => 900,
+        "GET /2/tweets/:id" => 900,
+        _ => 900,
+    }
 }
 
 /// A user of the sandbox.
@@ -429,8 +444,17 @@ async fn limits_and_faults(
             fault
         })
     };
-    let window = sandbox.settings.rate_window.as_millis() as u64;
-    let limit = sandbox.settings.rate_limit;
+    let (window, limit) = if sandbox.settings.realistic {
+        (
+            15 * 60 * 1000,
+            realistic_limit(&format!("{method} {route}")),
+        )
+    } else {
+        (
+            sandbox.settings.rate_window.as_millis() as u64,
+            sandbox.settings.rate_limit,
+        )
+    };
     let caller = request
         .headers()
         .get("authorization")

@@ -17,6 +17,7 @@ fn settings() -> XSettings {
         access_secret: "sandbox-access-secret".into(),
         rate_limit: 100_000,
         rate_window: Duration::from_secs(900),
+        realistic: false,
     }
 }
 
@@ -544,5 +545,41 @@ async fn responses_follow_the_openapi_spec() {
     for key in created["data"].as_object().unwrap().keys() {
         assert!(create_keys.contains(key), "create key {key}");
     }
+    sandbox.stop();
+}
+
+#[tokio::test]
+async fn the_realistic_profile_enforces_xs_published_limits() {
+    let mut strict = settings();
+    strict.realistic = true;
+    let sandbox = serve_x(strict, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let url = format!("{}/2/users/me", sandbox.x_url());
+    for i in 0..75 {
+        let r = client
+            .get(&url)
+            .header(
+                "Authorization",
+                authorization_now(&credentials(), "GET", &url),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "request {i}");
+        assert_eq!(r.headers()["x-rate-limit-limit"], "75");
+    }
+    let over = client
+        .get(&url)
+        .header(
+            "Authorization",
+            authorization_now(&credentials(), "GET", &url),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(over.status(), 429);
+    assert_eq!(over.headers()["x-rate-limit-remaining"], "0");
     sandbox.stop();
 }

@@ -350,3 +350,37 @@ async fn faults_on_both_endpoints_change_nothing_in_the_outcome() {
     let counts = wait_for(&client, &d.x_url, expected.len(), Duration::from_secs(180)).await;
     assert_exactly_once(&counts, &posted, &expected, &d.log());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_silences_automatic_replies_until_mulai() {
+    let mut d = Deployment::start();
+    d.start_bot();
+    let client = reqwest::Client::new();
+    let base = d.x_url.clone();
+    let stop = post_as(&client, &base, "warga7", "@PemkotMalang stop").await;
+    wait_for(&client, &base, 1, Duration::from_secs(30)).await;
+    let question = post_as(
+        &client,
+        &base,
+        "warga7",
+        "@PemkotMalang min syarat bikin kk baru apa aja?",
+    )
+    .await;
+    let start = post_as(&client, &base, "warga7", "@PemkotMalang mulai").await;
+    let counts = wait_for(&client, &base, 2, Duration::from_secs(30)).await;
+    assert_eq!(counts.get(&stop), Some(&1), "the stop is confirmed once");
+    assert_eq!(counts.get(&start), Some(&1), "mulai is confirmed once");
+    assert!(
+        !counts.contains_key(&question),
+        "no automatic reply while stopped"
+    );
+    let again = post_as(
+        &client,
+        &base,
+        "warga7",
+        "@PemkotMalang gimana cara bayar pbb online?",
+    )
+    .await;
+    let counts = wait_for(&client, &base, 3, Duration::from_secs(30)).await;
+    assert_eq!(counts.get(&again), Some(&1));
+}
