@@ -121,6 +121,9 @@ pub struct XClient {
     http: reqwest::Client,
     base: String,
     credentials: Credentials,
+    /// The last `x-rate-limit-remaining` and `-reset` seen per endpoint: when nothing remains,
+    /// the client waits for the reset instead of spending a request on a certain 429.
+    limits: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, u64)>>>,
 }
 
 impl std::fmt::Debug for XClient {
@@ -143,6 +146,7 @@ impl XClient {
             http,
             base: base.trim_end_matches('/').to_owned(),
             credentials,
+            limits: Default::default(),
         }
     }
 
@@ -202,6 +206,8 @@ impl XClient {
             body["reply"] = json!({"in_reply_to_tweet_id": parent});
         }
         let url = format!("{}/2/tweets", self.base);
+        let key = endpoint_key("POST", "/2/tweets");
+        self.check_budget(&key)?;
         let response = self
             .http
             .post(&url)
@@ -213,6 +219,7 @@ impl XClient {
             .send()
             .await
             .map_err(transport)?;
+        self.note_budget(&key, &response);
         let body = read(response).await?;
         body["data"]["id"]
             .as_str()
@@ -259,6 +266,8 @@ impl XClient {
 
     async fn get(&self, path: &str) -> Result<Value, XError> {
         let url = format!("{}{path}", self.base);
+        let key = endpoint_key("GET", path);
+        self.check_budget(&key)?;
         let response = self
             .http
             .get(&url)
@@ -269,8 +278,54 @@ impl XClient {
             .send()
             .await
             .map_err(transport)?;
+        self.note_budget(&key, &response);
         read(response).await
     }
+
+    /// Refuses locally when X said nothing remains in this window.
+    fn check_budget(&self, key: &str) -> Result<(), XError> {
+        let limits = self.limits.lock().expect("limits lock");
+        if let Some((remaining, reset_at)) = limits.get(key)
+            && *remaining <= 0
+            && *reset_at > unix_now()
+        {
+            return Err(XError::RateLimited {
+                reset_at: *reset_at,
+            });
+        }
+        Ok(())
+    }
+
+    fn note_budget(&self, key: &str, response: &reqwest::Response) {
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<i64>().ok())
+        };
+        if let (Some(remaining), Some(reset)) = (
+            header("x-rate-limit-remaining"),
+            header("x-rate-limit-reset"),
+        ) {
+            self.limits
+                .lock()
+                .expect("limits lock")
+                .insert(key.to_owned(), (remaining, reset.max(0) as u64));
+        }
+    }
+}
+
+/// The rate-limit bucket of a request: method and path without the query.
+fn endpoint_key(method: &str, path: &str) -> String {
+    format!("{method} {}", path.split('?').next().unwrap_or(path))
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn transport(e: reqwest::Error) -> XError {
