@@ -1159,15 +1159,76 @@ async fn add_fault(
     json_ok(json!({"ok": true}))
 }
 
+/// A page to act as a citizen by hand: tweet to the account and watch the thread, for demos and
+/// staff training. Everything shown is set with `textContent`, never parsed as HTML.
 async fn page(State(sandbox): State<XSandbox>) -> Html<String> {
     let account = html_escape(&sandbox.settings.account);
-    Html(format!(
-        "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><title>Kicau sandbox</title></head>\
-         <body><h1>Sandbox Kicau</h1><p>Akun: @{account}. Tulis sebagai warga dengan \
-         <code>curl -X POST http://127.0.0.1:8090/2/tweets -H 'Authorization: Bearer sandbox-user:warga1' \
-         -H 'Content-Type: application/json' -d '{{\"text\":\"@{account} halo\"}}'</code>.</p></body></html>"
-    ))
+    let account_id = html_escape(&sandbox.account_id());
+    Html(
+        SANDBOX_PAGE
+            .replace("{account}", &account)
+            .replace("{account_id}", &account_id),
+    )
 }
+
+const SANDBOX_PAGE: &str = r#"<!doctype html>
+<html lang="id"><head><meta charset="utf-8"><title>Sandbox Kicau</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}
+textarea{width:100%;height:5rem}input,textarea,button{font-size:1rem}
+li{margin:.6rem 0;padding:.5rem;border-left:4px solid #ccc;list-style:none}
+li.bot{border-color:#2a7}small{color:#666}
+</style></head>
+<body>
+<h1>Sandbox Kicau</h1>
+<p>Tiruan X untuk latihan: tulis sebagai warga ke akun <b>@{account}</b>, lalu lihat balasan bot di bawah.</p>
+<form id="tweet">
+<label>Nama pengguna warga: <input id="user" value="warga1" pattern="[A-Za-z0-9_]{1,15}" required></label>
+<p><textarea id="text" required>@{account} min syarat bikin kk baru apa aja?</textarea></p>
+<button>Kirim tweet</button> <span id="status"></span>
+</form>
+<h2>Percakapan terbaru</h2>
+<ul id="thread"></ul>
+<script>
+const account = "{account_id}";
+const form = document.getElementById("tweet");
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const user = document.getElementById("user").value;
+  const r = await fetch("/2/tweets", {method: "POST",
+    headers: {"Authorization": "Bearer sandbox-user:" + user, "Content-Type": "application/json"},
+    body: JSON.stringify({text: document.getElementById("text").value})});
+  document.getElementById("status").textContent = r.status === 201 ? "Terkirim." : "Gagal: " + r.status;
+  refresh();
+});
+async function timeline(path) {
+  const r = await fetch(path + "?max_results=20&tweet.fields=created_at,author_id,referenced_tweets&expansions=author_id");
+  const body = await r.json();
+  const users = {};
+  for (const u of (body.includes || {}).users || []) users[u.id] = u.username;
+  return (body.data || []).map(t => ({...t, who: users[t.author_id] || (t.author_id === account ? "{account}" : "")}));
+}
+async function refresh() {
+  const tweets = [...await timeline("/2/users/" + account + "/mentions"),
+                  ...await timeline("/2/users/" + account + "/tweets")];
+  tweets.sort((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
+  const list = document.getElementById("thread");
+  list.replaceChildren();
+  for (const t of tweets.slice(0, 30)) {
+    const li = document.createElement("li");
+    if (t.author_id === account) li.className = "bot";
+    const who = document.createElement("small");
+    who.textContent = "@" + (t.author_id === account ? "{account}" : t.who) + " · " + (t.created_at || "");
+    const text = document.createElement("div");
+    text.textContent = t.text;
+    li.append(who, text);
+    list.append(li);
+  }
+}
+refresh();
+setInterval(refresh, 2000);
+</script>
+</body></html>"#;
 
 fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
