@@ -13,9 +13,8 @@ use std::time::{Duration, Instant};
 
 use kicau::Config;
 use kicau::channels::x::XClient;
-use kicau::channels::x::oauth1::Credentials;
-use kicau::sandbox::{XSettings, serve_x};
-use kicau::service::Service;
+use kicau::sandbox::serve_x;
+use kicau::service::{Service, sandbox_credentials, sandbox_settings};
 use kicau::store::Store;
 use kicau::triage::Engine;
 
@@ -60,30 +59,13 @@ fn main() {
 }
 
 async fn run(config: &Config, engine: Arc<Engine>, url: &str) -> f64 {
-    let c = &config.sandbox;
-    let settings = XSettings {
-        account: config.account.handle.clone(),
-        consumer_key: c.consumer_key.clone(),
-        consumer_secret: c.consumer_secret.clone(),
-        access_token: c.access_token.clone(),
-        access_secret: c.access_secret.clone(),
-        rate_limit: 1_000_000,
-        rate_window: Duration::from_secs(900),
-        realistic: false,
-    };
+    let mut settings = sandbox_settings(config);
+    settings.rate_limit = 1_000_000;
     let sandbox = serve_x(settings, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     let store = Store::connect(url).await.unwrap();
-    let x = XClient::new(
-        &sandbox.x_url(),
-        Credentials {
-            consumer_key: c.consumer_key.clone(),
-            consumer_secret: c.consumer_secret.clone(),
-            access_token: c.access_token.clone(),
-            access_secret: c.access_secret.clone(),
-        },
-    );
+    let x = XClient::new(&sandbox.x_url(), sandbox_credentials(&config.sandbox));
     let me = x.me().await.unwrap();
     let service = Service {
         engine,

@@ -542,23 +542,6 @@ pub async fn run_bot(
             crate::store::redact_url(database_url)
         )
     })?;
-    let sandbox_settings = |c: &crate::config::SandboxConfig| crate::sandbox::XSettings {
-        account: config.account.handle.clone(),
-        consumer_key: c.consumer_key.clone(),
-        consumer_secret: c.consumer_secret.clone(),
-        access_token: c.access_token.clone(),
-        access_secret: c.access_secret.clone(),
-        rate_limit: c.rate_limit,
-        rate_window: Duration::from_secs(c.rate_window_secs),
-        realistic: c.rate_profile == crate::config::RateProfile::Realistic,
-    };
-    let sandbox_credentials =
-        |c: &crate::config::SandboxConfig| crate::channels::x::oauth1::Credentials {
-            consumer_key: c.consumer_key.clone(),
-            consumer_secret: c.consumer_secret.clone(),
-            access_token: c.access_token.clone(),
-            access_secret: c.access_secret.clone(),
-        };
     let mut embedded = None;
     let (base, credentials, what) = match config.sandbox.mode {
         SandboxMode::Embedded => {
@@ -566,7 +549,7 @@ pub async fn run_bot(
                 config.sandbox.x_listen.parse().with_context(|| {
                     format!("[sandbox] x_listen = {:?}", config.sandbox.x_listen)
                 })?;
-            let running = crate::sandbox::serve_x(sandbox_settings(&config.sandbox), addr)
+            let running = crate::sandbox::serve_x(sandbox_settings(&config), addr)
                 .await
                 .with_context(|| format!("starting the X sandbox on {addr}"))?;
             let base = running.x_url();
@@ -649,6 +632,33 @@ pub async fn run_bot(
     Ok(())
 }
 
+/// The X sandbox's settings from `bot.toml`.
+pub fn sandbox_settings(config: &crate::Config) -> crate::sandbox::XSettings {
+    let c = &config.sandbox;
+    crate::sandbox::XSettings {
+        account: config.account.handle.clone(),
+        consumer_key: c.consumer_key.clone(),
+        consumer_secret: c.consumer_secret.clone(),
+        access_token: c.access_token.clone(),
+        access_secret: c.access_secret.clone(),
+        rate_limit: c.rate_limit,
+        rate_window: Duration::from_secs(c.rate_window_secs),
+        realistic: c.rate_profile == crate::config::RateProfile::Realistic,
+    }
+}
+
+/// The credentials the bot signs with against the sandbox (its public stand-in values).
+pub fn sandbox_credentials(
+    c: &crate::config::SandboxConfig,
+) -> crate::channels::x::oauth1::Credentials {
+    crate::channels::x::oauth1::Credentials {
+        consumer_key: c.consumer_key.clone(),
+        consumer_secret: c.consumer_secret.clone(),
+        access_token: c.access_token.clone(),
+        access_secret: c.access_secret.clone(),
+    }
+}
+
 /// `kicau sandbox`: the X sandbox alone, until `shutdown`.
 pub async fn run_sandbox(
     config: crate::Config,
@@ -660,16 +670,7 @@ pub async fn run_sandbox(
         .x_listen
         .parse()
         .with_context(|| format!("[sandbox] x_listen = {:?}", c.x_listen))?;
-    let settings = crate::sandbox::XSettings {
-        account: config.account.handle.clone(),
-        consumer_key: c.consumer_key.clone(),
-        consumer_secret: c.consumer_secret.clone(),
-        access_token: c.access_token.clone(),
-        access_secret: c.access_secret.clone(),
-        rate_limit: c.rate_limit,
-        rate_window: Duration::from_secs(c.rate_window_secs),
-        realistic: c.rate_profile == crate::config::RateProfile::Realistic,
-    };
+    let settings = sandbox_settings(&config);
     let running = crate::sandbox::serve_x(settings, addr)
         .await
         .with_context(|| format!("starting the X sandbox on {addr}"))?;
