@@ -4,5 +4,6 @@ X (Twitter) API v2: OAuth 1.0a request signing and the client the listener and t
 
 pub mod client;
 pub mod oauth1;
+pub mod oauth2;
 
 pub use client::{XClient, XError, XTweet, XUser};
