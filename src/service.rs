@@ -322,9 +322,10 @@ impl Service {
     // --- Dispatcher -------------------------------------------------------------------------
 
     async fn dispatch(self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-        // Sends cut short by a crash are settled before anything new goes out.
+        // Sends cut short by a crash are taken again when their lease runs out, and checked
+        // against the account's timeline before any second attempt (see `dispatch_once`).
         for item in self.store.in_flight("x").await? {
-            tracing::info!(key = %item.idempotency_key, "reconciling a send interrupted by a stop");
+            tracing::info!(key = %item.idempotency_key, "a send was interrupted by a stop: it will be reconciled");
         }
         while !*shutdown.borrow() {
             match self.dispatch_once().await {
@@ -493,10 +494,7 @@ fn parse_time(text: &str) -> i64 {
 }
 
 fn until(reset_at: u64) -> Duration {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = (now_ms() / 1000) as u64;
     Duration::from_secs(reset_at.saturating_sub(now)) + Duration::from_millis(250)
 }
 

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    Field, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
 use tantivy::{IndexReader, TantivyDocument, Term, doc};
@@ -73,8 +73,9 @@ const GENERIC: &[&str] = &[
     "kita",
 ];
 
-/// Greetings and thanks (the greeting entry's words).
-const GREETING: &[&str] = &[
+/// Greetings, thanks and praise: around a question they are not searched; alone they are what
+/// the greeting entry answers (triage reads the same list).
+pub const GREETING: &[&str] = &[
     "selamat pagi",
     "selamat siang",
     "selamat sore",
@@ -198,7 +199,6 @@ impl Index {
             answer: schema.add_text_field("answer", text.clone()),
             pairs: schema.add_text_field("pairs", text),
         };
-        let _ = STRING;
         let index = tantivy::Index::create_in_ram(schema.build());
         register_tokenizers(&index);
         let mut writer = index.writer_with_num_threads(1, 15_000_000)?;

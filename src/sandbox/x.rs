@@ -889,18 +889,19 @@ struct CreateTweet {
 #[serde(deny_unknown_fields)]
 struct ReplyTo {
     in_reply_to_tweet_id: String,
-    #[serde(default)]
-    exclude_reply_user_ids: Vec<String>,
-    #[serde(default)]
-    auto_populate_reply_metadata: bool,
+    // Documented keys the sandbox accepts and has no use for.
+    #[serde(default, rename = "exclude_reply_user_ids")]
+    _exclude_reply_user_ids: Vec<String>,
+    #[serde(default, rename = "auto_populate_reply_metadata")]
+    _auto_populate_reply_metadata: bool,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MediaIds {
     media_ids: Vec<String>,
-    #[serde(default)]
-    tagged_user_ids: Vec<String>,
+    #[serde(default, rename = "tagged_user_ids")]
+    _tagged_user_ids: Vec<String>,
 }
 
 async fn create_tweet(
@@ -926,15 +927,10 @@ async fn create_tweet(
                      "detail": "One or more parameters to your request was invalid.",
                      "type": "https://api.twitter.com/2/problems/invalid-request"}),
     })?;
-    let _ = request
-        .reply
-        .as_ref()
-        .map(|r| (&r.exclude_reply_user_ids, r.auto_populate_reply_metadata));
     let text = request.text.unwrap_or_default();
     let media_keys: Vec<String> = match &request.media {
         None => Vec::new(),
         Some(media) => {
-            let _ = &media.tagged_user_ids;
             if media.media_ids.is_empty()
                 || media.media_ids.len() > 4
                 || !media

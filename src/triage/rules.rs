@@ -138,14 +138,6 @@ const QUESTION: &[&str] = &[
     "apa saja", "siapa", "how", "where", "who", "what", "jam berapa", "bisa tidak", "boleh",
 ];
 
-/// Greetings, thanks and praise: alone, they get the greeting entry's reply.
-#[rustfmt::skip]
-const GREETING: &[&str] = &[
-    "selamat pagi", "selamat siang", "selamat sore", "selamat malam", "halo", "hai", "hallo",
-    "terima kasih", "makasih", "suwun", "nuwun", "thanks", "thank", "assalamualaikum", "salam",
-    "punten", "permisi", "mantap", "mbois", "keren", "semangat", "sukses", "hebat",
-];
-
 pub(super) struct Rules {
     critical: CueSet,
     hazard: CueSet,
@@ -196,7 +188,7 @@ impl Rules {
             complaint: set("complaint", COMPLAINT),
             request: set("request", REQUEST),
             question: set("question", QUESTION),
-            greeting: set("greeting", GREETING),
+            greeting: set("greeting", crate::knowledge::index::GREETING),
             remits,
         }
     }
