@@ -65,7 +65,10 @@ async fn run(config: &Config, engine: Arc<Engine>, url: &str) -> f64 {
         .await
         .unwrap();
     let store = Store::connect(url).await.unwrap();
-    let x = XClient::new(&sandbox.x_url(), sandbox_credentials(&config.sandbox));
+    let x = XClient::new(
+        &sandbox.x_url(),
+        kicau::channels::x::Auth::OAuth1(sandbox_credentials(&config.sandbox)),
+    );
     let me = x.me().await.unwrap();
     let service = Service {
         engine,

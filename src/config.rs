@@ -15,7 +15,7 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("{path}: cannot read the configuration: {source}")]
+    #[error("{path}: cannot read the configuration")]
     Io {
         path: PathBuf,
         #[source]
@@ -75,6 +75,21 @@ pub struct XConfig {
     pub base_url: String,
     /// How often the listener asks for new mentions, in milliseconds.
     pub poll_interval_ms: u64,
+    /// OAuth 2.0 (when `KICAU_X_CLIENT_ID` is set): the page where a person authorizes the app.
+    #[serde(default = "default_authorize_url")]
+    pub authorize_url: String,
+    /// OAuth 2.0: where X sends the person back; `kicau x authorize` listens there. It must be
+    /// registered, exactly, as a callback URL of the app in X's developer portal.
+    #[serde(default = "default_redirect_uri")]
+    pub redirect_uri: String,
+}
+
+fn default_authorize_url() -> String {
+    "https://x.com/i/oauth2/authorize".into()
+}
+
+fn default_redirect_uri() -> String {
+    "http://127.0.0.1:8085/callback".into()
 }
 
 impl Default for XConfig {
@@ -82,6 +97,8 @@ impl Default for XConfig {
         XConfig {
             base_url: "https://api.x.com".into(),
             poll_interval_ms: 2000,
+            authorize_url: default_authorize_url(),
+            redirect_uri: default_redirect_uri(),
         }
     }
 }
@@ -109,12 +126,45 @@ pub struct SandboxConfig {
     pub consumer_secret: String,
     pub access_token: String,
     pub access_secret: String,
+    /// How the bot authenticates to the sandbox: `oauth1` (signed requests) or `oauth2` (bearer
+    /// tokens from `kicau x authorize`, refreshed with the rotating refresh token).
+    #[serde(default)]
+    pub x_auth: XAuth,
+    /// The sandbox's OAuth 2.0 client (public stand-in values).
+    #[serde(default = "default_client_id")]
+    pub client_id: String,
+    #[serde(default = "default_client_secret")]
+    pub client_secret: String,
+    /// How long the sandbox's OAuth 2.0 access tokens live (X: two hours).
+    #[serde(default = "default_token_ttl")]
+    pub oauth2_token_ttl_secs: u64,
     /// `generous` (limits below) or `realistic` (X's published per-user limits).
     #[serde(default)]
     pub rate_profile: RateProfile,
     /// Requests per endpoint and caller in each window (generous by default; X's are lower).
     pub rate_limit: u32,
     pub rate_window_secs: u64,
+}
+
+/// Which user-context authentication the bot uses against the sandbox.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum XAuth {
+    #[default]
+    Oauth1,
+    Oauth2,
+}
+
+fn default_client_id() -> String {
+    "sandbox-client-id".into()
+}
+
+fn default_client_secret() -> String {
+    "sandbox-client-secret".into()
+}
+
+fn default_token_ttl() -> u64 {
+    7200
 }
 
 /// How strict the sandbox's rate limits are.
@@ -136,6 +186,10 @@ impl Default for SandboxConfig {
             consumer_secret: "sandbox-consumer-secret".into(),
             access_token: "sandbox-access-token".into(),
             access_secret: "sandbox-access-secret".into(),
+            x_auth: XAuth::Oauth1,
+            client_id: default_client_id(),
+            client_secret: default_client_secret(),
+            oauth2_token_ttl_secs: default_token_ttl(),
             rate_profile: RateProfile::Generous,
             rate_limit: 100_000,
             rate_window_secs: 900,

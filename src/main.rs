@@ -65,6 +65,25 @@ enum Command {
         #[command(subcommand)]
         command: LangCommand,
     },
+    /// The X account's authorization.
+    X {
+        #[command(subcommand)]
+        command: XCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum XCommand {
+    /// Let the bot act as the account with OAuth 2.0 (once; needs KICAU_X_CLIENT_ID and
+    /// KICAU_X_CLIENT_SECRET, or [sandbox] x_auth = "oauth2" with an external sandbox).
+    Authorize {
+        /// Where X sends the browser back (default: [x] redirect_uri of bot.toml).
+        #[arg(long)]
+        redirect_uri: Option<String>,
+        /// How long to wait for the browser, in seconds.
+        #[arg(long, default_value_t = 600)]
+        timeout_secs: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -121,6 +140,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let shutdown = kicau::service::shutdown_signal();
                 kicau::service::run_bot(config, &database_url, shutdown).await
             })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::X {
+            command:
+                XCommand::Authorize {
+                    redirect_uri,
+                    timeout_secs,
+                },
+        } => {
+            let database_url = cli
+                .database_url
+                .clone()
+                .unwrap_or_else(|| config.store.database_url.clone());
+            runtime()?.block_on(kicau::service::authorize_x(
+                &config,
+                &database_url,
+                redirect_uri,
+                std::time::Duration::from_secs(timeout_secs),
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Sandbox => {

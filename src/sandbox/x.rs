@@ -1,4 +1,5 @@
-//! The X API v2 stand-in: users, tweets, mentions, replies, OAuth 1.0a verification, rate-limit
+//! The X API v2 stand-in: users, tweets, mentions, replies, OAuth 1.0a verification, OAuth 2.0
+//! (authorize with PKCE, token exchange, rotating refresh tokens, bearer user tokens), rate-limit
 //! headers, X's 403 rules, and fault injection. Shapes follow data/x-api/openapi-v2.159.json.
 //!
 //! This module implements the published formats on its own (its own OAuth verification, its own
@@ -50,6 +51,31 @@ pub struct XSettings {
     pub rate_window: Duration,
     /// X's published per-user limits per 15 minutes instead (reference/apis.md, 1.6).
     pub realistic: bool,
+    /// The OAuth 2.0 client allowed to ask for the account's authorization.
+    pub client_id: String,
+    pub client_secret: String,
+    /// How long an OAuth 2.0 access token lives (X: two hours).
+    pub token_ttl: Duration,
+}
+
+/// How long an authorization code stays valid, as on X.
+const CODE_TTL_MS: u64 = 30_000;
+
+/// An authorization code waiting for its exchange.
+#[derive(Debug, Clone)]
+struct PendingCode {
+    redirect_uri: String,
+    challenge: String,
+    method: String,
+    scopes: Vec<String>,
+    issued_ms: u64,
+}
+
+/// An OAuth 2.0 access token of the account.
+#[derive(Debug, Clone)]
+struct AccessGrant {
+    scopes: Vec<String>,
+    expires_ms: u64,
 }
 
 /// X's published per-user limits per 15 minutes, by route.
@@ -113,6 +139,10 @@ struct Data {
     usage: HashMap<(String, String), (u64, u32)>,
     nonces: VecDeque<(u64, String)>,
     nonce_set: HashSet<String>,
+    codes: HashMap<String, PendingCode>,
+    access_tokens: HashMap<String, AccessGrant>,
+    /// Live refresh tokens and their scopes; a used one is removed (rotation).
+    refresh_tokens: HashMap<String, Vec<String>>,
 }
 
 /// The shared state of one X sandbox.
@@ -125,7 +155,7 @@ pub struct XSandbox {
 /// Who is calling.
 #[derive(Debug, Clone)]
 enum Caller {
-    /// The account, through OAuth 1.0a.
+    /// The account, through OAuth 1.0a or an OAuth 2.0 user token.
     Account,
     /// A citizen, through `Bearer sandbox-user:<username>`.
     Citizen(String),
@@ -228,6 +258,10 @@ impl XSandbox {
             .route("/2/users/{id}/tweets", get(user_tweets))
             .route("/2/tweets", post(create_tweet))
             .route("/2/tweets/{id}", get(tweet_by_id).delete(delete_tweet))
+            .route("/i/oauth2/authorize", get(oauth2_authorize))
+            .route("/2/oauth2/authorize", get(oauth2_authorize))
+            .route("/2/oauth2/token", post(oauth2_token))
+            .route("/2/oauth2/revoke", post(oauth2_revoke))
             .route("/sandbox", get(page))
             .route("/sandbox/reset", post(reset))
             .route("/sandbox/x/faults", post(add_fault))
@@ -270,13 +304,46 @@ impl XSandbox {
             data.users.entry(user.id.clone()).or_insert(user);
             return Ok(Caller::Citizen(username.to_owned()));
         }
-        if value.starts_with("Bearer ") {
-            return Ok(Caller::App);
+        if let Some(token) = value.strip_prefix("Bearer ") {
+            return self.bearer(method, uri, token);
         }
         if let Some(fields) = value.strip_prefix("OAuth ") {
             return self.verify_oauth(method, &host, uri, fields);
         }
         Err(Problem::unauthorized())
+    }
+
+    /// A bearer token: the account's OAuth 2.0 user token (valid, unexpired, with the scopes the
+    /// endpoint needs), or else an app-only token, which X accepts for reading only.
+    fn bearer(&self, method: &Method, uri: &str, token: &str) -> Result<Caller, Problem> {
+        let data = self.data.lock().expect("sandbox lock");
+        let Some(grant) = data.access_tokens.get(token) else {
+            // One of this sandbox's user tokens from before a reset or restart: dead, as a
+            // revoked token is on X. Any other bearer token is an app's.
+            if token.starts_with("sbx-access-") {
+                return Err(Problem::unauthorized());
+            }
+            return Ok(Caller::App);
+        };
+        if grant.expires_ms <= now_ms() {
+            return Err(Problem::unauthorized());
+        }
+        let path = uri.split('?').next().unwrap_or(uri);
+        let mut needed = vec!["tweet.read", "users.read"];
+        if *method != Method::GET && path.starts_with("/2/tweets") {
+            needed.push("tweet.write");
+        }
+        let missing: Vec<&str> = needed
+            .into_iter()
+            .filter(|s| !grant.scopes.iter().any(|g| g == s))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Problem::forbidden(&format!(
+                "Missing OAuth 2.0 scopes for this endpoint: {}",
+                missing.join(", ")
+            )));
+        }
+        Ok(Caller::Account)
     }
 
     /// Verifies an OAuth 1.0a signature the way X does: the keys must be the account's, the
@@ -460,7 +527,11 @@ async fn limits_and_faults(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(|v| {
-            if v.starts_with("OAuth ") {
+            let user_token = v.strip_prefix("Bearer ").is_some_and(|t| {
+                let data = sandbox.data.lock().expect("sandbox lock");
+                data.access_tokens.contains_key(t)
+            });
+            if v.starts_with("OAuth ") || user_token {
                 "account".to_owned()
             } else {
                 v.to_owned()
@@ -539,6 +610,232 @@ fn route_of(path: &str) -> String {
         ["", "2", "tweets", _] => "/2/tweets/:id".into(),
         _ => path.to_owned(),
     }
+}
+
+// --- OAuth 2.0 ---------------------------------------------------------------------------------
+
+/// OAuth's error body (RFC 6749, 5.2), as X's token endpoint answers.
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response()
+}
+
+fn random_token(prefix: &str) -> String {
+    use rand::Rng as _;
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    let tail: String = (0..40)
+        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+        .collect();
+    format!("{prefix}{tail}")
+}
+
+/// The consent step. X shows the signed-in person a page with "Authorize app"; the sandbox's
+/// account holder always agrees, so the browser goes straight back to the redirect URI with a
+/// code (valid 30 seconds) and the `state` it was given.
+async fn oauth2_authorize(
+    State(sandbox): State<XSandbox>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let get = |k: &str| query.get(k).map(String::as_str).unwrap_or("");
+    let bad = |message: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            Html(format!(
+                "<!doctype html><meta charset=utf-8><title>X sandbox</title><p>{}</p>",
+                message.replace('<', "&lt;")
+            )),
+        )
+            .into_response()
+    };
+    if get("client_id") != sandbox.settings.client_id {
+        return bad("Something went wrong: this app's client_id is unknown.");
+    }
+    let redirect_uri = get("redirect_uri");
+    if !(redirect_uri.starts_with("http://") || redirect_uri.starts_with("https://")) {
+        return bad("Something went wrong: redirect_uri is missing or not a URL.");
+    }
+    if get("response_type") != "code" {
+        return bad("Something went wrong: response_type must be code.");
+    }
+    let state = get("state");
+    if state.is_empty() || state.len() > 500 {
+        return bad("Something went wrong: state is required (at most 500 characters).");
+    }
+    let method = match get("code_challenge_method") {
+        "S256" => "S256",
+        "plain" => "plain",
+        _ => return bad("Something went wrong: code_challenge_method must be S256 or plain."),
+    };
+    let challenge = get("code_challenge");
+    if challenge.is_empty() {
+        return bad("Something went wrong: code_challenge is required.");
+    }
+    let scopes: Vec<String> = get("scope")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if scopes.is_empty() {
+        return bad("Something went wrong: scope is required.");
+    }
+    let code = random_token("sbx-code-");
+    sandbox.data.lock().expect("sandbox lock").codes.insert(
+        code.clone(),
+        PendingCode {
+            redirect_uri: redirect_uri.to_owned(),
+            challenge: challenge.to_owned(),
+            method: method.to_owned(),
+            scopes,
+            issued_ms: now_ms(),
+        },
+    );
+    let separator = if redirect_uri.contains('?') { '&' } else { '?' };
+    let location = format!(
+        "{redirect_uri}{separator}state={}&code={}",
+        encode(state),
+        encode(&code)
+    );
+    (
+        StatusCode::FOUND,
+        [("location", location)],
+        "Redirecting to the app",
+    )
+        .into_response()
+}
+
+/// `POST /2/oauth2/token`: a code (with its PKCE verifier) or a refresh token for tokens. The
+/// client authenticates with HTTP Basic; a refresh token works once.
+async fn oauth2_token(
+    State(sandbox): State<XSandbox>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            sandbox.settings.client_id, sandbox.settings.client_secret
+        ))
+    );
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized_client",
+            "Missing valid authorization header",
+        );
+    }
+    let form: HashMap<String, String> = String::from_utf8_lossy(&body)
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect();
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let mut data = sandbox.data.lock().expect("sandbox lock");
+    let scopes = match get("grant_type") {
+        "authorization_code" => {
+            let Some(pending) = data.codes.remove(get("code")) else {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Value passed for the authorization code was invalid.",
+                );
+            };
+            if now_ms() - pending.issued_ms > CODE_TTL_MS {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Value passed for the authorization code was invalid.",
+                );
+            }
+            if pending.redirect_uri != get("redirect_uri") {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Value passed for the redirect uri did not match the uri of the authorization code.",
+                );
+            }
+            let verifier = get("code_verifier");
+            let derived = if pending.method == "S256" {
+                use sha2::Digest as _;
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(sha2::Sha256::digest(verifier.as_bytes()))
+            } else {
+                verifier.to_owned()
+            };
+            if verifier.is_empty() || derived != pending.challenge {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Value passed for the code verifier did not match the code challenge.",
+                );
+            }
+            pending.scopes
+        }
+        "refresh_token" => match data.refresh_tokens.remove(get("refresh_token")) {
+            Some(scopes) => scopes,
+            None => {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Value passed for the token was invalid.",
+                );
+            }
+        },
+        other => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                &format!("Unsupported grant type: {other:?}"),
+            );
+        }
+    };
+    let access = random_token("sbx-access-");
+    let ttl = sandbox.settings.token_ttl;
+    data.access_tokens.insert(
+        access.clone(),
+        AccessGrant {
+            scopes: scopes.clone(),
+            expires_ms: now_ms() + ttl.as_millis() as u64,
+        },
+    );
+    let mut answer = json!({
+        "token_type": "bearer",
+        "expires_in": ttl.as_secs(),
+        "access_token": access,
+        "scope": scopes.join(" "),
+    });
+    if scopes.iter().any(|s| s == "offline.access") {
+        let refresh = random_token("sbx-refresh-");
+        data.refresh_tokens.insert(refresh.clone(), scopes);
+        answer["refresh_token"] = json!(refresh);
+    }
+    (StatusCode::OK, axum::Json(answer)).into_response()
+}
+
+/// `POST /2/oauth2/revoke`: forgets an access or refresh token.
+async fn oauth2_revoke(State(sandbox): State<XSandbox>, body: Bytes) -> Response {
+    let form = String::from_utf8_lossy(&body).into_owned();
+    let token = form
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == "token")
+        .map(|(_, v)| decode(v))
+        .unwrap_or_default();
+    let mut data = sandbox.data.lock().expect("sandbox lock");
+    // A revoked access token stays known, so using it gets X's 401 (not an app-only reading).
+    let access = data
+        .access_tokens
+        .get_mut(&token)
+        .map(|grant| grant.expires_ms = 0);
+    let revoked = access.is_some() | data.refresh_tokens.remove(&token).is_some();
+    (StatusCode::OK, axum::Json(json!({"revoked": revoked}))).into_response()
 }
 
 // --- Users ------------------------------------------------------------------------------------

@@ -462,6 +462,66 @@ impl Store {
         Ok(rows.into_iter().map(outbox_from_row).collect())
     }
 
+    // --- X OAuth 2.0 tokens ------------------------------------------------------------------
+
+    /// The account's stored OAuth 2.0 tokens, if it was ever authorized.
+    pub async fn x_token(&self, account: &str) -> Result<Option<XToken>> {
+        let row = sqlx::query(
+            "SELECT access_token, access_expires_at, refresh_token, scope, updated_at \
+             FROM x_tokens WHERE account = $1",
+        )
+        .bind(account)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| XToken {
+            access_token: r.get(0),
+            access_expires_at: r.get(1),
+            refresh_token: r.get(2),
+            scope: r.get(3),
+            updated_at: r.get(4),
+        }))
+    }
+
+    /// Stores tokens from a fresh authorization, replacing whatever was there.
+    pub async fn put_x_token(&self, account: &str, token: &XToken) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO x_tokens (account, access_token, access_expires_at, refresh_token, scope, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (account) DO UPDATE SET access_token = excluded.access_token, \
+             access_expires_at = excluded.access_expires_at, \
+             refresh_token = excluded.refresh_token, scope = excluded.scope, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(account)
+        .bind(&token.access_token)
+        .bind(token.access_expires_at)
+        .bind(&token.refresh_token)
+        .bind(&token.scope)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Stores tokens obtained with the refresh token `used`, unless another process already
+    /// replaced that refresh token (then nothing changes and `false` comes back: re-read).
+    pub async fn rotate_x_token(&self, account: &str, used: &str, token: &XToken) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE x_tokens SET access_token = $1, access_expires_at = $2, refresh_token = $3, \
+             scope = $4, updated_at = $5 WHERE account = $6 AND refresh_token = $7",
+        )
+        .bind(&token.access_token)
+        .bind(token.access_expires_at)
+        .bind(&token.refresh_token)
+        .bind(&token.scope)
+        .bind(now_ms())
+        .bind(account)
+        .bind(used)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     // --- Opt-outs -----------------------------------------------------------------------------
 
     /// Records that a citizen wrote "stop".
@@ -798,5 +858,27 @@ mod tests {
         let url = sqlite_url(&format!("sqlite://{}", path.display())).unwrap();
         assert!(url.ends_with("k.db?mode=rwc"));
         assert!(path.parent().unwrap().is_dir());
+    }
+}
+
+/// The account's OAuth 2.0 tokens as stored. Secrets: never logged, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct XToken {
+    pub access_token: String,
+    /// Milliseconds since the epoch.
+    pub access_expires_at: i64,
+    pub refresh_token: Option<String>,
+    pub scope: String,
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for XToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XToken")
+            .field("access_token", &"***")
+            .field("access_expires_at", &self.access_expires_at)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "***"))
+            .field("scope", &self.scope)
+            .finish()
     }
 }

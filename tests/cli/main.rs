@@ -4,6 +4,7 @@
 mod ask;
 mod eval;
 mod kb_check;
+mod oauth2;
 mod sandbox_x;
 mod service;
 mod store;

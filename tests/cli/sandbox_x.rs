@@ -18,6 +18,9 @@ fn settings() -> XSettings {
         rate_limit: 100_000,
         rate_window: Duration::from_secs(900),
         realistic: false,
+        client_id: "sandbox-client-id".into(),
+        client_secret: "sandbox-client-secret".into(),
+        token_ttl: Duration::from_secs(7200),
     }
 }
 

@@ -14,15 +14,20 @@ use crate::repo;
 
 /// A deployment in a temporary folder: the shipped bot.toml with the sandbox external at a port
 /// of its own, a SQLite file, and a fast poll.
-struct Deployment {
+pub struct Deployment {
     dir: tempfile::TempDir,
     sandbox: Option<Child>,
     bot: Option<Child>,
-    x_url: String,
+    pub x_url: String,
 }
 
 impl Deployment {
-    fn start() -> Deployment {
+    pub fn start() -> Deployment {
+        Deployment::start_with(|config| config)
+    }
+
+    /// As [`Deployment::start`], with `edit` applied to the configuration first.
+    pub fn start_with(edit: impl Fn(String) -> String) -> Deployment {
         let dir = tempfile::tempdir().unwrap();
         let root = repo();
         let shipped = std::fs::read_to_string(root.join("bot.toml")).unwrap();
@@ -44,6 +49,7 @@ impl Deployment {
                 "x_listen = \"127.0.0.1:0\"",
             )
             .replace("poll_interval_ms = 2000", "poll_interval_ms = 200");
+        let config = edit(config);
         std::fs::write(dir.path().join("bot.toml"), &config).unwrap();
         let mut sandbox = Command::new(env!("CARGO_BIN_EXE_kicau"))
             .arg("--config")
@@ -77,7 +83,15 @@ impl Deployment {
         self.dir.path().join("kicau.db")
     }
 
-    fn start_bot(&mut self) {
+    pub fn database_url(&self) -> String {
+        format!("sqlite://{}", self.database().display())
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("bot.toml")
+    }
+
+    pub fn start_bot(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -105,13 +119,13 @@ impl Deployment {
     }
 
     /// SIGTERM, and the exit status.
-    fn stop_bot(&mut self) -> std::process::ExitStatus {
+    pub fn stop_bot(&mut self) -> std::process::ExitStatus {
         let mut bot = self.bot.take().unwrap();
         unsafe_sigterm(bot.id());
         bot.wait().unwrap()
     }
 
-    fn log(&self) -> String {
+    pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("bot.log")).unwrap_or_default()
     }
 }
@@ -134,7 +148,7 @@ fn unsafe_sigterm(pid: u32) {
         .unwrap();
 }
 
-async fn post_as(client: &reqwest::Client, base: &str, user: &str, text: &str) -> String {
+pub async fn post_as(client: &reqwest::Client, base: &str, user: &str, text: &str) -> String {
     for _ in 0..50 {
         let r = client
             .post(format!("{base}/2/tweets"))
@@ -154,7 +168,7 @@ async fn post_as(client: &reqwest::Client, base: &str, user: &str, text: &str) -
 }
 
 /// Every reply of the account: the tweet it answers -> how many replies.
-async fn replies(client: &reqwest::Client, base: &str) -> HashMap<String, usize> {
+pub async fn replies(client: &reqwest::Client, base: &str) -> HashMap<String, usize> {
     let account: Value = client
         .get(format!("{base}/2/users/by/username/PemkotMalang"))
         .send()
@@ -235,7 +249,7 @@ fn expected_replies(posted: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
-async fn wait_for(
+pub async fn wait_for(
     client: &reqwest::Client,
     base: &str,
     at_least: usize,

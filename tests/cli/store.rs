@@ -7,14 +7,14 @@ use std::time::Duration;
 use kicau::store::{NewDecision, NewMention, NewOutbox, Store};
 
 /// A store per backend available, each fresh.
-struct Backends {
-    stores: Vec<(&'static str, Store)>,
+pub struct Backends {
+    pub stores: Vec<(&'static str, Store)>,
     _dir: tempfile::TempDir,
     cleanup: Vec<(String, String)>,
 }
 
 impl Backends {
-    async fn new() -> Backends {
+    pub async fn new() -> Backends {
         let dir = tempfile::tempdir().unwrap();
         let sqlite = format!("sqlite://{}", dir.path().join("kicau.db").display());
         let mut stores = vec![("sqlite", Store::connect(&sqlite).await.unwrap())];
@@ -37,7 +37,7 @@ impl Backends {
         }
     }
 
-    async fn finish(self) {
+    pub async fn finish(self) {
         for (_, store) in &self.stores {
             store.close().await;
         }

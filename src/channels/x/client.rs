@@ -1,8 +1,10 @@
 //! The X API v2 client the bot uses, against X or the sandbox (only the base URL differs).
 //!
-//! Every request is signed with OAuth 1.0a user context. Errors are classified for the caller:
-//! rate limited (wait until the reset X announces), transient (retry with backoff), or rejected
-//! (a 4xx that will never succeed: dead letter).
+//! Every request carries user context: an OAuth 1.0a signature, or an OAuth 2.0 bearer token from
+//! the account's [`oauth2::Session`] (refreshed and, after a 401, refreshed once more and retried).
+//! Errors are classified for the caller: rate limited (wait until the reset X announces),
+//! transient (retry with backoff), unauthorized (credentials refused: retry later, never drop
+//! the message), or rejected (a 4xx that will never succeed: dead letter).
 
 use std::time::Duration;
 
@@ -10,6 +12,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::oauth1::{Credentials, authorization_now};
+use super::oauth2;
+
+/// How the bot proves it acts as the account.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// OAuth 1.0a user context: consumer key and secret, access token and secret.
+    OAuth1(Credentials),
+    /// OAuth 2.0 user context (PKCE, `offline.access`), tokens kept in the database.
+    OAuth2(std::sync::Arc<oauth2::Session>),
+}
 
 /// How an X request failed.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +32,10 @@ pub enum XError {
     /// A 5xx, a timeout or a broken connection: worth retrying.
     #[error("transient failure: {0}")]
     Transient(String),
+    /// X refused the credentials (401), or no valid OAuth 2.0 token could be had. Sending the
+    /// same request later, once a person fixed the credentials, will work: not a dead letter.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
     /// A 4xx that will not succeed if repeated (duplicate content, not summoned, too long...).
     #[error("rejected with {status}: {detail}")]
     Rejected { status: u16, detail: String },
@@ -120,7 +136,7 @@ pub const TWEET_FIELDS: &str = "created_at,conversation_id,author_id,in_reply_to
 pub struct XClient {
     http: reqwest::Client,
     base: String,
-    credentials: Credentials,
+    auth: Auth,
     /// The last `x-rate-limit-remaining` and `-reset` seen per endpoint: when nothing remains,
     /// the client waits for the reset instead of spending a request on a certain 429.
     limits: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, u64)>>>,
@@ -130,13 +146,13 @@ impl std::fmt::Debug for XClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("XClient")
             .field("base", &self.base)
-            .field("credentials", &self.credentials)
+            .field("auth", &self.auth)
             .finish()
     }
 }
 
 impl XClient {
-    pub fn new(base: &str, credentials: Credentials) -> XClient {
+    pub fn new(base: &str, auth: Auth) -> XClient {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .connect_timeout(Duration::from_secs(5))
@@ -145,7 +161,7 @@ impl XClient {
         XClient {
             http,
             base: base.trim_end_matches('/').to_owned(),
-            credentials,
+            auth,
             limits: Default::default(),
         }
     }
@@ -208,17 +224,7 @@ impl XClient {
         let url = format!("{}/2/tweets", self.base);
         let key = endpoint_key("POST", "/2/tweets");
         self.check_budget(&key)?;
-        let response = self
-            .http
-            .post(&url)
-            .header(
-                "Authorization",
-                authorization_now(&self.credentials, "POST", &url),
-            )
-            .json(&body)
-            .send()
-            .await
-            .map_err(transport)?;
+        let response = self.send(reqwest::Method::POST, &url, Some(&body)).await?;
         self.note_budget(&key, &response);
         let body = read(response).await?;
         body["data"]["id"]
@@ -230,16 +236,7 @@ impl XClient {
     /// `DELETE /2/tweets/:id`.
     pub async fn delete_tweet(&self, id: &str) -> Result<(), XError> {
         let url = format!("{}/2/tweets/{id}", self.base);
-        let response = self
-            .http
-            .delete(&url)
-            .header(
-                "Authorization",
-                authorization_now(&self.credentials, "DELETE", &url),
-            )
-            .send()
-            .await
-            .map_err(transport)?;
+        let response = self.send(reqwest::Method::DELETE, &url, None).await?;
         read(response).await.map(|_| ())
     }
 
@@ -268,18 +265,56 @@ impl XClient {
         let url = format!("{}{path}", self.base);
         let key = endpoint_key("GET", path);
         self.check_budget(&key)?;
-        let response = self
-            .http
-            .get(&url)
-            .header(
-                "Authorization",
-                authorization_now(&self.credentials, "GET", &url),
-            )
-            .send()
-            .await
-            .map_err(transport)?;
+        let response = self.send(reqwest::Method::GET, &url, None).await?;
         self.note_budget(&key, &response);
         read(response).await
+    }
+
+    /// Sends one request with the account's authorization. With OAuth 2.0, a 401 means the
+    /// access token died early (revoked, or the clock drifted): one fresh token, one retry.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<reqwest::Response, XError> {
+        let mut rejected: Option<String> = None;
+        loop {
+            let (authorization, bearer) =
+                match &self.auth {
+                    Auth::OAuth1(credentials) => {
+                        (authorization_now(credentials, method.as_str(), url), None)
+                    }
+                    Auth::OAuth2(session) => {
+                        let token = session.access_token(rejected.as_deref()).await.map_err(
+                            |e| match e {
+                                oauth2::TokenError::Unavailable(detail) => {
+                                    XError::Transient(detail)
+                                }
+                                other => XError::Unauthorized(other.to_string()),
+                            },
+                        )?;
+                        (format!("Bearer {token}"), Some(token))
+                    }
+                };
+            let mut request = self
+                .http
+                .request(method.clone(), url)
+                .header("Authorization", authorization);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request.send().await.map_err(transport)?;
+            if response.status().as_u16() == 401
+                && let Some(token) = bearer
+                && rejected.is_none()
+            {
+                tracing::warn!("X answered 401 to the access token: refreshing it once");
+                rejected = Some(token);
+                continue;
+            }
+            return Ok(response);
+        }
     }
 
     /// Refuses locally when X said nothing remains in this window.
@@ -366,6 +401,9 @@ async fn read(response: reqwest::Response) -> Result<Value, XError> {
         .or_else(|| body["title"].as_str())
         .unwrap_or("")
         .to_owned();
+    if status.as_u16() == 401 {
+        return Err(XError::Unauthorized(format!("{status}: {detail}")));
+    }
     if status.is_server_error() || status.as_u16() == 408 {
         return Err(XError::Transient(format!("{status}: {detail}")));
     }
