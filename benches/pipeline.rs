@@ -77,6 +77,7 @@ async fn run(config: &Config, engine: Arc<Engine>, url: &str) -> f64 {
         account_id: me.id,
         account: me.username,
         poll_interval: Duration::from_millis(200),
+        desk: kicau::desk::Desk::new(store.clone()),
     };
     let http = reqwest::Client::new();
     let mut busy = Duration::ZERO;

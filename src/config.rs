@@ -46,8 +46,48 @@ pub struct Config {
     pub x: XConfig,
     #[serde(default)]
     pub sandbox: SandboxConfig,
+    #[serde(default)]
+    pub console: ConsoleConfig,
+    #[serde(default)]
+    pub desk: DeskConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
+}
+
+/// The staff console (and its JSON API and webhooks).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Where it listens, e.g. "127.0.0.1:8080"; an empty string turns it off.
+    pub listen: String,
+    /// Mark the session cookie `Secure` (behind HTTPS, as in production).
+    #[serde(default)]
+    pub secure_cookies: bool,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            listen: "127.0.0.1:8080".into(),
+            secure_cookies: false,
+        }
+    }
+}
+
+/// How the desk treats hand-offs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskConfig {
+    /// A hand-off nobody claimed is announced again after this many seconds.
+    pub reannounce_after_secs: u64,
+}
+
+impl Default for DeskConfig {
+    fn default() -> Self {
+        DeskConfig {
+            reannounce_after_secs: 600,
+        }
+    }
 }
 
 /// Where Kicau keeps its state.

@@ -9,6 +9,8 @@ labelled tweets. These parts are pure: no database, no network.
 
 pub mod channels;
 pub mod config;
+pub mod console;
+pub mod desk;
 pub mod eval;
 pub mod knowledge;
 pub mod language;

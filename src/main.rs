@@ -65,11 +65,36 @@ enum Command {
         #[command(subcommand)]
         command: LangCommand,
     },
+    /// Staff accounts for the console and the API.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
     /// The X account's authorization.
     X {
         #[command(subcommand)]
         command: XCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create an account and print its one-time password (changed at first login).
+    Add {
+        name: String,
+        /// `staff` or `admin` (admins may release and close conversations others hold).
+        #[arg(long, default_value = "staff")]
+        role: String,
+        /// The person's numeric Telegram user id, for the staff group's buttons.
+        #[arg(long)]
+        telegram_id: Option<i64>,
+    },
+    /// Print a new API token, alone on one line (earlier tokens stay valid).
+    Token { name: String },
+    /// Revoke every API token and session of an account.
+    Revoke { name: String },
+    /// List the accounts.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -161,6 +186,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Staff { command } => {
+            let database_url = cli
+                .database_url
+                .clone()
+                .unwrap_or_else(|| config.store.database_url.clone());
+            runtime()?.block_on(staff(command, &database_url))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sandbox => {
             runtime()?.block_on(async {
                 let shutdown = kicau::service::shutdown_signal();
@@ -244,6 +277,54 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn staff(command: StaffCommand, database_url: &str) -> anyhow::Result<()> {
+    use kicau::desk::{Role, staff};
+    let store = kicau::store::Store::connect(database_url)
+        .await
+        .with_context(|| format!("opening {}", kicau::store::redact_url(database_url)))?;
+    match command {
+        StaffCommand::Add {
+            name,
+            role,
+            telegram_id,
+        } => {
+            let role = Role::parse(&role)
+                .with_context(|| format!("unknown role {role:?}: use staff or admin"))?;
+            let password = staff::add(&store, &name, role).await?;
+            if let Some(id) = telegram_id {
+                staff::link_telegram(&store, &name, id).await?;
+            }
+            println!(
+                "Account {name} ({}) created. One-time password (change it at first login):",
+                role.as_str()
+            );
+            println!("{password}");
+        }
+        StaffCommand::Token { name } => println!("{}", staff::new_token(&store, &name).await?),
+        StaffCommand::Revoke { name } => {
+            let n = staff::revoke(&store, &name).await?;
+            println!("Revoked {n} token(s) and every session of {name}.");
+        }
+        StaffCommand::List => {
+            for a in staff::list(&store).await? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    a.name,
+                    a.role.as_str(),
+                    if a.must_change {
+                        "one-time password"
+                    } else {
+                        "password set"
+                    },
+                    a.telegram_user_id.as_deref().unwrap_or("-")
+                );
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -20,7 +20,7 @@ use tokio::sync::watch;
 
 use crate::channels::x::{XClient, XError, XTweet};
 use crate::config::SandboxMode;
-use crate::store::{NewDecision, NewMention, NewOutbox, Store, now_ms};
+use crate::store::{NewDecision, NewMention, Store, now_ms};
 use crate::triage::{Engine, Kind};
 
 /// The listener's cursor name in the store.
@@ -44,6 +44,8 @@ pub struct Service {
     pub account_id: String,
     pub account: String,
     pub poll_interval: Duration,
+    /// The staff desk over the same store (wakes the live console after each mention).
+    pub desk: crate::desk::Desk,
 }
 
 impl Service {
@@ -205,30 +207,32 @@ impl Service {
         } else {
             0
         };
-        let mut outgoing = Vec::with_capacity(tweets.len());
-        for (i, text) in tweets.iter().enumerate() {
-            let key = reply_key(&mention.tweet_id, i + 1);
-            let payload = json!({
-                "text": text,
-                // The first part answers the citizen; each next part answers the previous one.
-                "in_reply_to": if i == 0 { Some(mention.tweet_id.clone()) } else { None },
-                "after": if i == 0 { None } else { Some(reply_key(&mention.tweet_id, i)) },
-            });
-            outgoing.push(NewOutbox {
-                channel: "x".into(),
-                payload: payload.to_string(),
-                priority,
-                idempotency_key: key,
-            });
+        // The account's own tweets, retweets and tweets that do not mention it belong to no
+        // conversation.
+        let joins = !matches!(
+            decision.rule.as_str(),
+            "own_tweet" | "retweet" | "not_a_mention"
+        );
+        let recorded = crate::desk::intake::record_mention(
+            &self.store,
+            &mention,
+            &decision,
+            &tweets,
+            priority,
+            joins,
+        )
+        .await?;
+        if recorded.replay {
+            return Ok(true);
         }
-        self.store
-            .complete_mention(&mention.tweet_id, &decision, &outgoing)
-            .await?;
+        self.desk.notify();
         tracing::info!(
             tweet = %mention.tweet_id,
             kind = %decision.kind,
             rule = %decision.rule,
-            replies = outgoing.len(),
+            replies = recorded.queued,
+            conversation = recorded.conversation.as_deref().unwrap_or("-"),
+            silenced = recorded.silenced,
             "mention decided"
         );
         Ok(true)
@@ -385,7 +389,7 @@ impl Service {
         };
         // A second attempt may follow a send that reached X before the crash: look first.
         if item.attempts > 1
-            && let Some(existing) = self.find_sent(&parent).await?
+            && let Some(existing) = self.find_sent(&parent, &text).await?
         {
             tracing::info!(key = %item.idempotency_key, tweet = %existing, "already on X: recorded, not sent again");
             self.store.mark_sent(item.id, &existing).await?;
@@ -393,7 +397,7 @@ impl Service {
         }
         match self.x.create_tweet(&text, Some(&parent)).await {
             Ok(id) => self.store.mark_sent(item.id, &id).await?,
-            Err(e) if e.is_duplicate() => match self.find_sent(&parent).await? {
+            Err(e) if e.is_duplicate() => match self.find_sent(&parent, &text).await? {
                 Some(existing) => self.store.mark_sent(item.id, &existing).await?,
                 // The same citizen asked the same again within a day: X refuses the identical
                 // answer, so the second one carries a reference to the question it answers.
@@ -435,9 +439,10 @@ impl Service {
         Ok(true)
     }
 
-    /// The id of the account's tweet that replies to `parent`, if one is on X: the account
-    /// answers each tweet once, so any such reply is the one being looked for.
-    async fn find_sent(&self, parent: &str) -> anyhow::Result<Option<String>> {
+    /// The id of the account's tweet that replies to `parent` with `text`, if one is on X. The
+    /// text matters: the bot's "a person will reply" and the person's reply answer the same
+    /// tweet. X shortens links (t.co), so links are left out of the comparison.
+    async fn find_sent(&self, parent: &str, text: &str) -> anyhow::Result<Option<String>> {
         let mut token: Option<String> = None;
         for _ in 0..5 {
             let page = match self.x.user_tweets(&self.account_id, token.as_deref()).await {
@@ -445,7 +450,7 @@ impl Service {
                 Err(e) => return Err(anyhow::anyhow!("reading the account's timeline: {e}")),
             };
             for t in &page.tweets {
-                if t.replied_to() == Some(parent) {
+                if t.replied_to() == Some(parent) && same_text(&t.text, text) {
                     return Ok(Some(t.id.clone()));
                 }
             }
@@ -456,6 +461,17 @@ impl Service {
         }
         Ok(None)
     }
+}
+
+/// Whether two tweet texts are the same once links and spacing are set aside.
+fn same_text(a: &str, b: &str) -> bool {
+    let words = |t: &str| -> Vec<String> {
+        t.split_whitespace()
+            .filter(|w| !w.starts_with("http://") && !w.starts_with("https://"))
+            .map(str::to_owned)
+            .collect()
+    };
+    words(a) == words(b)
 }
 
 /// The outbox key of part `n` of the reply to `tweet_id`.
@@ -593,6 +609,32 @@ pub async fn run_bot(
             me.id
         );
     }
+    let desk = crate::desk::Desk::new(store.clone());
+    let console = if config.console.listen.is_empty() {
+        None
+    } else {
+        let listener = tokio::net::TcpListener::bind(&config.console.listen)
+            .await
+            .with_context(|| format!("starting the console on {}", config.console.listen))?;
+        let addr = listener.local_addr()?;
+        println!("Staff console: http://{addr}/ (accounts: `kicau staff add NAME`)");
+        let state = crate::console::AppState {
+            desk: desk.clone(),
+            engine: engine.clone(),
+            account: me.username.clone(),
+            secure_cookies: config.console.secure_cookies,
+        };
+        Some(tokio::spawn(crate::console::serve(
+            listener,
+            state,
+            shutdown.clone(),
+        )))
+    };
+    let reannouncer = tokio::spawn(reannounce(
+        desk.clone(),
+        Duration::from_secs(config.desk.reannounce_after_secs),
+        shutdown.clone(),
+    ));
     println!("Stop with Ctrl-C.");
     let service = Service {
         engine,
@@ -601,13 +643,42 @@ pub async fn run_bot(
         account_id: me.id,
         account: me.username,
         poll_interval: Duration::from_millis(config.x.poll_interval_ms),
+        desk,
     };
     service.run(shutdown).await?;
+    if let Some(console) = console {
+        match console.await {
+            Ok(Err(e)) => tracing::error!(error = %e, "the console stopped with an error"),
+            Err(e) => tracing::error!(error = %e, "the console task failed"),
+            Ok(Ok(())) => {}
+        }
+    }
+    let _ = reannouncer.await;
     store.close().await;
     if let Some(running) = embedded {
         running.stop();
     }
     Ok(())
+}
+
+/// Announces again, every so often, each hand-off nobody has claimed for `after`, so that it
+/// always reaches a person (the console shows the event; the Telegram group gets it too).
+async fn reannounce(desk: crate::desk::Desk, after: Duration, mut shutdown: watch::Receiver<bool>) {
+    let tick = (after / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    while !*shutdown.borrow() {
+        match desk.reannounce(after.as_millis() as i64).await {
+            Ok(again) => {
+                for c in &again {
+                    tracing::warn!(conversation = %c.id, "a hand-off is still unclaimed: announced again");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "checking unclaimed hand-offs failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(tick) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
 }
 
 /// The X sandbox's settings from `bot.toml`.

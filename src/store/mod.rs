@@ -654,7 +654,7 @@ fn outbox_from_row(r: sqlx::any::AnyRow) -> Outbox {
     }
 }
 
-async fn insert_outbox(
+pub(crate) async fn insert_outbox(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     item: &NewOutbox,
     now: i64,
@@ -676,7 +676,7 @@ async fn insert_outbox(
     Ok(done.rows_affected() as usize)
 }
 
-async fn insert_dead_letter(
+pub(crate) async fn insert_dead_letter(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     source: &str,
     reference: &str,

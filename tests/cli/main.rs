@@ -2,6 +2,7 @@
 //! fixtures written to temporary folders.
 
 mod ask;
+mod desk;
 mod eval;
 mod kb_check;
 mod oauth2;

@@ -1,0 +1,257 @@
+//! The JSON API (`/api/...`) and the live event stream (`/events`). The shapes are a contract
+//! with outside tools; `openapi.json` beside this file documents them.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Caller;
+use super::{ApiError, AppState};
+use crate::desk::{Filter, State as ConvState};
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    state: Option<String>,
+    held_by: Option<String>,
+}
+
+/// Parses the list filter (`state` among bot, waiting_staff, staff, closed; `held_by`).
+pub fn filter(query: &ListQuery) -> Result<Filter, ApiError> {
+    let state = match query.state.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(ConvState::parse(s).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "state tidak dikenal: {s:?} (bot, waiting_staff, staff, closed)"
+            ))
+        })?),
+    };
+    Ok(Filter {
+        state,
+        held_by: query.held_by.clone().filter(|h| !h.is_empty()),
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let conversations = state.desk.list(&filter(&query)?).await?;
+    let data: Vec<Value> = conversations.iter().map(|c| c.to_json()).collect();
+    Ok(Json(json!({ "data": data })))
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let detail = state.desk.detail(&id).await?;
+    Ok(Json(json!({ "data": detail.to_json() })))
+}
+
+pub async fn claim(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let conversation = state.desk.claim(&id, &caller.actor).await?;
+    Ok(Json(json!({ "data": conversation.to_json() })))
+}
+
+#[derive(Deserialize)]
+pub struct ReplyBody {
+    text: String,
+}
+
+pub async fn reply(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<Json<ReplyBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "badan permintaan harus JSON {{\"text\": \"...\"}}: {e}"
+        ))
+    })?;
+    let queued = state.desk.reply(&id, &caller.actor, &body.text).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "data": { "queued": queued } })),
+    )
+        .into_response())
+}
+
+pub async fn release(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let conversation = state.desk.release(&id, &caller.actor).await?;
+    Ok(Json(json!({ "data": conversation.to_json() })))
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let conversation = state.desk.close(&id, &caller.actor).await?;
+    Ok(Json(json!({ "data": conversation.to_json() })))
+}
+
+#[derive(Deserialize)]
+pub struct KnowledgeQuery {
+    q: Option<String>,
+}
+
+/// Knowledge-base entries for a question, best first: what the search finds, then titles that
+/// contain the words. Staff insert an entry's short answer as the start of a reply.
+pub async fn knowledge(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(query): Query<KnowledgeQuery>,
+) -> Json<Value> {
+    Json(json!({ "data": knowledge_matches(&state, query.q.as_deref().unwrap_or("")) }))
+}
+
+pub fn knowledge_matches(state: &AppState, q: &str) -> Vec<Value> {
+    let q = q.trim();
+    if q.is_empty() {
+        return Vec::new();
+    }
+    let engine = &state.engine;
+    let decision = engine.triage(q);
+    let mut ids: Vec<String> = decision
+        .evidence
+        .candidates
+        .iter()
+        .map(|c| c.topic.clone())
+        .collect();
+    let lower = q.to_lowercase();
+    for entry in engine.entries() {
+        if (entry.title.to_lowercase().contains(&lower) || entry.id.contains(&lower))
+            && !ids.contains(&entry.id)
+        {
+            ids.push(entry.id.clone());
+        }
+    }
+    ids.into_iter()
+        .filter_map(|id| engine.entry(&id))
+        .take(8)
+        .map(|e| json!({"id": e.id, "title": e.title, "answer": e.short_answer}))
+        .collect()
+}
+
+pub async fn dead_letters(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    let letters = state.desk.store().dead_letters().await?;
+    let data: Vec<Value> = letters
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.id,
+                "source": d.source,
+                "reference": d.reference,
+                "error": d.error,
+                "payload": d.payload,
+                "created_at": crate::desk::rfc3339(d.created_at),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "data": data })))
+}
+
+pub async fn openapi() -> Response {
+    (
+        [("content-type", "application/json")],
+        include_str!("openapi.json"),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct EventsQuery {
+    after: Option<i64>,
+}
+
+/// Server-sent events: every desk event after `after` (or from now), as it is committed, by any
+/// process sharing the database. Each carries its id, so a reconnecting browser resumes with
+/// `Last-Event-ID`.
+pub async fn events(
+    State(state): State<AppState>,
+    _caller: Caller,
+    headers: axum::http::HeaderMap,
+    Query(query): Query<EventsQuery>,
+) -> Result<Sse<impl futures_core::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok());
+    let start = match resume.or(query.after) {
+        Some(after) => after,
+        None => state.desk.last_event_id().await?,
+    };
+    let desk = state.desk.clone();
+    let stream = async_stream(desk, start);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// The event feed as a stream: poll the table after each local change or every second (other
+/// processes' changes arrive that way).
+fn async_stream(
+    desk: crate::desk::Desk,
+    start: i64,
+) -> impl futures_core::Stream<Item = Result<SseEvent, Infallible>> {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<SseEvent>(64);
+    tokio::spawn(async move {
+        let mut last = start;
+        loop {
+            match desk.events_after(last, 100).await {
+                Ok(events) => {
+                    for event in events {
+                        last = event.id;
+                        let sse = SseEvent::default()
+                            .id(event.id.to_string())
+                            .event("desk")
+                            .data(serde_json::to_string(&event).unwrap_or_default());
+                        if sender.send(sse).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "reading desk events failed"),
+            }
+            tokio::select! {
+                _ = desk.changed() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = sender.closed() => return,
+            }
+        }
+    });
+    ReceiverStream(receiver)
+}
+
+/// An mpsc receiver as a stream of `Ok` items.
+struct ReceiverStream(tokio::sync::mpsc::Receiver<SseEvent>);
+
+impl futures_core::Stream for ReceiverStream {
+    type Item = Result<SseEvent, Infallible>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx).map(|item| item.map(Ok))
+    }
+}

@@ -1,0 +1,171 @@
+/*!
+The staff console: server-rendered Indonesian pages, the JSON API they share with outside tools
+(`/api`, described at `/api/openapi.json`), and the live event stream (`/events`).
+
+Everything here calls the desk ([`crate::desk`]); the console holds no state of its own beyond the
+signed-in sessions in the database. Sessions are cookies (HttpOnly, SameSite=Lax) whose forms and
+unsafe API calls carry a CSRF token; API clients use `Authorization: Bearer <token>` and need no
+CSRF token, since a browser never sends that header on its own.
+*/
+
+mod api;
+mod auth;
+mod pages;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use crate::desk::{Desk, DeskError};
+use crate::triage::Engine;
+
+pub use auth::{Caller, SESSION_COOKIE};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub desk: Desk,
+    /// For "insert a knowledge-base answer" and the reply's citizen handle rules.
+    pub engine: Arc<Engine>,
+    /// The account's handle, for page titles and links.
+    pub account: String,
+    /// Mark cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+/// The console's router: pages, API, events and static assets.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::queue))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/password", get(pages::password_form).post(pages::password))
+        .route("/conversations/{id}", get(pages::conversation))
+        .route("/conversations/{id}/{action}", post(pages::act))
+        .route("/audit", get(pages::audit))
+        .route("/dead-letters", get(pages::dead_letters))
+        .route("/events", get(api::events))
+        .route("/static/console.css", get(pages::css))
+        .route("/static/console.js", get(pages::js))
+        .route("/api/openapi.json", get(api::openapi))
+        .route("/api/conversations", get(api::list))
+        .route("/api/conversations/{id}", get(api::detail))
+        .route("/api/conversations/{id}/claim", post(api::claim))
+        .route("/api/conversations/{id}/reply", post(api::reply))
+        .route("/api/conversations/{id}/release", post(api::release))
+        .route("/api/conversations/{id}/close", post(api::close))
+        .route("/api/knowledge", get(api::knowledge))
+        .route("/api/dead-letters", get(api::dead_letters))
+        .fallback(|| async { ApiError::NotFound("halaman tidak ditemukan".into()) })
+        .with_state(state)
+}
+
+/// Serves the console on `listener` until `shutdown` turns true.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            while !*shutdown.borrow() {
+                if shutdown.changed().await.is_err() {
+                    break;
+                }
+            }
+        })
+        .await
+}
+
+/// An API error: `{"error": "..."}` with the usual status. Client errors are not logged;
+/// server errors are, once.
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest(String),
+    Unauthorized,
+    Forbidden(String),
+    NotFound(String),
+    Conflict(String),
+    Internal(String),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "perlu masuk (login) atau token API".to_owned(),
+            ),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, m),
+            ApiError::Internal(m) => {
+                tracing::error!(error = %m, "console request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "terjadi kesalahan di server; coba lagi".to_owned(),
+                )
+            }
+        };
+        (status, axum::Json(json!({"error": message}))).into_response()
+    }
+}
+
+impl From<DeskError> for ApiError {
+    fn from(e: DeskError) -> Self {
+        match e {
+            DeskError::NotFound => ApiError::NotFound(e.to_string()),
+            DeskError::HeldBy(_) | DeskError::Closed => ApiError::Conflict(e.to_string()),
+            DeskError::NotHolder => ApiError::Forbidden(e.to_string()),
+            DeskError::Invalid(m) => ApiError::BadRequest(m),
+            DeskError::Store(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::desk::staff::StaffError> for ApiError {
+    fn from(e: crate::desk::staff::StaffError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+/// HTML-escapes text from outside (tweets, names, evidence) for any element or quoted
+/// attribute.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_covers_elements_and_attributes() {
+        assert_eq!(
+            esc("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+    }
+}

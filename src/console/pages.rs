@@ -1,0 +1,586 @@
+//! The console's pages, rendered on the server in Indonesian. Every string from outside (tweets,
+//! handles, evidence, audit details) goes through [`esc`]; the script adds live updates, the
+//! weighted character counter and the knowledge-base search, and the pages work without it.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::auth::{
+    LOGIN_CSRF_COOKIE, PageSession, cookie, login_csrf_cookie, same_secret, session_cookie,
+};
+use super::{AppState, esc};
+use crate::desk::staff::{self, Session};
+use crate::desk::{Conversation, DeskError, Filter, State as ConvState};
+use crate::store::now_ms;
+
+/// The reasons a conversation was handed to staff, as people read them.
+pub fn reason_label(rule: &str) -> &'static str {
+    match rule {
+        "asks_for_person" => "warga minta dilayani petugas",
+        "own_case" => "urusan pribadi warga (perlu cek data)",
+        "sensitive" => "isu sensitif, keluhan keras atau kabar yang perlu dicek",
+        "kb_expired" => "jawaban di basis pengetahuan sudah kedaluwarsa",
+        "kb_unsure" => "bot tidak yakin jawabannya",
+        "no_kb_match" => "pertanyaan di luar basis pengetahuan",
+        "emergency_critical" | "emergency_hazard_now" => "DARURAT: sudah diarahkan ke 112",
+        _ => "perlu ditangani petugas",
+    }
+}
+
+fn age(ms: i64) -> String {
+    let minutes = (now_ms() - ms).max(0) / 60_000;
+    match minutes {
+        0 => "baru saja".into(),
+        m if m < 60 => format!("{m} menit"),
+        m if m < 24 * 60 => format!("{} jam {} menit", m / 60, m % 60),
+        m => format!("{} hari", m / (24 * 60)),
+    }
+}
+
+fn layout(title: &str, session: Option<&Session>, flash: Option<&str>, body: &str) -> Html<String> {
+    let nav = match session {
+        Some(s) => format!(
+            "<nav><a href=\"/\">Antrean</a> <a href=\"/?state=staff&amp;held_by={name}\">Pegangan saya</a> \
+             <a href=\"/?state=bot\">Dijawab bot</a> <a href=\"/?state=closed\">Selesai</a> \
+             <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati</a>\
+             <span class=\"who\">{name} ({role})</span>\
+             <form method=\"post\" action=\"/logout\" class=\"inline\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <button type=\"submit\">Keluar</button></form></nav>",
+            name = esc(&s.actor.name),
+            role = s.actor.role.as_str(),
+            csrf = esc(&s.csrf),
+        ),
+        None => String::new(),
+    };
+    let csrf_meta = session
+        .map(|s| format!("<meta name=\"csrf\" content=\"{}\">", esc(&s.csrf)))
+        .unwrap_or_default();
+    let flash = flash
+        .map(|m| format!("<p class=\"flash\" role=\"status\">{}</p>", esc(m)))
+        .unwrap_or_default();
+    Html(format!(
+        "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{csrf_meta}\
+         <title>{title} · Kicau</title><link rel=\"stylesheet\" href=\"/static/console.css\">\
+         <script src=\"/static/console.js\" defer></script></head>\
+         <body><header><strong>Kicau</strong> · konsol petugas</header>{nav}<main>{flash}\
+         <h1>{title}</h1>{body}</main></body></html>",
+        title = esc(title),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    state: Option<String>,
+    held_by: Option<String>,
+    msg: Option<String>,
+}
+
+/// Sends a visitor who still has the one-time password to the password page.
+fn must_change(session: &Session) -> Option<Response> {
+    session
+        .must_change
+        .then(|| Redirect::to("/password").into_response())
+}
+
+pub async fn queue(
+    State(state): State<AppState>,
+    PageSession(session): PageSession,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    if let Some(redirect) = must_change(&session) {
+        return redirect;
+    }
+    let which = query
+        .state
+        .as_deref()
+        .and_then(ConvState::parse)
+        .unwrap_or(ConvState::WaitingStaff);
+    let filter = Filter {
+        state: Some(which),
+        held_by: query.held_by.clone().filter(|h| !h.is_empty()),
+    };
+    let conversations = match state.desk.list(&filter).await {
+        Ok(c) => c,
+        Err(e) => return super::ApiError::from(e).into_response(),
+    };
+    let title = match which {
+        ConvState::WaitingStaff => "Antrean: menunggu petugas",
+        ConvState::Staff => "Sedang ditangani",
+        ConvState::Bot => "Dijawab bot",
+        ConvState::Closed => "Selesai",
+    };
+    let mut rows = String::new();
+    for c in &conversations {
+        rows.push_str(&row(c));
+    }
+    let body = if conversations.is_empty() {
+        "<p class=\"empty\">Tidak ada percakapan di sini.</p>".to_owned()
+    } else {
+        format!(
+            "<table class=\"queue\"><thead><tr><th>Menunggu</th><th>Warga</th>\
+             <th>Alasan</th><th>Twit terakhir</th><th>Pemegang</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+    };
+    layout(
+        title,
+        Some(&session),
+        query.msg.as_deref(),
+        &format!("<div data-live=\"queue\">{body}</div>"),
+    )
+    .into_response()
+}
+
+fn row(c: &Conversation) -> String {
+    let waited = c
+        .waiting_since
+        .map(age)
+        .unwrap_or_else(|| age(c.updated_at));
+    format!(
+        "<tr class=\"{class}\" data-id=\"{id}\"><td>{urgent}{waited}</td><td>@{citizen}</td>\
+         <td>{reason}</td><td><a href=\"/conversations/{id}\">{text}</a></td><td>{held}</td></tr>",
+        class = if c.urgent { "urgent" } else { "" },
+        urgent = if c.urgent {
+            "<span class=\"badge\">DARURAT</span> "
+        } else {
+            ""
+        },
+        id = esc(&c.id),
+        citizen = esc(&c.citizen),
+        reason = esc(c.reason.as_deref().map(reason_label).unwrap_or("")),
+        text = esc(&c.last_text),
+        held = esc(c.held_by.as_deref().unwrap_or("-")),
+    )
+}
+
+pub async fn conversation(
+    State(state): State<AppState>,
+    PageSession(session): PageSession,
+    Path(id): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    if let Some(redirect) = must_change(&session) {
+        return redirect;
+    }
+    let detail = match state.desk.detail(&id).await {
+        Ok(d) => d,
+        Err(e) => return super::ApiError::from(e).into_response(),
+    };
+    let c = &detail.conversation;
+    let me = &session.actor.name;
+    let csrf = esc(&session.csrf);
+    let mut thread = String::new();
+    for m in &detail.messages {
+        let who = if m.direction == "in" {
+            format!("@{}", m.author)
+        } else if m.author == "bot" {
+            "bot".to_owned()
+        } else {
+            format!("petugas {}", m.author)
+        };
+        thread.push_str(&format!(
+            "<li class=\"msg {dir}\"><div class=\"meta\">{who} · {at}</div><div class=\"text\">{text}</div></li>",
+            dir = if m.direction == "in" { "in" } else { "out" },
+            who = esc(&who),
+            at = esc(&crate::desk::rfc3339(m.created_at)),
+            text = esc(&m.text),
+        ));
+    }
+    let mut decisions = String::new();
+    for d in &detail.decisions {
+        decisions.push_str(&format!(
+            "<details><summary>{kind} · {rule}{topic}</summary><pre>{evidence}</pre></details>",
+            kind = esc(&d.kind),
+            rule = esc(&d.rule),
+            topic = d
+                .topic
+                .as_deref()
+                .or(d.agency.as_deref())
+                .map(|t| format!(" · {}", esc(t)))
+                .unwrap_or_default(),
+            evidence = esc(&serde_json::to_string_pretty(&d.evidence).unwrap_or_default()),
+        ));
+    }
+    let mut earlier = String::new();
+    for e in &detail.earlier {
+        earlier.push_str(&format!(
+            "<li><a href=\"/conversations/{id}\">{at}</a> · {state} · {text}</li>",
+            id = esc(&e.id),
+            at = esc(&crate::desk::rfc3339(e.created_at)),
+            state = e.state.label(),
+            text = esc(&e.last_text),
+        ));
+    }
+    let action = |name: &str, label: &str| {
+        format!(
+            "<form method=\"post\" action=\"/conversations/{id}/{name}\" class=\"inline\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <button type=\"submit\" name=\"do\" value=\"{name}\">{label}</button></form>",
+            id = esc(&c.id),
+        )
+    };
+    let holds = c.state == ConvState::Staff && c.held_by.as_deref() == Some(me.as_str());
+    let admin = session.actor.role == crate::desk::Role::Admin;
+    let mut actions = String::new();
+    if matches!(c.state, ConvState::Bot | ConvState::WaitingStaff) {
+        actions.push_str(&action("claim", "Ambil alih"));
+    }
+    if holds || (admin && c.state == ConvState::Staff) {
+        actions.push_str(&action("release", "Kembalikan ke bot"));
+    }
+    if holds || (admin && c.state != ConvState::Closed) {
+        actions.push_str(&action("close", "Tutup percakapan"));
+    }
+    let reply = if holds {
+        format!(
+            "<form method=\"post\" action=\"/conversations/{id}/reply\" class=\"reply\" id=\"reply\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <label for=\"text\">Balasan sebagai @{account} (diawali @{citizen} otomatis)</label>\
+             <textarea id=\"text\" name=\"text\" rows=\"5\" required data-handle=\"@{citizen}\"></textarea>\
+             <p class=\"counter\"><span id=\"count\">0</span> / 280 karakter\
+             <span id=\"parts\"></span></p>\
+             <button type=\"submit\" name=\"do\" value=\"reply\">Kirim balasan</button></form>\
+             <section class=\"kb\"><label for=\"kbq\">Sisipkan jawaban dari basis pengetahuan</label>\
+             <input id=\"kbq\" type=\"search\" placeholder=\"cari topik, mis. syarat KTP\">\
+             <ul id=\"kbresults\"></ul></section>",
+            id = esc(&c.id),
+            account = esc(&state.account),
+            citizen = esc(&c.citizen),
+        )
+    } else {
+        match (&c.state, &c.held_by) {
+            (ConvState::Staff, Some(holder)) => format!(
+                "<p class=\"note\">Sedang ditangani oleh {}.</p>",
+                esc(holder)
+            ),
+            (ConvState::Closed, _) => "<p class=\"note\">Percakapan sudah ditutup.</p>".into(),
+            _ => "<p class=\"note\">Ambil alih dulu untuk membalas; selama dipegang petugas, bot diam.</p>".into(),
+        }
+    };
+    let body = format!(
+        "<div data-live=\"conversation\" data-id=\"{id}\">\
+         <p class=\"status\">Status: <strong>{label}</strong>{held}{reason}</p>\
+         <div class=\"actions\">{actions}</div>\
+         <h2>Utas</h2><ol class=\"thread\">{thread}</ol>{reply}\
+         <h2>Keputusan bot</h2>{decisions}\
+         <h2>Percakapan sebelumnya</h2><ul>{earlier}</ul></div>",
+        id = esc(&c.id),
+        label = c.state.label(),
+        held = c
+            .held_by
+            .as_deref()
+            .map(|h| format!(" oleh {}", esc(h)))
+            .unwrap_or_default(),
+        reason = c
+            .reason
+            .as_deref()
+            .map(|r| format!(" · alasan: {}", esc(reason_label(r))))
+            .unwrap_or_default(),
+        earlier = if earlier.is_empty() {
+            "<li>tidak ada</li>".to_owned()
+        } else {
+            earlier
+        },
+    );
+    layout(
+        &format!("Percakapan dengan @{}", c.citizen),
+        Some(&session),
+        query.msg.as_deref(),
+        &body,
+    )
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    csrf: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// The forms of the conversation page: claim, reply, release, close.
+pub async fn act(
+    State(state): State<AppState>,
+    PageSession(session): PageSession,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    if !same_secret(&form.csrf, &session.csrf) {
+        return (
+            axum::http::StatusCode::FORBIDDEN,
+            layout(
+                "Ditolak",
+                Some(&session),
+                None,
+                "<p>Token formulir tidak valid. Muat ulang halaman lalu coba lagi.</p>",
+            ),
+        )
+            .into_response();
+    }
+    if let Some(redirect) = must_change(&session) {
+        return redirect;
+    }
+    let actor = &session.actor;
+    let result: Result<String, DeskError> = match action.as_str() {
+        "claim" => state
+            .desk
+            .claim(&id, actor)
+            .await
+            .map(|_| "Percakapan sudah Anda pegang; bot diam.".into()),
+        "reply" => state
+            .desk
+            .reply(&id, actor, &form.text)
+            .await
+            .map(|n| format!("Balasan diantrekan ({n} twit).")),
+        "release" => state
+            .desk
+            .release(&id, actor)
+            .await
+            .map(|_| "Percakapan dikembalikan ke bot.".into()),
+        "close" => state
+            .desk
+            .close(&id, actor)
+            .await
+            .map(|_| "Percakapan ditutup.".into()),
+        _ => return super::ApiError::NotFound("aksi tidak dikenal".into()).into_response(),
+    };
+    let message = match result {
+        Ok(m) => m,
+        Err(DeskError::Store(e)) => return super::ApiError::from(e).into_response(),
+        Err(e) => e.to_string(),
+    };
+    Redirect::to(&format!(
+        "/conversations/{}?msg={}",
+        crate::channels::x::oauth1::percent_encode(&id),
+        crate::channels::x::oauth1::percent_encode(&message)
+    ))
+    .into_response()
+}
+
+pub async fn login_form(State(state): State<AppState>, Query(query): Query<PageQuery>) -> Response {
+    let token = staff::random_secret();
+    let body = format!(
+        "<form method=\"post\" action=\"/login\" class=\"login\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
+         <label for=\"name\">Nama pengguna</label><input id=\"name\" name=\"name\" autocomplete=\"username\" required>\
+         <label for=\"password\">Kata sandi</label>\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+         <button type=\"submit\">Masuk</button></form>"
+    );
+    (
+        [(
+            "set-cookie",
+            login_csrf_cookie(&token, state.secure_cookies),
+        )],
+        layout("Masuk", None, query.msg.as_deref(), &body),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: String,
+    name: String,
+    password: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !same_secret(&form.csrf, &expected) {
+        return Redirect::to("/login?msg=Formulir%20kedaluwarsa%2C%20coba%20lagi.").into_response();
+    }
+    match staff::login(state.desk.store(), form.name.trim(), &form.password).await {
+        Ok(Some(session)) => {
+            let to = if session.must_change {
+                "/password"
+            } else {
+                "/"
+            };
+            (
+                [(
+                    "set-cookie",
+                    session_cookie(&session.cookie, state.secure_cookies),
+                )],
+                Redirect::to(to),
+            )
+                .into_response()
+        }
+        Ok(None) => Redirect::to("/login?msg=Nama%20pengguna%20atau%20kata%20sandi%20salah.")
+            .into_response(),
+        Err(e) => super::ApiError::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    PageSession(session): PageSession,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !same_secret(&form.csrf, &session.csrf) {
+        return Redirect::to("/").into_response();
+    }
+    if let Err(e) = staff::logout(state.desk.store(), &session.cookie).await {
+        return super::ApiError::from(e).into_response();
+    }
+    (
+        [("set-cookie", session_cookie("", state.secure_cookies))],
+        Redirect::to("/login?msg=Anda%20sudah%20keluar."),
+    )
+        .into_response()
+}
+
+pub async fn password_form(
+    PageSession(session): PageSession,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let intro = if session.must_change {
+        "<p>Anda masuk dengan kata sandi sekali pakai. Buat kata sandi baru (minimal 10 karakter).</p>"
+    } else {
+        ""
+    };
+    let body = format!(
+        "{intro}<form method=\"post\" action=\"/password\" class=\"login\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <label for=\"current\">Kata sandi sekarang</label>\
+         <input id=\"current\" name=\"current\" type=\"password\" autocomplete=\"current-password\" required>\
+         <label for=\"new\">Kata sandi baru</label>\
+         <input id=\"new\" name=\"new\" type=\"password\" autocomplete=\"new-password\" minlength=\"10\" required>\
+         <button type=\"submit\">Simpan</button></form>",
+        csrf = esc(&session.csrf),
+    );
+    layout(
+        "Ganti kata sandi",
+        Some(&session),
+        query.msg.as_deref(),
+        &body,
+    )
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    csrf: String,
+    current: String,
+    new: String,
+}
+
+pub async fn password(
+    State(state): State<AppState>,
+    PageSession(session): PageSession,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    if !same_secret(&form.csrf, &session.csrf) {
+        return Redirect::to("/password").into_response();
+    }
+    match staff::change_password(
+        state.desk.store(),
+        &session.actor.name,
+        &form.current,
+        &form.new,
+    )
+    .await
+    {
+        Ok(true) => Redirect::to("/?msg=Kata%20sandi%20tersimpan.").into_response(),
+        Ok(false) => Redirect::to("/password?msg=Kata%20sandi%20sekarang%20salah.").into_response(),
+        Err(staff::StaffError::WeakPassword) => {
+            Redirect::to("/password?msg=Kata%20sandi%20baru%20minimal%2010%20karakter.")
+                .into_response()
+        }
+        Err(e) => super::ApiError::from(e).into_response(),
+    }
+}
+
+pub async fn audit(State(state): State<AppState>, PageSession(session): PageSession) -> Response {
+    if let Some(redirect) = must_change(&session) {
+        return redirect;
+    }
+    let entries = match state.desk.store().audit_log(300).await {
+        Ok(e) => e,
+        Err(e) => return super::ApiError::from(e).into_response(),
+    };
+    let mut rows = String::new();
+    for e in &entries {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&crate::desk::rfc3339(e.at)),
+            esc(&e.actor),
+            esc(&e.action),
+            esc(&e.subject),
+            esc(&e.detail),
+        ));
+    }
+    layout(
+        "Log audit",
+        Some(&session),
+        None,
+        &format!(
+            "<table><thead><tr><th>Waktu (UTC)</th><th>Oleh</th><th>Aksi</th><th>Subjek</th>\
+             <th>Rincian</th></tr></thead><tbody>{rows}</tbody></table>"
+        ),
+    )
+    .into_response()
+}
+
+pub async fn dead_letters(
+    State(state): State<AppState>,
+    PageSession(session): PageSession,
+) -> Response {
+    if let Some(redirect) = must_change(&session) {
+        return redirect;
+    }
+    let letters = match state.desk.store().dead_letters().await {
+        Ok(l) => l,
+        Err(e) => return super::ApiError::from(e).into_response(),
+    };
+    let mut rows = String::new();
+    for d in &letters {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><details><summary>isi</summary><pre>{}</pre></details></td></tr>",
+            esc(&crate::desk::rfc3339(d.created_at)),
+            esc(&d.source),
+            esc(&d.reference),
+            esc(&d.error),
+            esc(&d.payload),
+        ));
+    }
+    let body = if letters.is_empty() {
+        "<p class=\"empty\">Tidak ada surat mati: semua pesan terkirim atau sedang dicoba.</p>"
+            .to_owned()
+    } else {
+        format!(
+            "<p>Pesan yang tidak bisa diproses atau dikirim, disimpan agar tidak hilang.</p>\
+             <table><thead><tr><th>Waktu (UTC)</th><th>Sumber</th><th>Rujukan</th><th>Galat</th>\
+             <th>Isi</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+    };
+    layout("Surat mati (dead letters)", Some(&session), None, &body).into_response()
+}
+
+pub async fn css() -> Response {
+    (
+        [("content-type", "text/css; charset=utf-8")],
+        include_str!("assets/console.css"),
+    )
+        .into_response()
+}
+
+pub async fn js() -> Response {
+    (
+        [("content-type", "text/javascript; charset=utf-8")],
+        include_str!("assets/console.js"),
+    )
+        .into_response()
+}
