@@ -2,6 +2,7 @@
 //! fixtures written to temporary folders.
 
 mod ask;
+mod browser;
 mod desk;
 mod eval;
 mod kb_check;
@@ -9,6 +10,7 @@ mod oauth2;
 mod sandbox_x;
 mod service;
 mod store;
+mod takeover;
 mod twitter_text;
 
 use std::path::{Path, PathBuf};

@@ -70,6 +70,8 @@ function setupLive() {
   const live = document.querySelector("[data-live]");
   if (!live || !window.EventSource) return;
   const source = new EventSource("/events");
+  // A form on its way (claim, reply...) must not be overtaken by the reload its own event causes.
+  document.addEventListener("submit", () => source.close());
   source.addEventListener("desk", async (message) => {
     const event = JSON.parse(message.data);
     if (live.dataset.live === "queue") {
