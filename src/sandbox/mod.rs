@@ -4,10 +4,12 @@ so the bot's production clients run unchanged against them in demos, training an
 See ../shared/SANDBOX.md. State lives in memory.
 */
 
+pub mod telegram;
 pub mod x;
 
 use std::net::SocketAddr;
 
+pub use telegram::{TelegramSandbox, TelegramSettings};
 pub use x::{XSandbox, XSettings};
 
 /// A running sandbox server.
