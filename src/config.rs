@@ -50,6 +50,8 @@ pub struct Config {
     pub console: ConsoleConfig,
     #[serde(default)]
     pub desk: DeskConfig,
+    #[serde(default)]
+    pub telegram: TelegramConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
 }
@@ -72,6 +74,24 @@ impl Default for ConsoleConfig {
             secure_cookies: false,
         }
     }
+}
+
+/// The Telegram staff group (optional). The bot token comes from `KICAU_TELEGRAM_TOKEN` with the
+/// real service, or from `[sandbox] telegram_token`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramConfig {
+    /// The staff group's chat id (negative for groups); absent: no staff group.
+    pub staff_chat_id: Option<i64>,
+    /// A command centre's chat (e.g. Malang's 112 centre) that also gets every emergency.
+    pub command_centre_chat_id: Option<i64>,
+    /// The real Bot API, used when `[sandbox] mode = "off"`.
+    #[serde(default = "default_telegram_api")]
+    pub api_url: String,
+}
+
+fn default_telegram_api() -> String {
+    "https://api.telegram.org".into()
 }
 
 /// How the desk treats hand-offs.
@@ -178,6 +198,18 @@ pub struct SandboxConfig {
     /// How long the sandbox's OAuth 2.0 access tokens live (X: two hours).
     #[serde(default = "default_token_ttl")]
     pub oauth2_token_ttl_secs: u64,
+    /// Where the Telegram sandbox listens (embedded and `kicau sandbox`).
+    #[serde(default = "default_telegram_listen")]
+    pub telegram_listen: String,
+    /// Where the bot finds an external Telegram sandbox.
+    #[serde(default = "default_telegram_url")]
+    pub telegram_url: String,
+    /// The sandbox's bot token (a public stand-in value).
+    #[serde(default = "default_telegram_token")]
+    pub telegram_token: String,
+    /// Whether the Telegram sandbox enforces Telegram's flood limits.
+    #[serde(default = "yes")]
+    pub telegram_flood_limits: bool,
     /// `generous` (limits below) or `realistic` (X's published per-user limits).
     #[serde(default)]
     pub rate_profile: RateProfile,
@@ -193,6 +225,18 @@ pub enum XAuth {
     #[default]
     Oauth1,
     Oauth2,
+}
+
+fn default_telegram_listen() -> String {
+    "127.0.0.1:8091".into()
+}
+
+fn default_telegram_url() -> String {
+    "http://127.0.0.1:8091".into()
+}
+
+fn default_telegram_token() -> String {
+    "123456:sandbox-telegram-token".into()
 }
 
 fn default_client_id() -> String {
@@ -226,6 +270,10 @@ impl Default for SandboxConfig {
             consumer_secret: "sandbox-consumer-secret".into(),
             access_token: "sandbox-access-token".into(),
             access_secret: "sandbox-access-secret".into(),
+            telegram_listen: default_telegram_listen(),
+            telegram_url: default_telegram_url(),
+            telegram_token: default_telegram_token(),
+            telegram_flood_limits: true,
             x_auth: XAuth::Oauth1,
             client_id: default_client_id(),
             client_secret: default_client_secret(),

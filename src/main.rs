@@ -89,6 +89,12 @@ enum StaffCommand {
         #[arg(long)]
         telegram_id: Option<i64>,
     },
+    /// Map a Telegram user to an account (for the staff group's buttons and replies).
+    Link {
+        name: String,
+        #[arg(long)]
+        telegram_id: i64,
+    },
     /// Print a new API token, alone on one line (earlier tokens stay valid).
     Token { name: String },
     /// Revoke every API token and session of an account.
@@ -301,6 +307,10 @@ async fn staff(command: StaffCommand, database_url: &str) -> anyhow::Result<()> 
                 role.as_str()
             );
             println!("{password}");
+        }
+        StaffCommand::Link { name, telegram_id } => {
+            staff::link_telegram(&store, &name, telegram_id).await?;
+            println!("{name} is Telegram user {telegram_id} in the staff group.");
         }
         StaffCommand::Token { name } => println!("{}", staff::new_token(&store, &name).await?),
         StaffCommand::Revoke { name } => {

@@ -563,9 +563,13 @@ pub async fn run_bot(
                 config.sandbox.x_listen.parse().with_context(|| {
                     format!("[sandbox] x_listen = {:?}", config.sandbox.x_listen)
                 })?;
-            let running = crate::sandbox::serve_x(sandbox_settings(&config), addr)
-                .await
-                .with_context(|| format!("starting the X sandbox on {addr}"))?;
+            let running = crate::sandbox::serve(
+                sandbox_settings(&config),
+                addr,
+                Some(telegram_sandbox(&config)?),
+            )
+            .await
+            .with_context(|| format!("starting the sandbox on {addr}"))?;
             let base = running.x_url();
             embedded = Some(running);
             (base, "the embedded X sandbox")
@@ -630,6 +634,40 @@ pub async fn run_bot(
             shutdown.clone(),
         )))
     };
+    let staff_group = match (config.telegram.staff_chat_id, config.sandbox.mode) {
+        (None, _) => None,
+        (Some(chat), mode) => {
+            let (token, api) = match mode {
+                SandboxMode::Embedded => (
+                    config.sandbox.telegram_token.clone(),
+                    embedded
+                        .as_ref()
+                        .and_then(|r| r.telegram_url())
+                        .unwrap_or_default(),
+                ),
+                SandboxMode::External => (
+                    config.sandbox.telegram_token.clone(),
+                    config.sandbox.telegram_url.clone(),
+                ),
+                SandboxMode::Off => (
+                    std::env::var("KICAU_TELEGRAM_TOKEN").context(
+                        "[telegram] staff_chat_id is set but KICAU_TELEGRAM_TOKEN is not",
+                    )?,
+                    config.telegram.api_url.clone(),
+                ),
+            };
+            let client = crate::channels::telegram::TelegramClient::new(&token, &api)?;
+            println!("Telegram staff group: chat {chat} via {api}");
+            let group = crate::desk::staff_group::StaffGroup {
+                desk: desk.clone(),
+                client,
+                staff_chat: chat,
+                command_centre: config.telegram.command_centre_chat_id,
+                poll_timeout: Duration::from_secs(10),
+            };
+            Some(tokio::spawn(group.run(shutdown.clone())))
+        }
+    };
     let reannouncer = tokio::spawn(reannounce(
         desk.clone(),
         Duration::from_secs(config.desk.reannounce_after_secs),
@@ -654,6 +692,9 @@ pub async fn run_bot(
         }
     }
     let _ = reannouncer.await;
+    if let Some(group) = staff_group {
+        let _ = group.await;
+    }
     store.close().await;
     if let Some(running) = embedded {
         running.stop();
@@ -679,6 +720,26 @@ async fn reannounce(desk: crate::desk::Desk, after: Duration, mut shutdown: watc
             _ = shutdown.changed() => {}
         }
     }
+}
+
+/// The Telegram sandbox's settings and address from `bot.toml`.
+fn telegram_sandbox(
+    config: &crate::Config,
+) -> anyhow::Result<(crate::sandbox::TelegramSettings, std::net::SocketAddr)> {
+    use anyhow::Context as _;
+    let c = &config.sandbox;
+    let addr = c
+        .telegram_listen
+        .parse()
+        .with_context(|| format!("[sandbox] telegram_listen = {:?}", c.telegram_listen))?;
+    Ok((
+        crate::sandbox::TelegramSettings {
+            token: c.telegram_token.clone(),
+            flood_limits: c.telegram_flood_limits,
+            ..Default::default()
+        },
+        addr,
+    ))
 }
 
 /// The X sandbox's settings from `bot.toml`.
@@ -886,14 +947,17 @@ pub async fn run_sandbox(
         .parse()
         .with_context(|| format!("[sandbox] x_listen = {:?}", c.x_listen))?;
     let settings = sandbox_settings(&config);
-    let running = crate::sandbox::serve_x(settings, addr)
+    let running = crate::sandbox::serve(settings, addr, Some(telegram_sandbox(&config)?))
         .await
-        .with_context(|| format!("starting the X sandbox on {addr}"))?;
+        .with_context(|| format!("starting the sandbox on {addr}"))?;
     println!(
         "X sandbox for @{} at {}",
         config.account.handle,
         running.x_url()
     );
+    if let Some(url) = running.telegram_url() {
+        println!("Telegram sandbox at {url}");
+    }
     println!("Control endpoints: {}/sandbox", running.x_url());
     while !*shutdown.borrow() {
         if shutdown.changed().await.is_err() {

@@ -3,4 +3,5 @@ Adapters to the outside services. They know wire formats, not the domain: they n
 desk, tickets or the console.
 */
 
+pub mod telegram;
 pub mod x;

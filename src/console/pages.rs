@@ -13,22 +13,8 @@ use super::auth::{
 };
 use super::{AppState, esc};
 use crate::desk::staff::{self, Session};
-use crate::desk::{Conversation, DeskError, Filter, State as ConvState};
+use crate::desk::{Conversation, DeskError, Filter, State as ConvState, reason_label};
 use crate::store::now_ms;
-
-/// The reasons a conversation was handed to staff, as people read them.
-pub fn reason_label(rule: &str) -> &'static str {
-    match rule {
-        "asks_for_person" => "warga minta dilayani petugas",
-        "own_case" => "urusan pribadi warga (perlu cek data)",
-        "sensitive" => "isu sensitif, keluhan keras atau kabar yang perlu dicek",
-        "kb_expired" => "jawaban di basis pengetahuan sudah kedaluwarsa",
-        "kb_unsure" => "bot tidak yakin jawabannya",
-        "no_kb_match" => "pertanyaan di luar basis pengetahuan",
-        "emergency_critical" | "emergency_hazard_now" => "DARURAT: sudah diarahkan ke 112",
-        _ => "perlu ditangani petugas",
-    }
-}
 
 fn age(ms: i64) -> String {
     let minutes = (now_ms() - ms).max(0) / 60_000;

@@ -16,6 +16,7 @@ functions, so they cannot disagree.
 
 pub mod intake;
 pub mod staff;
+pub mod staff_group;
 
 use std::sync::Arc;
 
@@ -431,6 +432,18 @@ impl Desk {
     /// Posts a staff reply as the account, in the thread, through the outbox (a numbered thread
     /// when long). Only the holder may reply. Returns how many tweets were queued.
     pub async fn reply(&self, id: &str, actor: &Actor, text: &str) -> Result<usize, DeskError> {
+        self.reply_keyed(id, actor, text, None).await
+    }
+
+    /// As [`Desk::reply`], for a reply that arrives from outside with an identity of its own
+    /// (a Telegram message): the same `origin` twice queues it once. Returns 0 the second time.
+    pub async fn reply_keyed(
+        &self,
+        id: &str,
+        actor: &Actor,
+        text: &str,
+        origin: Option<&str>,
+    ) -> Result<usize, DeskError> {
         let text = text.trim();
         if text.is_empty() {
             return Err(DeskError::Invalid("teks balasan kosong".into()));
@@ -473,6 +486,16 @@ impl Desk {
         if parts.is_empty() {
             return Err(DeskError::Invalid("teks balasan kosong".into()));
         }
+        if let Some(origin) = origin {
+            let seen = sqlx::query("SELECT 1 FROM outbox WHERE idempotency_key = $1")
+                .bind(format!("x:staff:{origin}:1"))
+                .fetch_optional(&mut *tx)
+                .await?;
+            if seen.is_some() {
+                tx.rollback().await?;
+                return Ok(0);
+            }
+        }
         let message_id: i64 = sqlx::query(
             "INSERT INTO messages (conversation_id, direction, tweet_id, author, text, created_at) \
              VALUES ($1, 'out', NULL, $2, $3, $4) RETURNING id",
@@ -484,7 +507,10 @@ impl Desk {
         .fetch_one(&mut *tx)
         .await?
         .get(0);
-        let key = |n: usize| format!("x:staff:{id}:{message_id}:{n}");
+        let base = origin
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{id}:{message_id}"));
+        let key = |n: usize| format!("x:staff:{base}:{n}");
         for (i, part) in parts.iter().enumerate() {
             let payload = json!({
                 "text": part,
@@ -706,6 +732,20 @@ fn strip_leading_handle(text: &str, citizen: &str) -> String {
     }
 }
 
+/// The reasons a conversation was handed to staff, as people read them.
+pub fn reason_label(rule: &str) -> &'static str {
+    match rule {
+        "asks_for_person" => "warga minta dilayani petugas",
+        "own_case" => "urusan pribadi warga (perlu cek data)",
+        "sensitive" => "isu sensitif, keluhan keras atau kabar yang perlu dicek",
+        "kb_expired" => "jawaban di basis pengetahuan sudah kedaluwarsa",
+        "kb_unsure" => "bot tidak yakin jawabannya",
+        "no_kb_match" => "pertanyaan di luar basis pengetahuan",
+        "emergency_critical" | "emergency_hazard_now" => "DARURAT: sudah diarahkan ke 112",
+        _ => "perlu ditangani petugas",
+    }
+}
+
 /// Milliseconds since the epoch as RFC 3339 in UTC, e.g. `2026-11-22T10:00:00Z`.
 pub fn rfc3339(ms: i64) -> String {
     let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
@@ -726,7 +766,7 @@ mod tests {
 
     #[test]
     fn times_are_rfc3339_utc_to_the_second() {
-        assert_eq!(rfc3339(1_795_370_400_123), "2026-11-22T15:20:00Z");
+        assert_eq!(rfc3339(1_795_370_400_123), "2026-11-22T18:00:00Z");
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
     }
 

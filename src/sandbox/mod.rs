@@ -12,11 +12,14 @@ use std::net::SocketAddr;
 pub use telegram::{TelegramSandbox, TelegramSettings};
 pub use x::{XSandbox, XSettings};
 
-/// A running sandbox server.
+/// A running sandbox: the X API (with every control endpoint) and, when asked for, the
+/// Telegram Bot API on a port of its own.
 pub struct Running {
     pub addr: SocketAddr,
     pub x: XSandbox,
-    handle: tokio::task::JoinHandle<()>,
+    /// The Telegram stand-in and its address, when it runs.
+    pub telegram: Option<(TelegramSandbox, SocketAddr)>,
+    handles: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -25,22 +28,61 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    /// Stops the server.
+    /// The base URL of the Telegram Bot API, e.g. `http://127.0.0.1:8091`.
+    pub fn telegram_url(&self) -> Option<String> {
+        self.telegram
+            .as_ref()
+            .map(|(_, addr)| format!("http://{addr}"))
+    }
+
+    /// Stops the servers.
     pub fn stop(self) {
-        self.handle.abort();
+        for handle in self.handles {
+            handle.abort();
+        }
     }
 }
 
 /// Binds the X sandbox to `addr` (port 0 picks a free one) and serves it in the background.
 pub async fn serve_x(settings: XSettings, addr: SocketAddr) -> std::io::Result<Running> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    serve(settings, addr, None).await
+}
+
+/// Binds the X sandbox to `x_addr` and, if given, the Telegram sandbox to its address; the
+/// Telegram control endpoints join the X port, as SANDBOX.md lays out.
+pub async fn serve(
+    settings: XSettings,
+    x_addr: SocketAddr,
+    telegram: Option<(TelegramSettings, SocketAddr)>,
+) -> std::io::Result<Running> {
+    let listener = tokio::net::TcpListener::bind(x_addr).await?;
     let addr = listener.local_addr()?;
     let x = XSandbox::new(settings);
-    let router = x.router();
-    let handle = tokio::spawn(async move {
+    let mut router = x.router();
+    let mut handles = Vec::new();
+    let mut running_telegram = None;
+    if let Some((tg_settings, tg_addr)) = telegram {
+        let tg_listener = tokio::net::TcpListener::bind(tg_addr).await?;
+        let tg_addr = tg_listener.local_addr()?;
+        let tg = TelegramSandbox::new(tg_settings);
+        router = router.merge(tg.control_router());
+        let api = tg.api_router();
+        handles.push(tokio::spawn(async move {
+            if let Err(e) = axum::serve(tg_listener, api).await {
+                tracing::error!(error = %e, "Telegram sandbox stopped");
+            }
+        }));
+        running_telegram = Some((tg, tg_addr));
+    }
+    handles.push(tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
             tracing::error!(error = %e, "X sandbox stopped");
         }
-    });
-    Ok(Running { addr, x, handle })
+    }));
+    Ok(Running {
+        addr,
+        x,
+        telegram: running_telegram,
+        handles,
+    })
 }

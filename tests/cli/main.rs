@@ -10,6 +10,7 @@ mod oauth2;
 mod sandbox_telegram;
 mod sandbox_x;
 mod service;
+mod staff_group;
 mod store;
 mod takeover;
 mod twitter_text;

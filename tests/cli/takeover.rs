@@ -17,16 +17,11 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// A deployment whose console listens on a port of its own; returns it and the console's URL.
+/// A deployment (its console on a port of its own) and the console's URL.
 pub fn deployment_with_console() -> (Deployment, String) {
-    let port = free_port();
-    let deployment = Deployment::start_with(move |config| {
-        config.replace(
-            "listen = \"127.0.0.1:8080\"",
-            &format!("listen = \"127.0.0.1:{port}\""),
-        )
-    });
-    (deployment, format!("http://127.0.0.1:{port}"))
+    let deployment = Deployment::start();
+    let console = deployment.console_url.clone();
+    (deployment, console)
 }
 
 /// `kicau staff ARGS` on the deployment's database; its standard output.

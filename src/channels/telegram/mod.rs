@@ -1,0 +1,257 @@
+/*!
+Telegram Bot API through teloxide, as the desk and (later) the agency bridge use it: send an HTML
+message with inline buttons, edit or strip its buttons, answer a button press, and read updates
+by long polling. Against Telegram or the sandbox: only the API URL differs.
+
+Sends go through teloxide's `Throttle`, which keeps within Telegram's flood limits (one message a
+second per chat, twenty a minute per group); a 429 that still comes back carries `retry_after`,
+which the caller honours. Errors are classified like the X client's, so the dispatcher treats
+both the same way. This module knows wire formats only, never the desk.
+*/
+
+use std::time::Duration;
+
+use teloxide::adaptors::Throttle;
+use teloxide::adaptors::throttle::Limits;
+use teloxide::payloads::{
+    AnswerCallbackQuerySetters as _, EditMessageReplyMarkupSetters as _, GetUpdatesSetters as _,
+    SendMessageSetters as _,
+};
+use teloxide::prelude::Requester as _;
+use teloxide::requests::RequesterExt as _;
+use teloxide::types::{
+    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode, ReplyParameters,
+    UpdateKind,
+};
+use teloxide::{ApiError, Bot, RequestError};
+
+/// How a Telegram request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TelegramError {
+    /// 429: wait this long before trying again.
+    #[error("flood limit: retry after {0:?}")]
+    RetryAfter(Duration),
+    /// Network trouble or a server error: worth retrying.
+    #[error("transient failure: {0}")]
+    Transient(String),
+    /// Telegram refused for good (chat not found, bad HTML, bot blocked...).
+    #[error("refused: {0}")]
+    Rejected(String),
+}
+
+fn classify(e: RequestError) -> TelegramError {
+    match e {
+        RequestError::RetryAfter(seconds) => TelegramError::RetryAfter(seconds.duration()),
+        RequestError::Network(e) => TelegramError::Transient(e.to_string()),
+        RequestError::Io(e) => TelegramError::Transient(e.to_string()),
+        RequestError::InvalidJson { source, .. } => TelegramError::Transient(source.to_string()),
+        RequestError::Api(ApiError::Unknown(description)) if description.contains("Too Many") => {
+            TelegramError::RetryAfter(Duration::from_secs(1))
+        }
+        RequestError::Api(e) => TelegramError::Rejected(e.to_string()),
+        other => TelegramError::Transient(other.to_string()),
+    }
+}
+
+/// Something a person did in a chat the bot is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// A text message, perhaps a reply to one of the bot's messages.
+    Text {
+        chat_id: i64,
+        message_id: i32,
+        user_id: u64,
+        username: String,
+        text: String,
+        reply_to: Option<i32>,
+    },
+    /// A press of an inline button under one of the bot's messages.
+    Press {
+        query_id: String,
+        chat_id: i64,
+        message_id: i32,
+        user_id: u64,
+        username: String,
+        data: String,
+    },
+}
+
+/// The Bot API client.
+#[derive(Clone)]
+pub struct TelegramClient {
+    bot: Throttle<Bot>,
+}
+
+impl std::fmt::Debug for TelegramClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelegramClient").finish_non_exhaustive()
+    }
+}
+
+impl TelegramClient {
+    /// A client for `token` at `api_url` (`https://api.telegram.org`, or the sandbox's).
+    pub fn new(token: &str, api_url: &str) -> Result<TelegramClient, TelegramError> {
+        let base = format!("{}/", api_url.trim_end_matches('/'));
+        let url = reqwest::Url::parse(&base)
+            .map_err(|e| TelegramError::Rejected(format!("Telegram API URL {api_url:?}: {e}")))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| TelegramError::Transient(e.to_string()))?;
+        let bot = Bot::with_client(token, http)
+            .set_api_url(url)
+            .throttle(Limits::default());
+        Ok(TelegramClient { bot })
+    }
+
+    /// The bot's own user id and username (checks the token).
+    pub async fn me(&self) -> Result<(u64, String), TelegramError> {
+        let me = self.bot.get_me().await.map_err(classify)?;
+        Ok((me.id.0, me.username.clone().unwrap_or_default()))
+    }
+
+    /// Sends `html` (Telegram's HTML; callers escape outside text with [`escape`]) with one row
+    /// of inline buttons `(label, callback data)`, optionally as a reply. Returns the message id.
+    pub async fn send(
+        &self,
+        chat_id: i64,
+        html: &str,
+        buttons: &[(String, String)],
+        reply_to: Option<i32>,
+    ) -> Result<i32, TelegramError> {
+        let mut request = self
+            .bot
+            .send_message(ChatId(chat_id), html)
+            .parse_mode(ParseMode::Html);
+        if !buttons.is_empty() {
+            request = request.reply_markup(keyboard(buttons));
+        }
+        if let Some(id) = reply_to {
+            request = request.reply_parameters(ReplyParameters::new(MessageId(id)));
+        }
+        let message = request.await.map_err(classify)?;
+        Ok(message.id.0)
+    }
+
+    /// Replaces (or, with no buttons, removes) a message's inline buttons.
+    pub async fn set_buttons(
+        &self,
+        chat_id: i64,
+        message_id: i32,
+        buttons: &[(String, String)],
+    ) -> Result<(), TelegramError> {
+        let request = self
+            .bot
+            .edit_message_reply_markup(ChatId(chat_id), MessageId(message_id))
+            .reply_markup(keyboard(buttons));
+        match request.await {
+            Ok(_) => Ok(()),
+            Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    /// Answers a button press with a short notice (an alert box when `alert`).
+    pub async fn answer(
+        &self,
+        query_id: &str,
+        text: &str,
+        alert: bool,
+    ) -> Result<(), TelegramError> {
+        self.bot
+            .answer_callback_query(teloxide::types::CallbackQueryId(query_id.to_owned()))
+            .text(text)
+            .show_alert(alert)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Updates after `offset` (confirming those before it), waiting up to `timeout` for one.
+    /// Returns the next offset and what people did; other kinds of update are skipped.
+    pub async fn updates(
+        &self,
+        offset: i32,
+        timeout: Duration,
+    ) -> Result<(i32, Vec<Incoming>), TelegramError> {
+        let updates = self
+            .bot
+            .get_updates()
+            .offset(offset)
+            .timeout(timeout.as_secs() as u32)
+            .await
+            .map_err(classify)?;
+        let mut next = offset;
+        let mut incoming = Vec::new();
+        for update in updates {
+            next = next.max(update.id.0 as i32 + 1);
+            match update.kind {
+                UpdateKind::Message(message) => {
+                    let (Some(user), Some(text)) = (message.from.as_ref(), message.text()) else {
+                        continue;
+                    };
+                    incoming.push(Incoming::Text {
+                        chat_id: message.chat.id.0,
+                        message_id: message.id.0,
+                        user_id: user.id.0,
+                        username: user
+                            .username
+                            .clone()
+                            .unwrap_or_else(|| user.first_name.clone()),
+                        text: text.to_owned(),
+                        reply_to: message.reply_to_message().map(|m| m.id.0),
+                    });
+                }
+                UpdateKind::CallbackQuery(query) => {
+                    let (Some(message), Some(data)) = (query.message.as_ref(), query.data.clone())
+                    else {
+                        continue;
+                    };
+                    incoming.push(Incoming::Press {
+                        query_id: query.id.0.clone(),
+                        chat_id: message.chat().id.0,
+                        message_id: message.id().0,
+                        user_id: query.from.id.0,
+                        username: query
+                            .from
+                            .username
+                            .clone()
+                            .unwrap_or_else(|| query.from.first_name.clone()),
+                        data,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok((next, incoming))
+    }
+}
+
+fn keyboard(buttons: &[(String, String)]) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([buttons
+        .iter()
+        .map(|(label, data)| InlineKeyboardButton::callback(label.clone(), data.clone()))
+        .collect::<Vec<_>>()])
+}
+
+/// Escapes outside text for Telegram's HTML parse mode (`<`, `>`, `&`; quotes in attributes).
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_text_is_escaped_for_html_mode() {
+        assert_eq!(
+            escape("<b>x</b> & \"y\""),
+            "&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot;"
+        );
+    }
+}

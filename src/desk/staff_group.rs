@@ -1,0 +1,630 @@
+//! The Telegram staff group: the desk's events become messages there (a hand-off with an "Ambil
+//! alih" button, emergencies at once and to the command centre too, re-announcements, who took
+//! what), and what people do there goes through the same desk functions as the console.
+//!
+//! Three loops. The notifier turns desk events into outbox rows (channel `telegram`) in the same
+//! transaction that moves its cursor, so none is lost or doubled. The sender posts them through
+//! the Telegram client and remembers which conversation each message is about. The reader long
+//! polls updates: a button press claims, a reply to one of the bot's messages is posted to X as
+//! the account, and `/antrian`, `/lepas`, `/selesai` list, release and close. A person is known by
+//! the Telegram user id mapped to their staff account (`kicau staff link`).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sqlx::Row;
+use tokio::sync::watch;
+
+use super::{Desk, DeskError, Filter, State, staff};
+use crate::channels::telegram::{Incoming, TelegramClient, TelegramError, escape};
+use crate::store::{NewOutbox, now_ms};
+
+const EVENTS_CURSOR: &str = "telegram.events";
+const OFFSET_CURSOR: &str = "telegram.offset";
+const EMERGENCY_PRIORITY: i64 = 100;
+const LEASE: Duration = Duration::from_secs(60);
+
+/// The staff group's settings and its client.
+#[derive(Clone, Debug)]
+pub struct StaffGroup {
+    pub desk: Desk,
+    pub client: TelegramClient,
+    pub staff_chat: i64,
+    pub command_centre: Option<i64>,
+    /// How long one long poll waits.
+    pub poll_timeout: Duration,
+}
+
+/// One message to post in a Telegram chat.
+struct Post<'a> {
+    chat: i64,
+    html: String,
+    buttons: Vec<(String, String)>,
+    conversation: Option<&'a str>,
+    reply_to: Option<i32>,
+}
+
+impl Post<'_> {
+    /// The outbox row that posts it, once (`key`), with `priority`.
+    fn outbox(self, key: String, priority: i64) -> NewOutbox {
+        NewOutbox {
+            channel: "telegram".into(),
+            payload: json!({
+                "chat_id": self.chat,
+                "text": self.html,
+                "buttons": self.buttons,
+                "conversation": self.conversation,
+                "reply_to": self.reply_to,
+            })
+            .to_string(),
+            priority,
+            idempotency_key: key,
+        }
+    }
+}
+
+fn x_link(citizen: &str, tweet: Option<&str>) -> String {
+    match tweet {
+        Some(id) => format!("https://x.com/{citizen}/status/{id}"),
+        None => format!("https://x.com/{citizen}"),
+    }
+}
+
+fn claim_button(conversation: &str) -> Vec<(String, String)> {
+    vec![("Ambil alih".to_owned(), format!("claim:{conversation}"))]
+}
+
+impl StaffGroup {
+    /// Runs the notifier, the sender and the reader until `shutdown`.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        let notifier = tokio::spawn(self.clone().notify_loop(shutdown.clone()));
+        let sender = tokio::spawn(self.clone().send_loop(shutdown.clone()));
+        let reader = tokio::spawn(self.clone().read_loop(shutdown));
+        let _ = tokio::join!(notifier, sender, reader);
+    }
+
+    async fn notify_loop(self, mut shutdown: watch::Receiver<bool>) {
+        while !*shutdown.borrow() {
+            match self.notify_once().await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "turning desk events into Telegram messages failed")
+                }
+            }
+            tokio::select! {
+                _ = self.desk.changed() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Turns the next desk events into outbox rows and moves the cursor, in one transaction.
+    /// The first run starts from now: history is not replayed into the group.
+    pub async fn notify_once(&self) -> Result<bool, DeskError> {
+        let store = self.desk.store();
+        let after = match store.cursor(EVENTS_CURSOR).await? {
+            Some(value) => value.parse::<i64>().unwrap_or(0),
+            None => {
+                let last = self.desk.last_event_id().await?;
+                set_cursor(store, EVENTS_CURSOR, &last.to_string()).await?;
+                last
+            }
+        };
+        let events = self.desk.events_after(after, 50).await?;
+        let Some(last) = events.last().map(|e| e.id) else {
+            return Ok(false);
+        };
+        let mut rows = Vec::new();
+        for event in &events {
+            let Some(id) = event.conversation_id.as_deref() else {
+                continue;
+            };
+            let conversation = match self.desk.get(id).await {
+                Ok(c) => c,
+                Err(DeskError::NotFound) => continue,
+                Err(e) => return Err(e),
+            };
+            let citizen = escape(&conversation.citizen);
+            let text = escape(&conversation.last_text);
+            let tweet = event.detail["tweet_id"].as_str();
+            let key = |chat: i64| format!("tg:event:{}:{chat}", event.id);
+            match event.kind.as_str() {
+                "emergency" => {
+                    let html = format!(
+                        "🚨 <b>DARURAT</b> · @{citizen}\n<i>{text}</i>\n\nBalasan 112 sudah dikirim otomatis. \
+                         Tindak lanjuti segera.\n{}",
+                        x_link(&conversation.citizen, tweet)
+                    );
+                    rows.push(
+                        Post {
+                            chat: self.staff_chat,
+                            html: html.clone(),
+                            buttons: claim_button(id),
+                            conversation: Some(id),
+                            reply_to: None,
+                        }
+                        .outbox(key(self.staff_chat), EMERGENCY_PRIORITY),
+                    );
+                    if let Some(centre) = self.command_centre {
+                        rows.push(
+                            Post {
+                                chat: centre,
+                                html,
+                                buttons: Vec::new(),
+                                conversation: Some(id),
+                                reply_to: None,
+                            }
+                            .outbox(key(centre), EMERGENCY_PRIORITY),
+                        );
+                    }
+                }
+                "handoff" => {
+                    let reason = conversation
+                        .reason
+                        .as_deref()
+                        .map(super::reason_label)
+                        .unwrap_or("perlu petugas");
+                    let html = format!(
+                        "🔔 <b>Perlu petugas</b> · @{citizen}\n{}\n\n<i>{text}</i>\n\n{}",
+                        escape(reason),
+                        x_link(&conversation.citizen, tweet)
+                    );
+                    rows.push(
+                        Post {
+                            chat: self.staff_chat,
+                            html,
+                            buttons: claim_button(id),
+                            conversation: Some(id),
+                            reply_to: None,
+                        }
+                        .outbox(key(self.staff_chat), 0),
+                    );
+                }
+                "reannounced" if conversation.state == State::WaitingStaff => {
+                    let html = format!(
+                        "⏰ <b>Belum ada yang mengambil</b> (menunggu {} menit) · @{citizen}\n<i>{text}</i>",
+                        event.detail["waiting_minutes"].as_i64().unwrap_or(0)
+                    );
+                    rows.push(
+                        Post {
+                            chat: self.staff_chat,
+                            html,
+                            buttons: claim_button(id),
+                            conversation: Some(id),
+                            reply_to: None,
+                        }
+                        .outbox(key(self.staff_chat), 0),
+                    );
+                }
+                "message" => {
+                    if let Some(holder) = event.detail["held_by"].as_str() {
+                        let html = format!(
+                            "💬 @{citizen} menulis lagi di percakapan yang dipegang {}:\n<i>{text}</i>",
+                            escape(holder)
+                        );
+                        rows.push(
+                            Post {
+                                chat: self.staff_chat,
+                                html,
+                                buttons: Vec::new(),
+                                conversation: Some(id),
+                                reply_to: None,
+                            }
+                            .outbox(key(self.staff_chat), 0),
+                        );
+                    }
+                }
+                "claim" => {
+                    let html = format!("✅ @{citizen} diambil alih oleh {}", escape(&event.actor));
+                    rows.push(
+                        Post {
+                            chat: self.staff_chat,
+                            html,
+                            buttons: Vec::new(),
+                            conversation: Some(id),
+                            reply_to: None,
+                        }
+                        .outbox(key(self.staff_chat), 0),
+                    );
+                }
+                "release" => {
+                    let html = format!(
+                        "↩️ @{citizen} dikembalikan ke bot oleh {}",
+                        escape(&event.actor)
+                    );
+                    rows.push(
+                        Post {
+                            chat: self.staff_chat,
+                            html,
+                            buttons: Vec::new(),
+                            conversation: Some(id),
+                            reply_to: None,
+                        }
+                        .outbox(key(self.staff_chat), 0),
+                    );
+                }
+                "close" => {
+                    let html = format!(
+                        "✔️ Percakapan dengan @{citizen} ditutup oleh {}",
+                        escape(&event.actor)
+                    );
+                    rows.push(
+                        Post {
+                            chat: self.staff_chat,
+                            html,
+                            buttons: Vec::new(),
+                            conversation: Some(id),
+                            reply_to: None,
+                        }
+                        .outbox(key(self.staff_chat), 0),
+                    );
+                }
+                _ => {}
+            }
+        }
+        let now = now_ms();
+        let mut tx = store.pool().begin().await?;
+        upsert_cursor(&mut tx, EVENTS_CURSOR, &last.to_string(), now).await?;
+        for row in &rows {
+            crate::store::insert_outbox(&mut tx, row, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn send_loop(self, mut shutdown: watch::Receiver<bool>) {
+        while !*shutdown.borrow() {
+            match self.send_once().await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "the Telegram sender failed; it will retry"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Sends one due Telegram message. Returns false when none was due.
+    pub async fn send_once(&self) -> Result<bool, DeskError> {
+        let store = self.desk.store();
+        let Some(item) = store.claim_outbox("telegram", LEASE).await? else {
+            return Ok(false);
+        };
+        let payload: Value = serde_json::from_str(&item.payload).unwrap_or(Value::Null);
+        let (Some(chat), Some(text)) = (payload["chat_id"].as_i64(), payload["text"].as_str())
+        else {
+            store
+                .mark_dead(item.id, "unreadable Telegram payload")
+                .await?;
+            return Ok(true);
+        };
+        let buttons: Vec<(String, String)> =
+            serde_json::from_value(payload["buttons"].clone()).unwrap_or_default();
+        let reply_to = payload["reply_to"].as_i64().map(|m| m as i32);
+        match self.client.send(chat, text, &buttons, reply_to).await {
+            Ok(message_id) => {
+                if let Some(conversation) = payload["conversation"].as_str() {
+                    sqlx::query(
+                        "INSERT INTO telegram_messages (chat_id, message_id, conversation_id, created_at) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (chat_id, message_id) DO NOTHING",
+                    )
+                    .bind(chat.to_string())
+                    .bind(i64::from(message_id))
+                    .bind(conversation)
+                    .bind(now_ms())
+                    .execute(store.pool())
+                    .await?;
+                }
+                store.mark_sent(item.id, &message_id.to_string()).await?;
+            }
+            Err(TelegramError::RetryAfter(wait)) => {
+                store
+                    .mark_retry(
+                        item.id,
+                        now_ms() + wait.as_millis() as i64 + 100,
+                        "Telegram flood limit",
+                    )
+                    .await?;
+            }
+            Err(TelegramError::Transient(e)) => {
+                let wait = 500 * 2i64.pow(item.attempts.clamp(0, 7) as u32);
+                store.mark_retry(item.id, now_ms() + wait, &e).await?;
+            }
+            Err(TelegramError::Rejected(e)) => {
+                tracing::error!(key = %item.idempotency_key, error = %e, "Telegram refused a message: moved to dead letters");
+                store.mark_dead(item.id, &e).await?;
+            }
+        }
+        Ok(true)
+    }
+
+    async fn read_loop(self, mut shutdown: watch::Receiver<bool>) {
+        while !*shutdown.borrow() {
+            let result = tokio::select! {
+                r = self.read_once() => r,
+                _ = shutdown.changed() => break,
+            };
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "reading Telegram updates failed; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+    }
+
+    /// One long poll: handles what people did, then stores the offset (a crash in between
+    /// replays the updates, which the handlers tolerate: claims are idempotent for their holder
+    /// and replies carry their Telegram message as idempotency key).
+    pub async fn read_once(&self) -> anyhow::Result<usize> {
+        let store = self.desk.store();
+        let offset = store
+            .cursor(OFFSET_CURSOR)
+            .await?
+            .and_then(|v| v.parse::<i32>().ok())
+            .unwrap_or(0);
+        let (next, incoming) = self.client.updates(offset, self.poll_timeout).await?;
+        let n = incoming.len();
+        for item in incoming {
+            if let Err(e) = self.handle(item).await {
+                tracing::warn!(error = %e, "a Telegram update could not be handled");
+            }
+        }
+        if next != offset {
+            set_cursor(store, OFFSET_CURSOR, &next.to_string()).await?;
+        }
+        Ok(n)
+    }
+
+    async fn handle(&self, item: Incoming) -> anyhow::Result<()> {
+        match item {
+            Incoming::Press {
+                query_id,
+                chat_id,
+                message_id,
+                user_id,
+                data,
+                ..
+            } => {
+                let Some(conversation) = data.strip_prefix("claim:") else {
+                    self.client
+                        .answer(&query_id, "Tombol tidak dikenal.", false)
+                        .await?;
+                    return Ok(());
+                };
+                let Some(actor) = staff::by_telegram(self.desk.store(), user_id as i64).await?
+                else {
+                    self.client
+                        .answer(&query_id, &unlinked(user_id), true)
+                        .await?;
+                    return Ok(());
+                };
+                match self.desk.claim(conversation, &actor).await {
+                    Ok(_) => {
+                        self.client
+                            .answer(&query_id, "Percakapan kini Anda pegang; bot diam. Balas pesan ini untuk menjawab warga.", false)
+                            .await?;
+                        if let Err(e) = self.client.set_buttons(chat_id, message_id, &[]).await {
+                            tracing::warn!(error = %e, "could not remove the claim button");
+                        }
+                    }
+                    Err(e @ (DeskError::HeldBy(_) | DeskError::Closed | DeskError::NotFound)) => {
+                        self.client.answer(&query_id, &e.to_string(), true).await?;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Incoming::Text {
+                chat_id,
+                message_id,
+                user_id,
+                text,
+                reply_to,
+                ..
+            } => {
+                if chat_id != self.staff_chat {
+                    return Ok(());
+                }
+                let command = text.split_whitespace().next().unwrap_or("");
+                let command = command.split('@').next().unwrap_or(command);
+                let is_command = command.starts_with('/');
+                if !is_command && reply_to.is_none() {
+                    return Ok(());
+                }
+                let ack = |html: String| {
+                    Post {
+                        chat: chat_id,
+                        html,
+                        buttons: Vec::new(),
+                        conversation: None,
+                        reply_to: Some(message_id),
+                    }
+                    .outbox(format!("tg:ack:{chat_id}:{message_id}"), 0)
+                };
+                let Some(actor) = staff::by_telegram(self.desk.store(), user_id as i64).await?
+                else {
+                    if is_command || self.conversation_of(chat_id, reply_to).await?.is_some() {
+                        self.enqueue(ack(escape(&unlinked(user_id)))).await?;
+                    }
+                    return Ok(());
+                };
+                match command {
+                    "/antrian" => {
+                        let waiting = self
+                            .desk
+                            .list(&Filter {
+                                state: Some(State::WaitingStaff),
+                                held_by: None,
+                            })
+                            .await?;
+                        let html = if waiting.is_empty() {
+                            "Antrean kosong: tidak ada percakapan yang menunggu petugas.".to_owned()
+                        } else {
+                            let mut lines =
+                                vec![format!("<b>Antrean</b> ({} menunggu):", waiting.len())];
+                            for (i, c) in waiting.iter().take(10).enumerate() {
+                                let minutes =
+                                    (now_ms() - c.waiting_since.unwrap_or(now_ms())) / 60_000;
+                                lines.push(format!(
+                                    "{}. {}@{} ({} menit): {}",
+                                    i + 1,
+                                    if c.urgent { "🚨 " } else { "" },
+                                    escape(&c.citizen),
+                                    minutes,
+                                    escape(&truncate(&c.last_text, 80))
+                                ));
+                            }
+                            lines.join("\n")
+                        };
+                        let buttons: Vec<(String, String)> = waiting
+                            .iter()
+                            .take(5)
+                            .enumerate()
+                            .map(|(i, c)| (format!("Ambil #{}", i + 1), format!("claim:{}", c.id)))
+                            .collect();
+                        let mut row = ack(html);
+                        row.payload = {
+                            let mut p: Value = serde_json::from_str(&row.payload)?;
+                            p["buttons"] = json!(buttons);
+                            p.to_string()
+                        };
+                        self.enqueue(row).await?;
+                    }
+                    "/lepas" | "/selesai" => {
+                        let argument = text.split_whitespace().nth(1).map(str::to_owned);
+                        let conversation = match argument {
+                            Some(id) => Some(id),
+                            None => self.conversation_of(chat_id, reply_to).await?,
+                        };
+                        let Some(conversation) = conversation else {
+                            self.enqueue(ack(format!("Balas pesan percakapannya dengan {command}, atau tulis {command} ID."))).await?;
+                            return Ok(());
+                        };
+                        let result = if command == "/lepas" {
+                            self.desk.release(&conversation, &actor).await
+                        } else {
+                            self.desk.close(&conversation, &actor).await
+                        };
+                        match result {
+                            Ok(_) => {}
+                            Err(
+                                e @ (DeskError::HeldBy(_)
+                                | DeskError::Closed
+                                | DeskError::NotFound
+                                | DeskError::NotHolder),
+                            ) => {
+                                self.enqueue(ack(escape(&e.to_string()))).await?;
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                    c if c.starts_with('/') => {
+                        self.enqueue(ack("Perintah: /antrian (daftar tunggu), /lepas dan /selesai (balas pesan percakapannya). Untuk menjawab warga, balas pesan percakapannya.".into())).await?;
+                    }
+                    _ => {
+                        let Some(conversation) = self.conversation_of(chat_id, reply_to).await?
+                        else {
+                            return Ok(());
+                        };
+                        let origin = format!("tg:{chat_id}:{message_id}");
+                        match self
+                            .desk
+                            .reply_keyed(&conversation, &actor, &text, Some(&origin))
+                            .await
+                        {
+                            Ok(0) => {}
+                            Ok(n) => {
+                                let c = self.desk.get(&conversation).await?;
+                                self.enqueue(ack(format!(
+                                    "📤 Terkirim ke @{} ({n} twit).",
+                                    escape(&c.citizen)
+                                )))
+                                .await?;
+                            }
+                            Err(
+                                e @ (DeskError::HeldBy(_)
+                                | DeskError::Closed
+                                | DeskError::NotFound
+                                | DeskError::NotHolder
+                                | DeskError::Invalid(_)),
+                            ) => {
+                                self.enqueue(ack(escape(&e.to_string()))).await?;
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The conversation a message of the bot in `chat` is about.
+    async fn conversation_of(
+        &self,
+        chat: i64,
+        message: Option<i32>,
+    ) -> Result<Option<String>, DeskError> {
+        let Some(message) = message else {
+            return Ok(None);
+        };
+        let row = sqlx::query(
+            "SELECT conversation_id FROM telegram_messages WHERE chat_id = $1 AND message_id = $2",
+        )
+        .bind(chat.to_string())
+        .bind(i64::from(message))
+        .fetch_optional(self.desk.store().pool())
+        .await?;
+        Ok(row.and_then(|r| r.get::<Option<String>, _>(0)))
+    }
+
+    async fn enqueue(&self, row: NewOutbox) -> Result<(), DeskError> {
+        self.desk.store().enqueue(&row).await?;
+        Ok(())
+    }
+}
+
+fn unlinked(user_id: u64) -> String {
+    format!(
+        "Akun Telegram Anda (id {user_id}) belum terhubung ke akun petugas. Minta admin menjalankan: \
+         kicau staff link NAMA --telegram-id {user_id}"
+    )
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max).collect();
+    format!("{cut}…")
+}
+
+async fn set_cursor(store: &crate::store::Store, name: &str, value: &str) -> Result<(), DeskError> {
+    let mut tx = store.pool().begin().await?;
+    upsert_cursor(&mut tx, name, value, now_ms()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn upsert_cursor(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    name: &str,
+    value: &str,
+    now: i64,
+) -> Result<(), DeskError> {
+    sqlx::query(
+        "INSERT INTO cursors (name, value, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(name)
+    .bind(value)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
