@@ -127,7 +127,9 @@ impl StaffGroup {
                 Err(e) => return Err(e),
             };
             let citizen = escape(&conversation.citizen);
-            let text = escape(&conversation.last_text);
+            // Personal data stays on X and in the console; the group (a third party's service) gets
+            // the text without it.
+            let text = escape(&crate::language::pii::redact(&conversation.last_text));
             let tweet = event.detail["tweet_id"].as_str();
             let key = |chat: i64| format!("tg:event:{}:{chat}", event.id);
             match event.kind.as_str() {
@@ -476,7 +478,10 @@ impl StaffGroup {
                                     if c.urgent { "🚨 " } else { "" },
                                     escape(&c.citizen),
                                     minutes,
-                                    escape(&truncate(&c.last_text, 80))
+                                    escape(&truncate(
+                                        &crate::language::pii::redact(&c.last_text),
+                                        80
+                                    ))
                                 ));
                             }
                             lines.join("\n")

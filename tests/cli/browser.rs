@@ -204,7 +204,30 @@ async fn a_person_logs_in_claims_and_replies_in_headless_chromium() {
         c.current_url().await,
         text_of(c, "main").await
     );
+    // A knowledge-base answer can start the reply.
+    c.find(Locator::Id("kbq"))
+        .await
+        .unwrap()
+        .send_keys("syarat kk baru")
+        .await
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            c.find(Locator::Css("#kbresults button")).await.is_ok()
+        })
+        .await,
+        "no knowledge-base suggestions"
+    );
+    c.find(Locator::Css("#kbresults button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let area = c.find(Locator::Id("text")).await.unwrap();
+    let inserted = area.prop("value").await.unwrap().unwrap_or_default();
+    assert!(inserted.contains("F1.02"), "{inserted}");
+    area.clear().await.unwrap();
     area.send_keys("Halo kak, jadwal konser belum kami terima. Pantau akun ini ya.")
         .await
         .unwrap();
