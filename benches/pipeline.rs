@@ -78,6 +78,7 @@ async fn run(config: &Config, engine: Arc<Engine>, url: &str) -> f64 {
         account: me.username,
         poll_interval: Duration::from_millis(200),
         desk: kicau::desk::Desk::new(store.clone()),
+        tickets: None,
     };
     let http = reqwest::Client::new();
     let mut busy = Duration::ZERO;

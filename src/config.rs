@@ -52,6 +52,8 @@ pub struct Config {
     pub desk: DeskConfig,
     #[serde(default)]
     pub telegram: TelegramConfig,
+    #[serde(default)]
+    pub sla: SlaConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
 }
@@ -92,6 +94,36 @@ pub struct TelegramConfig {
 
 fn default_telegram_api() -> String {
     "https://api.telegram.org".into()
+}
+
+/// Ticket deadlines (DESIGN.md, "Deadlines the city already knows"), in working days.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaConfig {
+    /// Acknowledgement, for every agency unless it says otherwise.
+    pub acknowledge_days: u32,
+    /// Resolution, for an agency that names none.
+    pub resolve_days: u32,
+    /// Per category (the ticket's category, e.g. a knowledge-base topic), overriding the agency.
+    #[serde(default)]
+    pub category_resolve_days: std::collections::BTreeMap<String, u32>,
+    /// The share of the time to a deadline after which the agency is reminded.
+    pub remind_at: f64,
+    /// Days off besides weekends, "YYYY-MM-DD".
+    #[serde(default)]
+    pub holidays: Vec<String>,
+}
+
+impl Default for SlaConfig {
+    fn default() -> Self {
+        SlaConfig {
+            acknowledge_days: 3,
+            resolve_days: 14,
+            category_resolve_days: Default::default(),
+            remind_at: 0.75,
+            holidays: Vec::new(),
+        }
+    }
 }
 
 /// How the desk treats hand-offs.
@@ -344,6 +376,18 @@ pub struct Agency {
     /// False for pseudo-agencies that never receive tickets (e.g. "luar-kewenangan").
     #[serde(default = "yes")]
     pub tickets: bool,
+    /// The agency's Telegram chat for tickets (negative for groups).
+    #[serde(default)]
+    pub telegram_chat_id: Option<i64>,
+    /// The agency's WhatsApp number for tickets, digits with country code (e.g. "62812...").
+    #[serde(default)]
+    pub whatsapp: Option<String>,
+    /// Working days to acknowledge a ticket (default: `[sla] acknowledge_days`).
+    #[serde(default)]
+    pub acknowledge_days: Option<u32>,
+    /// Working days to resolve a ticket (default: `[sla] resolve_days`).
+    #[serde(default)]
+    pub resolve_days: Option<u32>,
 }
 
 fn yes() -> bool {

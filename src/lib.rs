@@ -17,6 +17,7 @@ pub mod language;
 pub mod sandbox;
 pub mod service;
 pub mod store;
+pub mod tickets;
 pub mod triage;
 pub mod tweet;
 

@@ -46,6 +46,8 @@ pub struct Service {
     pub poll_interval: Duration,
     /// The staff desk over the same store (wakes the live console after each mention).
     pub desk: crate::desk::Desk,
+    /// Complaint tickets (gazetteer, deadlines); without them complaints get the engine's reply.
+    pub tickets: Option<crate::tickets::Tickets>,
 }
 
 impl Service {
@@ -216,10 +218,13 @@ impl Service {
         let recorded = crate::desk::intake::record_mention(
             &self.store,
             &mention,
-            &decision,
-            &tweets,
-            priority,
-            joins,
+            &crate::desk::intake::Decided {
+                decision: &decision,
+                replies: &tweets,
+                priority,
+                joins,
+            },
+            self.tickets.as_ref(),
         )
         .await?;
         if recorded.replay {
@@ -306,6 +311,21 @@ impl Service {
                 return Ok((d, crate::tweet::thread(&m.author_username, text)));
             }
             None => {}
+        }
+        if let (Some(tickets), Some(number)) = (&self.tickets, crate::tickets::number_in(&m.text)) {
+            let text = match tickets.get(&self.store, &number).await {
+                Ok(ticket) => match tickets.agency(&ticket.agency) {
+                    Some(agency) => crate::tickets::status_text(&ticket, agency),
+                    None => format!("Laporan {number}: status {}.", ticket.state.label()),
+                },
+                Err(crate::tickets::TicketError::NotFound(_)) => format!(
+                    "Nomor laporan {number} tidak kami temukan. Mohon cek lagi nomornya, ya."
+                ),
+                Err(e) => return Err(e.into()),
+            };
+            let mut d = ignore("ticket_status").0;
+            d.kind = "answer".into();
+            return Ok((d, crate::tweet::thread(&m.author_username, &text)));
         }
         let decision = self.engine.triage(&m.text);
         let opted_out = self.store.is_opted_out(&m.author_id).await?;
@@ -550,6 +570,7 @@ pub async fn run_bot(
     use anyhow::Context as _;
 
     let engine = Arc::new(Engine::load(&config)?);
+    let tickets = crate::tickets::Tickets::load(Arc::new(config.clone()))?;
     let store = Store::connect(database_url).await.with_context(|| {
         format!(
             "opening the database {}",
@@ -627,6 +648,7 @@ pub async fn run_bot(
             engine: engine.clone(),
             account: me.username.clone(),
             secure_cookies: config.console.secure_cookies,
+            tickets: Some(tickets.clone()),
         };
         Some(tokio::spawn(crate::console::serve(
             listener,
@@ -664,10 +686,12 @@ pub async fn run_bot(
                 staff_chat: chat,
                 command_centre: config.telegram.command_centre_chat_id,
                 poll_timeout: Duration::from_secs(10),
+                tickets: Some(tickets.clone()),
             };
             Some(tokio::spawn(group.run(shutdown.clone())))
         }
     };
+    let clocks = tokio::spawn(sla_clocks(tickets.clone(), store.clone(), shutdown.clone()));
     let reannouncer = tokio::spawn(reannounce(
         desk.clone(),
         Duration::from_secs(config.desk.reannounce_after_secs),
@@ -682,6 +706,7 @@ pub async fn run_bot(
         account: me.username,
         poll_interval: Duration::from_millis(config.x.poll_interval_ms),
         desk,
+        tickets: Some(tickets),
     };
     service.run(shutdown).await?;
     if let Some(console) = console {
@@ -692,6 +717,7 @@ pub async fn run_bot(
         }
     }
     let _ = reannouncer.await;
+    let _ = clocks.await;
     if let Some(group) = staff_group {
         let _ = group.await;
     }
@@ -700,6 +726,31 @@ pub async fn run_bot(
         running.stop();
     }
     Ok(())
+}
+
+/// The ticket deadline clocks, checked every half minute.
+async fn sla_clocks(
+    tickets: crate::tickets::Tickets,
+    store: Store,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    while !*shutdown.borrow() {
+        match tickets.sla_tick(&store, now_ms()).await {
+            Ok(pass) => {
+                for number in &pass.reminded {
+                    tracing::info!(ticket = %number, "agency reminded of a deadline");
+                }
+                for number in &pass.overdue {
+                    tracing::warn!(ticket = %number, "ticket past its deadline: before staff");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "checking ticket deadlines failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
 }
 
 /// Announces again, every so often, each hand-off nobody has claimed for `after`, so that it

@@ -172,6 +172,97 @@ pub async fn dead_letters(
     Ok(Json(json!({ "data": data })))
 }
 
+#[derive(Deserialize)]
+pub struct TicketQuery {
+    agency: Option<String>,
+    state: Option<String>,
+}
+
+/// `GET /api/tickets?agency=dpuprpkp&state=open`: overdue first, then oldest.
+pub async fn tickets(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(query): Query<TicketQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let Some(tickets) = &state.tickets else {
+        return Ok(Json(json!({ "data": [] })));
+    };
+    if let Some(s) = query.state.as_deref()
+        && s != "active"
+        && crate::tickets::TicketState::parse(s).is_none()
+    {
+        return Err(ApiError::BadRequest(format!(
+            "state tidak dikenal: {s:?} (open, acknowledged, in_progress, resolved, rejected, active)"
+        )));
+    }
+    let list = tickets
+        .list(
+            state.desk.store(),
+            query.agency.as_deref().filter(|a| !a.is_empty()),
+            query.state.as_deref().filter(|s| !s.is_empty()),
+        )
+        .await?;
+    let data: Vec<Value> = list.iter().map(|t| t.to_json()).collect();
+    Ok(Json(json!({ "data": data })))
+}
+
+/// `GET /api/tickets/{number}`: the ticket with its history.
+pub async fn ticket(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(number): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let Some(tickets) = &state.tickets else {
+        return Err(ApiError::NotFound(format!(
+            "laporan {number} tidak ditemukan"
+        )));
+    };
+    let ticket = tickets.get(state.desk.store(), &number).await?;
+    let history = tickets.history(state.desk.store(), &number).await?;
+    let mut value = ticket.to_json();
+    value["history"] = json!(
+        history
+            .iter()
+            .map(|(at, s, by, note)| json!({"at": crate::desk::rfc3339(*at), "state": s, "by": by, "note": note}))
+            .collect::<Vec<_>>()
+    );
+    Ok(Json(json!({ "data": value })))
+}
+
+#[derive(Deserialize)]
+pub struct RerouteBody {
+    agency: String,
+}
+
+/// `POST /api/tickets/{number}/reroute {"agency": "dlh"}`: staff send a rejected ticket on.
+pub async fn reroute(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    body: Result<Json<RerouteBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "badan permintaan harus JSON {{\"agency\": \"...\"}}: {e}"
+        ))
+    })?;
+    let Some(tickets) = &state.tickets else {
+        return Err(ApiError::NotFound(format!(
+            "laporan {number} tidak ditemukan"
+        )));
+    };
+    let ticket = tickets
+        .reroute(
+            state.desk.store(),
+            &number,
+            &body.agency,
+            &caller.actor.name,
+        )
+        .await?;
+    state.desk.notify();
+    Ok(Json(json!({ "data": ticket.to_json() })))
+}
+
 pub async fn openapi() -> Response {
     (
         [("content-type", "application/json")],

@@ -35,6 +35,8 @@ pub struct AppState {
     pub account: String,
     /// Mark cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Complaint tickets, for their page and API.
+    pub tickets: Option<crate::tickets::Tickets>,
 }
 
 /// The console's router: pages, API, events and static assets.
@@ -59,6 +61,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/conversations/{id}/release", post(api::release))
         .route("/api/conversations/{id}/close", post(api::close))
         .route("/api/knowledge", get(api::knowledge))
+        .route("/api/tickets", get(api::tickets))
+        .route("/api/tickets/{number}", get(api::ticket))
+        .route("/api/tickets/{number}/reroute", post(api::reroute))
+        .route("/tickets", get(pages::tickets))
         .route("/api/dead-letters", get(api::dead_letters))
         .fallback(|| async { ApiError::NotFound("halaman tidak ditemukan".into()) })
         .with_state(state)
@@ -131,6 +137,16 @@ impl From<DeskError> for ApiError {
 impl From<crate::desk::staff::StaffError> for ApiError {
     fn from(e: crate::desk::staff::StaffError) -> Self {
         ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::tickets::TicketError> for ApiError {
+    fn from(e: crate::tickets::TicketError) -> Self {
+        match e {
+            crate::tickets::TicketError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            crate::tickets::TicketError::NotAllowed { .. } => ApiError::Conflict(e.to_string()),
+            crate::tickets::TicketError::Store(e) => ApiError::Internal(e.to_string()),
+        }
     }
 }
 

@@ -31,7 +31,7 @@ fn layout(title: &str, session: Option<&Session>, flash: Option<&str>, body: &st
         Some(s) => format!(
             "<nav><a href=\"/\">Antrean</a> <a href=\"/?state=staff&amp;held_by={name}\">Pegangan saya</a> \
              <a href=\"/?state=bot\">Dijawab bot</a> <a href=\"/?state=closed\">Selesai</a> \
-             <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati</a>\
+             <a href=\"/tickets\">Laporan</a> <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati</a>\
              <span class=\"who\">{name} ({role})</span>\
              <form method=\"post\" action=\"/logout\" class=\"inline\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
@@ -553,6 +553,116 @@ pub async fn dead_letters(
         )
     };
     layout("Surat mati (dead letters)", Some(&session), None, &body).into_response()
+}
+
+#[derive(Deserialize, Default)]
+pub struct TicketFilter {
+    agency: Option<String>,
+    state: Option<String>,
+}
+
+/// The tickets page: filter by agency and state, overdue first, each with its history.
+pub async fn tickets(
+    State(state): State<AppState>,
+    PageSession(session): PageSession,
+    Query(filter): Query<TicketFilter>,
+) -> Response {
+    if let Some(redirect) = must_change(&session) {
+        return redirect;
+    }
+    let Some(tickets) = &state.tickets else {
+        return layout("Laporan", Some(&session), None, "<p>Tiket tidak aktif.</p>")
+            .into_response();
+    };
+    let agency = filter.agency.as_deref().filter(|a| !a.is_empty());
+    let which = filter
+        .state
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .unwrap_or("active");
+    let list = match tickets.list(state.desk.store(), agency, Some(which)).await {
+        Ok(l) => l,
+        Err(e) => return super::ApiError::from(e).into_response(),
+    };
+    let mut options = String::from("<option value=\"\">semua instansi</option>");
+    for a in tickets.config.agencies.iter().filter(|a| a.tickets) {
+        options.push_str(&format!(
+            "<option value=\"{id}\"{sel}>{name}</option>",
+            id = esc(&a.id),
+            sel = if agency == Some(a.id.as_str()) {
+                " selected"
+            } else {
+                ""
+            },
+            name = esc(&a.short_name)
+        ));
+    }
+    let mut states = String::new();
+    for (value, label) in [
+        ("active", "belum selesai"),
+        ("open", "baru"),
+        ("acknowledged", "diterima"),
+        ("in_progress", "diproses"),
+        ("resolved", "selesai"),
+        ("rejected", "bukan wewenang"),
+    ] {
+        states.push_str(&format!(
+            "<option value=\"{value}\"{}>{label}</option>",
+            if which == value { " selected" } else { "" }
+        ));
+    }
+    let mut rows = String::new();
+    for t in &list {
+        let history = tickets
+            .history(state.desk.store(), &t.number)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|(at, s, by, note)| {
+                format!(
+                    "<li>{} · {} · {}{}</li>",
+                    esc(&crate::desk::rfc3339(*at)),
+                    esc(crate::tickets::TicketState::parse(s)
+                        .map(|s| s.label())
+                        .unwrap_or(s)),
+                    esc(by),
+                    if note.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" · {}", esc(note))
+                    }
+                )
+            })
+            .collect::<String>();
+        rows.push_str(&format!(
+            "<tr class=\"{class}\"><td>{late}{number}</td><td>{agency}</td><td>{state}</td>\
+             <td>{text}<br><small>{location}</small></td><td>@{reporter}</td>\
+             <td>{ack}<br>{resolve}</td><td><details><summary>riwayat</summary><ul>{history}</ul></details></td></tr>",
+            class = if t.overdue { "urgent" } else { "" },
+            late = if t.overdue { "<span class=\"badge\">TERLAMBAT</span> " } else { "" },
+            number = esc(&t.number),
+            agency = esc(&t.agency),
+            state = esc(t.state.label()),
+            text = esc(&t.text),
+            location = esc(t.location.as_deref().unwrap_or("-")),
+            reporter = esc(&t.reporter),
+            ack = esc(&crate::desk::rfc3339(t.due_acknowledge)),
+            resolve = esc(&crate::desk::rfc3339(t.due_resolve)),
+        ));
+    }
+    let body = format!(
+        "<form method=\"get\" action=\"/tickets\" class=\"filters\"><select name=\"agency\">{options}</select> \
+         <select name=\"state\">{states}</select> <button type=\"submit\">Tampilkan</button></form>{table}",
+        table = if list.is_empty() {
+            "<p class=\"empty\">Tidak ada laporan.</p>".to_owned()
+        } else {
+            format!(
+                "<table><thead><tr><th>Nomor</th><th>Instansi</th><th>Status</th><th>Laporan</th>\
+                 <th>Pelapor</th><th>Batas diterima / selesai (UTC)</th><th></th></tr></thead><tbody>{rows}</tbody></table>"
+            )
+        }
+    );
+    layout("Laporan ke instansi", Some(&session), None, &body).into_response()
 }
 
 pub async fn css() -> Response {

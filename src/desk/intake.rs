@@ -12,6 +12,14 @@ use sqlx::Row;
 
 use super::{DeskError, State, insert_event};
 use crate::store::{Backend, Mention, NewDecision, NewOutbox, Store, now_ms};
+use crate::tickets::{NewTicket, Tickets};
+
+/// What the bot asks when a complaint names no place (the issue's wording, kept exact).
+const ASK_LOCATION: &str = "Boleh info lokasi lengkapnya: nama jalan, kelurahan?";
+const ASK_AGAIN: &str =
+    "Maaf kak, lokasinya belum kami kenali. Boleh info lokasi lengkapnya: nama jalan, kelurahan?";
+const LOCATION_TO_STAFF: &str = "Terima kasih kak. Lokasinya belum bisa kami pastikan, jadi laporan \
+                                 ini kami teruskan ke petugas yang akan membalas di utas ini.";
 
 /// What happened to one mention.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -28,19 +36,36 @@ pub struct Recorded {
     pub holder: Option<String>,
     /// The mention had been recorded already (a replay after a crash): nothing changed.
     pub replay: bool,
+    /// The ticket this mention filed.
+    pub ticket: Option<String>,
 }
 
-/// Records `decision` for `mention` with the bot's `replies` (tweets, in order), `priority`
-/// for the outbox, and whether the mention belongs in a conversation at all (the account's own
-/// tweets, retweets and tweets that do not mention it do not).
+/// What the worker decided about a mention.
+#[derive(Debug, Clone, Copy)]
+pub struct Decided<'a> {
+    pub decision: &'a NewDecision,
+    /// The bot's tweets, in order.
+    pub replies: &'a [String],
+    /// The outbox priority of those tweets.
+    pub priority: i64,
+    /// Whether the mention belongs in a conversation at all (the account's own tweets,
+    /// retweets and tweets that do not mention it do not).
+    pub joins: bool,
+}
+
+/// Records what was decided about `mention`, in its conversation, with what the bot may say.
 pub async fn record_mention(
     store: &Store,
     mention: &Mention,
-    decision: &NewDecision,
-    replies: &[String],
-    priority: i64,
-    joins: bool,
+    decided: &Decided<'_>,
+    tickets: Option<&Tickets>,
 ) -> Result<Recorded, DeskError> {
+    let Decided {
+        decision,
+        replies,
+        priority,
+        joins,
+    } = *decided;
     let now = now_ms();
     let mut tx = store.pool().begin().await?;
     // Written first: on SQLite this takes the write lock before anything is read; a mention
@@ -130,7 +155,105 @@ pub async fn record_mention(
         Some(_) => kind == "emergency",
     };
     recorded.silenced = !send && !replies.is_empty();
-    let outgoing: &[String] = if send { replies } else { &[] };
+    let mut outgoing: Vec<String> = if send { replies.to_vec() } else { Vec::new() };
+    // Complaints become tickets once the place is known; until then the bot asks for it.
+    let mut location_handoff = false;
+    // The mention completed or continued a complaint: its own decision (often a hand-off, since
+    // "jl. danau toba" alone answers nothing) does not apply.
+    let mut consumed = false;
+    if let (Some(tickets), Some((id, State::Bot, _))) = (tickets, &conversation)
+        && kind != "emergency"
+    {
+        let pending = sqlx::query(
+            "SELECT agency, category, text, asks FROM pending_reports WHERE conversation_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| {
+            (
+                r.get::<String, _>(0),
+                r.get::<String, _>(1),
+                r.get::<String, _>(2),
+                r.get::<i64, _>(3),
+            )
+        });
+        let report = match (kind, &decision.agency) {
+            ("report", Some(agency)) if tickets.agency(agency).is_some_and(|a| a.tickets) => {
+                Some((
+                    agency.clone(),
+                    decision.topic.clone().unwrap_or_else(|| agency.clone()),
+                    mention.text.clone(),
+                    0,
+                ))
+            }
+            _ => pending.map(|(agency, category, text, asks)| {
+                (agency, category, format!("{text}\n{}", mention.text), asks)
+            }),
+        };
+        if let Some((agency, category, text, asks)) = report {
+            consumed = true;
+            let location = tickets.gazetteer.locate(&mention.text);
+            match location {
+                Some(place) => {
+                    let ticket = tickets
+                        .file(
+                            &mut tx,
+                            &NewTicket {
+                                agency,
+                                category,
+                                text,
+                                location: Some(place),
+                                photos: Vec::new(),
+                                reporter: mention.author_username.clone(),
+                                reporter_id: mention.author_id.clone(),
+                                tweet_id: mention.tweet_id.clone(),
+                                conversation_id: Some(id.clone()),
+                            },
+                            now,
+                        )
+                        .await
+                        .map_err(|e| DeskError::Invalid(e.to_string()))?;
+                    recorded.ticket = Some(ticket.number);
+                    sqlx::query("DELETE FROM pending_reports WHERE conversation_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    // The ticket's own tweet (with its number) answers the citizen.
+                    outgoing.clear();
+                }
+                None if asks >= 2 => {
+                    sqlx::query("DELETE FROM pending_reports WHERE conversation_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    outgoing = crate::tweet::thread(&mention.author_username, LOCATION_TO_STAFF);
+                    location_handoff = true;
+                }
+                None => {
+                    sqlx::query(
+                        "INSERT INTO pending_reports (conversation_id, agency, category, text, \
+                         tweet_id, asks, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                         ON CONFLICT (conversation_id) DO UPDATE SET agency = excluded.agency, \
+                         category = excluded.category, text = excluded.text, \
+                         tweet_id = excluded.tweet_id, asks = excluded.asks",
+                    )
+                    .bind(id)
+                    .bind(&agency)
+                    .bind(&category)
+                    .bind(&text)
+                    .bind(&mention.tweet_id)
+                    .bind(asks + 1)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    let ask = if asks == 0 { ASK_LOCATION } else { ASK_AGAIN };
+                    outgoing = crate::tweet::thread(&mention.author_username, ask);
+                }
+            }
+        }
+    }
+    let outgoing: &[String] = &outgoing;
     if let Some((id, state, holder)) = &conversation {
         recorded.conversation = Some(id.clone());
         recorded.holder = holder.clone();
@@ -156,14 +279,19 @@ pub async fn record_mention(
             .execute(&mut *tx)
             .await?;
         }
-        let hand_off = *state == State::Bot && (kind == "handoff" || kind == "emergency");
+        let hand_off = *state == State::Bot
+            && (((kind == "handoff" || kind == "emergency") && !consumed) || location_handoff);
         let urgent = kind == "emergency";
         if hand_off {
             sqlx::query(
                 "UPDATE conversations SET state = 'waiting_staff', reason = $1, waiting_since = $2, \
                  announced_at = $2, urgent = $3 WHERE id = $4",
             )
-            .bind(&decision.rule)
+            .bind(if location_handoff {
+                "location_missing"
+            } else {
+                decision.rule.as_str()
+            })
             .bind(now)
             .bind(i64::from(urgent))
             .bind(id)

@@ -742,6 +742,9 @@ pub fn reason_label(rule: &str) -> &'static str {
         "kb_unsure" => "bot tidak yakin jawabannya",
         "no_kb_match" => "pertanyaan di luar basis pengetahuan",
         "emergency_critical" | "emergency_hazard_now" => "DARURAT: sudah diarahkan ke 112",
+        "location_missing" => "laporan tanpa lokasi yang jelas setelah dua kali ditanya",
+        "ticket_rejected" => "instansi menyatakan laporan bukan wewenangnya: pilih instansi lain",
+        "ticket_overdue" => "laporan melewati batas waktu: tegur instansinya",
         _ => "perlu ditangani petugas",
     }
 }

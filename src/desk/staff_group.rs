@@ -33,6 +33,8 @@ pub struct StaffGroup {
     pub command_centre: Option<i64>,
     /// How long one long poll waits.
     pub poll_timeout: Duration,
+    /// Tickets, whose agencies press buttons in their own chats.
+    pub tickets: Option<crate::tickets::Tickets>,
 }
 
 /// One message to post in a Telegram chat.
@@ -218,6 +220,23 @@ impl StaffGroup {
                         );
                     }
                 }
+                "ticket_overdue" => {
+                    let html = format!(
+                        "⚠️ <b>Laporan {} melewati batas waktu</b> ({}) · @{citizen}\n<i>{text}</i>",
+                        escape(event.detail["ticket"].as_str().unwrap_or("")),
+                        escape(event.detail["agency"].as_str().unwrap_or("")),
+                    );
+                    rows.push(
+                        Post {
+                            chat: self.staff_chat,
+                            html,
+                            buttons: claim_button(id),
+                            conversation: Some(id),
+                            reply_to: None,
+                        }
+                        .outbox(key(self.staff_chat), 0),
+                    );
+                }
                 "claim" => {
                     let html = format!("✅ @{citizen} diambil alih oleh {}", escape(&event.actor));
                     rows.push(
@@ -307,22 +326,73 @@ impl StaffGroup {
         let buttons: Vec<(String, String)> =
             serde_json::from_value(payload["buttons"].clone()).unwrap_or_default();
         let reply_to = payload["reply_to"].as_i64().map(|m| m as i32);
-        match self.client.send(chat, text, &buttons, reply_to).await {
-            Ok(message_id) => {
-                if let Some(conversation) = payload["conversation"].as_str() {
-                    sqlx::query(
-                        "INSERT INTO telegram_messages (chat_id, message_id, conversation_id, created_at) \
-                         VALUES ($1, $2, $3, $4) ON CONFLICT (chat_id, message_id) DO NOTHING",
+        // A ticket's state change edits the agency's first message about it.
+        if payload["edit"].as_bool() == Some(true)
+            && let Some(number) = payload["ticket"].as_str()
+        {
+            let delivery: Option<String> =
+                sqlx::query("SELECT delivery FROM tickets WHERE number = $1")
+                    .bind(number)
+                    .fetch_optional(store.pool())
+                    .await?
+                    .and_then(|r| r.get(0));
+            let message = delivery
+                .and_then(|d| serde_json::from_str::<Value>(&d).ok())
+                .and_then(|d| d["message_id"].as_i64());
+            let Some(message) = message else {
+                store
+                    .mark_retry(
+                        item.id,
+                        now_ms() + 1000,
+                        "the ticket's first message is not out yet",
                     )
-                    .bind(chat.to_string())
-                    .bind(i64::from(message_id))
-                    .bind(conversation)
-                    .bind(now_ms())
-                    .execute(store.pool())
                     .await?;
-                }
-                store.mark_sent(item.id, &message_id.to_string()).await?;
-            }
+                return Ok(true);
+            };
+            let result = self
+                .client
+                .edit_text(chat, message as i32, text, &buttons)
+                .await
+                .map(|()| message as i32);
+            self.settle(&item, result).await?;
+            return Ok(true);
+        }
+        let result = self.client.send(chat, text, &buttons, reply_to).await;
+        if let (Ok(message_id), Some(number)) = (&result, payload["ticket"].as_str()) {
+            sqlx::query("UPDATE tickets SET delivery = $1 WHERE number = $2")
+                .bind(
+                    json!({"channel": "telegram", "chat_id": chat, "message_id": message_id})
+                        .to_string(),
+                )
+                .bind(number)
+                .execute(store.pool())
+                .await?;
+        }
+        if let (Ok(message_id), Some(conversation)) = (&result, payload["conversation"].as_str()) {
+            sqlx::query(
+                "INSERT INTO telegram_messages (chat_id, message_id, conversation_id, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (chat_id, message_id) DO NOTHING",
+            )
+            .bind(chat.to_string())
+            .bind(i64::from(*message_id))
+            .bind(conversation)
+            .bind(now_ms())
+            .execute(store.pool())
+            .await?;
+        }
+        self.settle(&item, result).await?;
+        Ok(true)
+    }
+
+    /// Records how a send went: sent, retried later, or dead.
+    async fn settle(
+        &self,
+        item: &crate::store::Outbox,
+        result: Result<i32, TelegramError>,
+    ) -> Result<(), DeskError> {
+        let store = self.desk.store();
+        match result {
+            Ok(message_id) => store.mark_sent(item.id, &message_id.to_string()).await?,
             Err(TelegramError::RetryAfter(wait)) => {
                 store
                     .mark_retry(
@@ -341,7 +411,7 @@ impl StaffGroup {
                 store.mark_dead(item.id, &e).await?;
             }
         }
-        Ok(true)
+        Ok(())
     }
 
     async fn read_loop(self, mut shutdown: watch::Receiver<bool>) {
@@ -391,8 +461,11 @@ impl StaffGroup {
                 message_id,
                 user_id,
                 data,
-                ..
+                username,
             } => {
+                if let Some(rest) = data.strip_prefix("t:") {
+                    return self.ticket_press(&query_id, chat_id, &username, rest).await;
+                }
                 let Some(conversation) = data.strip_prefix("claim:") else {
                     self.client
                         .answer(&query_id, "Tombol tidak dikenal.", false)
@@ -566,6 +639,76 @@ impl StaffGroup {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// An agency member pressed a ticket's button (`t:<number>:<state>`) in the agency's chat.
+    async fn ticket_press(
+        &self,
+        query_id: &str,
+        chat_id: i64,
+        username: &str,
+        rest: &str,
+    ) -> anyhow::Result<()> {
+        let Some(tickets) = &self.tickets else {
+            self.client
+                .answer(query_id, "Tiket tidak aktif.", true)
+                .await?;
+            return Ok(());
+        };
+        let (number, state) = rest.rsplit_once(':').unwrap_or((rest, ""));
+        let Some(to) = crate::tickets::TicketState::parse(state) else {
+            self.client
+                .answer(query_id, "Tombol tidak dikenal.", false)
+                .await?;
+            return Ok(());
+        };
+        let ticket = match tickets.get(self.desk.store(), number).await {
+            Ok(t) => t,
+            Err(e) => {
+                self.client.answer(query_id, &e.to_string(), true).await?;
+                return Ok(());
+            }
+        };
+        let Some(agency) = tickets.agency(&ticket.agency) else {
+            return Ok(());
+        };
+        // Only the agency's own chat moves its tickets.
+        if agency.telegram_chat_id != Some(chat_id) {
+            self.client
+                .answer(query_id, "Tiket ini milik instansi lain.", true)
+                .await?;
+            return Ok(());
+        }
+        let by = format!("{} (@{username})", agency.short_name);
+        match tickets
+            .transition(
+                self.desk.store(),
+                number,
+                to,
+                &crate::tickets::Mover {
+                    name: &by,
+                    staff: false,
+                    note: "",
+                },
+            )
+            .await
+        {
+            Ok(_) => {
+                self.client
+                    .answer(
+                        query_id,
+                        &format!("Status laporan {number}: {}", to.label()),
+                        false,
+                    )
+                    .await?
+            }
+            Err(e @ crate::tickets::TicketError::NotAllowed { .. }) => {
+                self.client.answer(query_id, &e.to_string(), true).await?
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.desk.notify();
         Ok(())
     }
 

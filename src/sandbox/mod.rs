@@ -5,11 +5,13 @@ See ../shared/SANDBOX.md. State lives in memory.
 */
 
 pub mod telegram;
+pub mod whatsapp;
 pub mod x;
 
 use std::net::SocketAddr;
 
 pub use telegram::{TelegramSandbox, TelegramSettings};
+pub use whatsapp::{WhatsAppSandbox, WhatsAppSettings};
 pub use x::{XSandbox, XSettings};
 
 /// A running sandbox: the X API (with every control endpoint) and, when asked for, the

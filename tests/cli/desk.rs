@@ -71,10 +71,20 @@ async fn mention(
     let replies = vec![format!(
         "@{citizen} Pertanyaan kakak kami teruskan ke petugas."
     )];
-    intake::record_mention(store, &m, &decision, &replies, 0, true)
-        .await
-        .unwrap()
-        .conversation
+    intake::record_mention(
+        store,
+        &m,
+        &intake::Decided {
+            decision: &decision,
+            replies: &replies,
+            priority: 0,
+            joins: true,
+        },
+        None,
+    )
+    .await
+    .unwrap()
+    .conversation
 }
 
 fn state(store: &Store) -> AppState {
@@ -83,6 +93,7 @@ fn state(store: &Store) -> AppState {
         engine: engine(),
         account: "PemkotMalang".into(),
         secure_cookies: false,
+        tickets: None,
     }
 }
 

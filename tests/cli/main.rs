@@ -8,11 +8,13 @@ mod eval;
 mod kb_check;
 mod oauth2;
 mod sandbox_telegram;
+mod sandbox_whatsapp;
 mod sandbox_x;
 mod service;
 mod staff_group;
 mod store;
 mod takeover;
+mod tickets;
 mod twitter_text;
 
 use std::path::{Path, PathBuf};

@@ -315,7 +315,8 @@ async fn settled(d: &Deployment, posted: &[(String, String)], limit: Duration) -
         assert_eq!(kind, engine.triage(text).kind.to_string(), "{text}");
     }
     let rows = sqlx::query(
-        "SELECT payload FROM outbox WHERE channel = 'x' AND idempotency_key LIKE 'x:reply:%:1'",
+        "SELECT payload FROM outbox WHERE channel = 'x' \
+         AND (idempotency_key LIKE 'x:reply:%:1' OR idempotency_key LIKE 'x:ticket:%:1')",
     )
     .fetch_all(store.pool())
     .await

@@ -14,8 +14,8 @@ use std::time::Duration;
 use teloxide::adaptors::Throttle;
 use teloxide::adaptors::throttle::Limits;
 use teloxide::payloads::{
-    AnswerCallbackQuerySetters as _, EditMessageReplyMarkupSetters as _, GetUpdatesSetters as _,
-    SendMessageSetters as _,
+    AnswerCallbackQuerySetters as _, EditMessageReplyMarkupSetters as _,
+    EditMessageTextSetters as _, GetUpdatesSetters as _, SendMessageSetters as _,
 };
 use teloxide::prelude::Requester as _;
 use teloxide::requests::RequesterExt as _;
@@ -132,6 +132,26 @@ impl TelegramClient {
         }
         let message = request.await.map_err(classify)?;
         Ok(message.id.0)
+    }
+
+    /// Replaces a message's text (HTML) and its buttons (none removes them).
+    pub async fn edit_text(
+        &self,
+        chat_id: i64,
+        message_id: i32,
+        html: &str,
+        buttons: &[(String, String)],
+    ) -> Result<(), TelegramError> {
+        let request = self
+            .bot
+            .edit_message_text(ChatId(chat_id), MessageId(message_id), html)
+            .parse_mode(ParseMode::Html)
+            .reply_markup(keyboard(buttons));
+        match request.await {
+            Ok(_) => Ok(()),
+            Err(RequestError::Api(ApiError::MessageNotModified)) => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
     }
 
     /// Replaces (or, with no buttons, removes) a message's inline buttons.

@@ -1,0 +1,969 @@
+/*!
+Complaints to agencies: tickets, their states and history, what goes out at each step, and their
+deadlines.
+
+A ticket is filed in the transaction that records the complaint's decision: it gets a number
+readable aloud (`MLG-2026-000123`), its deadlines (working days, [`sla`]), and two outbox rows:
+the ticket to the agency's chat and the number to the citizen. Each state change (DESIGN.md,
+"States") is one transaction: the conditional update, the history line, the audit entry, exactly
+one tweet in the citizen's thread, and the agency's message edited to show the state and the
+buttons that may follow.
+*/
+
+pub mod location;
+pub mod sla;
+
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use crate::config::{Agency, Config};
+use crate::store::{NewOutbox, Store, StoreError, now_ms};
+
+/// A ticket's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketState {
+    Open,
+    Acknowledged,
+    InProgress,
+    Resolved,
+    Rejected,
+}
+
+impl TicketState {
+    pub const ALL: [TicketState; 5] = [
+        TicketState::Open,
+        TicketState::Acknowledged,
+        TicketState::InProgress,
+        TicketState::Resolved,
+        TicketState::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketState::Open => "open",
+            TicketState::Acknowledged => "acknowledged",
+            TicketState::InProgress => "in_progress",
+            TicketState::Resolved => "resolved",
+            TicketState::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TicketState> {
+        TicketState::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// The button and the word people read.
+    pub fn label(self) -> &'static str {
+        match self {
+            TicketState::Open => "Baru",
+            TicketState::Acknowledged => "Diterima",
+            TicketState::InProgress => "Diproses",
+            TicketState::Resolved => "Selesai",
+            TicketState::Rejected => "Bukan wewenang",
+        }
+    }
+
+    /// Where an agency may move a ticket from here (DESIGN.md: from open to any later state;
+    /// from acknowledged to in progress, resolved or rejected; from in progress to resolved or
+    /// rejected). Staff may also reopen a resolved ticket.
+    pub fn next(self) -> &'static [TicketState] {
+        use TicketState::*;
+        match self {
+            Open => &[Acknowledged, InProgress, Resolved, Rejected],
+            Acknowledged => &[InProgress, Resolved, Rejected],
+            InProgress => &[Resolved, Rejected],
+            Resolved | Rejected => &[],
+        }
+    }
+
+    /// Whether `self -> to` is allowed; `staff` adds reopening a resolved ticket.
+    pub fn may_move(self, to: TicketState, staff: bool) -> bool {
+        self.next().contains(&to)
+            || (staff && self == TicketState::Resolved && to == TicketState::InProgress)
+    }
+}
+
+/// Why a ticket operation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    #[error("laporan {0} tidak ditemukan")]
+    NotFound(String),
+    #[error("laporan {number} sudah berstatus {from}; tidak bisa menjadi {to}")]
+    NotAllowed {
+        number: String,
+        from: &'static str,
+        to: &'static str,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for TicketError {
+    fn from(e: sqlx::Error) -> Self {
+        TicketError::Store(StoreError::Database(e))
+    }
+}
+
+/// A ticket as the API shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ticket {
+    pub number: String,
+    pub agency: String,
+    pub category: String,
+    pub state: TicketState,
+    pub text: String,
+    pub location: Option<String>,
+    pub photos: Vec<String>,
+    pub reporter: String,
+    pub tweet_id: String,
+    pub conversation_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub due_acknowledge: i64,
+    pub due_resolve: i64,
+    pub overdue: bool,
+    pub delivery: Value,
+}
+
+impl Ticket {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "number": self.number,
+            "agency": self.agency,
+            "state": self.state.as_str(),
+            "category": self.category,
+            "text": self.text,
+            "location": self.location,
+            "photos": self.photos,
+            "reporter": self.reporter,
+            "tweet_id": self.tweet_id,
+            "created_at": crate::desk::rfc3339(self.created_at),
+            "updated_at": crate::desk::rfc3339(self.updated_at),
+            "due": {
+                "acknowledge": crate::desk::rfc3339(self.due_acknowledge),
+                "resolve": crate::desk::rfc3339(self.due_resolve),
+            },
+            "overdue": self.overdue,
+            "delivery": self.delivery,
+        })
+    }
+}
+
+const COLUMNS: &str = "number, agency, category, state, text, location, photos, reporter, \
+                       tweet_id, conversation_id, created_at, updated_at, due_acknowledge, \
+                       due_resolve, overdue, delivery";
+
+fn ticket_from_row(r: &sqlx::any::AnyRow) -> Ticket {
+    let state: String = r.get(3);
+    let photos: String = r.get(6);
+    let delivery: Option<String> = r.get(15);
+    Ticket {
+        number: r.get(0),
+        agency: r.get(1),
+        category: r.get(2),
+        state: TicketState::parse(&state).unwrap_or(TicketState::Open),
+        text: r.get(4),
+        location: r.get(5),
+        photos: serde_json::from_str(&photos).unwrap_or_default(),
+        reporter: r.get(7),
+        tweet_id: r.get(8),
+        conversation_id: r.get(9),
+        created_at: r.get(10),
+        updated_at: r.get(11),
+        due_acknowledge: r.get(12),
+        due_resolve: r.get(13),
+        overdue: r.get::<i64, _>(14) != 0,
+        delivery: delivery
+            .and_then(|d| serde_json::from_str(&d).ok())
+            .unwrap_or(Value::Null),
+    }
+}
+
+/// What one pass of the deadline clocks did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlaPass {
+    /// Tickets whose agency was reminded.
+    pub reminded: Vec<String>,
+    /// Tickets found past a deadline and put before staff.
+    pub overdue: Vec<String>,
+}
+
+/// Who moves a ticket: an agency member (`staff: false`) or a staff member, with a note.
+#[derive(Debug, Clone, Copy)]
+pub struct Mover<'a> {
+    pub name: &'a str,
+    pub staff: bool,
+    pub note: &'a str,
+}
+
+/// A complaint ready to become a ticket.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub agency: String,
+    pub category: String,
+    /// The citizen's words (personal data is cut out here).
+    pub text: String,
+    pub location: Option<String>,
+    pub photos: Vec<String>,
+    pub reporter: String,
+    pub reporter_id: String,
+    pub tweet_id: String,
+    pub conversation_id: Option<String>,
+}
+
+/// The ticket desk: the configuration it needs (agencies, deadlines) over the store.
+#[derive(Clone, Debug)]
+pub struct Tickets {
+    pub config: std::sync::Arc<Config>,
+    pub calendar: sla::Calendar,
+    pub gazetteer: std::sync::Arc<location::Gazetteer>,
+}
+
+impl Tickets {
+    /// Reads the calendar and the gazetteer (`knowledge/gazetteer.tsv`, beside the entries).
+    pub fn load(config: std::sync::Arc<Config>) -> anyhow::Result<Tickets> {
+        use anyhow::Context as _;
+        let mut days = Vec::new();
+        for text in &config.sla.holidays {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            let day = time::Date::parse(text, format)
+                .with_context(|| format!("[sla] holidays: {text:?} is not YYYY-MM-DD"))?;
+            days.push(day);
+        }
+        let path = config.knowledge.dir.join("gazetteer.tsv");
+        let gazetteer = location::Gazetteer::load(&path)?;
+        Ok(Tickets {
+            calendar: sla::Calendar::new(days),
+            gazetteer: std::sync::Arc::new(gazetteer),
+            config,
+        })
+    }
+
+    pub fn agency(&self, id: &str) -> Option<&Agency> {
+        self.config.agencies.iter().find(|a| a.id == id)
+    }
+
+    fn resolve_days(&self, agency: &Agency, category: &str) -> u32 {
+        self.config
+            .sla
+            .category_resolve_days
+            .get(category)
+            .copied()
+            .or(agency.resolve_days)
+            .unwrap_or(self.config.sla.resolve_days)
+    }
+
+    /// Files a ticket inside `tx`: number, deadlines, history, audit, the agency's message and
+    /// the citizen's tweet. Returns the ticket and the tweet text (already queued).
+    pub async fn file(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        new: &NewTicket,
+        now: i64,
+    ) -> Result<Ticket, TicketError> {
+        let agency = self
+            .agency(&new.agency)
+            .ok_or_else(|| TicketError::NotFound(new.agency.clone()))?
+            .clone();
+        let year = time::OffsetDateTime::from_unix_timestamp(now / 1000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+            .to_offset(sla::WIB)
+            .year();
+        sqlx::query(
+            "INSERT INTO ticket_numbers (year, last) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING",
+        )
+        .bind(i64::from(year))
+        .execute(&mut **tx)
+        .await?;
+        let seq: i64 =
+            sqlx::query("UPDATE ticket_numbers SET last = last + 1 WHERE year = $1 RETURNING last")
+                .bind(i64::from(year))
+                .fetch_one(&mut **tx)
+                .await?
+                .get(0);
+        let number = format!("MLG-{year}-{seq:06}");
+        let ack_days = agency
+            .acknowledge_days
+            .unwrap_or(self.config.sla.acknowledge_days);
+        let due_acknowledge = self.calendar.due(now, ack_days);
+        let due_resolve = self
+            .calendar
+            .due(now, self.resolve_days(&agency, &new.category));
+        let text = crate::language::pii::redact(&new.text);
+        sqlx::query(
+            "INSERT INTO tickets (number, agency, category, state, text, location, photos, reporter, \
+             reporter_id, tweet_id, conversation_id, created_at, updated_at, due_acknowledge, \
+             due_resolve) VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)",
+        )
+        .bind(&number)
+        .bind(&agency.id)
+        .bind(&new.category)
+        .bind(&text)
+        .bind(&new.location)
+        .bind(json!(new.photos).to_string())
+        .bind(&new.reporter)
+        .bind(&new.reporter_id)
+        .bind(&new.tweet_id)
+        .bind(&new.conversation_id)
+        .bind(now)
+        .bind(due_acknowledge)
+        .bind(due_resolve)
+        .execute(&mut **tx)
+        .await?;
+        let history_id = history(tx, &number, TicketState::Open, "bot", "", now).await?;
+        audit(
+            tx,
+            "bot",
+            "ticket_open",
+            &number,
+            json!({"agency": agency.id}),
+            now,
+        )
+        .await?;
+        let ticket = Ticket {
+            number: number.clone(),
+            agency: agency.id.clone(),
+            category: new.category.clone(),
+            state: TicketState::Open,
+            text,
+            location: new.location.clone(),
+            photos: new.photos.clone(),
+            reporter: new.reporter.clone(),
+            tweet_id: new.tweet_id.clone(),
+            conversation_id: new.conversation_id.clone(),
+            created_at: now,
+            updated_at: now,
+            due_acknowledge,
+            due_resolve,
+            overdue: false,
+            delivery: Value::Null,
+        };
+        self.queue_agency_message(tx, &ticket, &agency, None, now)
+            .await?;
+        queue_citizen_tweet(
+            tx,
+            &ticket,
+            &citizen_text(&ticket, &agency),
+            history_id,
+            now,
+        )
+        .await?;
+        Ok(ticket)
+    }
+
+    /// Moves a ticket to `to`, by `by` (an agency member or staff), with an optional note.
+    pub async fn transition(
+        &self,
+        store: &Store,
+        number: &str,
+        to: TicketState,
+        by: &Mover<'_>,
+    ) -> Result<Ticket, TicketError> {
+        let (staff, note) = (by.staff, by.note);
+        let by = by.name;
+        let now = now_ms();
+        let mut tx = store.pool().begin().await?;
+        let current = self.get_in(&mut tx, number).await?;
+        if !current.state.may_move(to, staff) {
+            tx.rollback().await?;
+            return Err(TicketError::NotAllowed {
+                number: number.to_owned(),
+                from: current.state.label(),
+                to: to.label(),
+            });
+        }
+        let done = sqlx::query(
+            "UPDATE tickets SET state = $1, updated_at = $2 WHERE number = $3 AND state = $4",
+        )
+        .bind(to.as_str())
+        .bind(now)
+        .bind(number)
+        .bind(current.state.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            // Someone moved it first (two presses at once): report the state it is in now.
+            tx.rollback().await?;
+            let now_state = self.get(store, number).await?.state;
+            return Err(TicketError::NotAllowed {
+                number: number.to_owned(),
+                from: now_state.label(),
+                to: to.label(),
+            });
+        }
+        let history_id = history(&mut tx, number, to, by, note, now).await?;
+        audit(
+            &mut tx,
+            by,
+            "ticket_state",
+            number,
+            json!({"from": current.state.as_str(), "to": to.as_str(), "note": note}),
+            now,
+        )
+        .await?;
+        let mut ticket = current.clone();
+        ticket.state = to;
+        ticket.updated_at = now;
+        let agency = self.agency(&ticket.agency).cloned();
+        if let Some(agency) = &agency {
+            queue_citizen_tweet(
+                &mut tx,
+                &ticket,
+                &citizen_text(&ticket, agency),
+                history_id,
+                now,
+            )
+            .await?;
+            self.queue_agency_message(&mut tx, &ticket, agency, Some(history_id), now)
+                .await?;
+        }
+        if to == TicketState::Rejected
+            && let Some(conversation) = &ticket.conversation_id
+        {
+            // Back to staff, to choose another agency or tell the citizen who is responsible.
+            sqlx::query(
+                "UPDATE conversations SET state = 'waiting_staff', reason = 'ticket_rejected', \
+                 waiting_since = $1, announced_at = $1, updated_at = $1 \
+                 WHERE id = $2 AND state IN ('bot', 'closed')",
+            )
+            .bind(now)
+            .bind(conversation)
+            .execute(&mut *tx)
+            .await?;
+            crate::desk::insert_event(
+                &mut tx,
+                "handoff",
+                Some(conversation),
+                by,
+                json!({"ticket": number, "rule": "ticket_rejected"}),
+            )
+            .await
+            .map_err(|e| match e {
+                crate::desk::DeskError::Store(s) => TicketError::Store(s),
+                other => TicketError::Store(StoreError::Database(sqlx::Error::Protocol(
+                    other.to_string(),
+                ))),
+            })?;
+        }
+        tx.commit().await?;
+        tracing::info!(ticket = %number, to = to.as_str(), "ticket moved");
+        Ok(ticket)
+    }
+
+    /// Sends a rejected ticket to another agency (staff's choice): open again there, with new
+    /// deadlines, a new message to that agency, and one tweet telling the citizen.
+    pub async fn reroute(
+        &self,
+        store: &Store,
+        number: &str,
+        agency_id: &str,
+        by: &str,
+    ) -> Result<Ticket, TicketError> {
+        let agency = self
+            .agency(agency_id)
+            .filter(|a| a.tickets)
+            .cloned()
+            .ok_or_else(|| TicketError::NotFound(agency_id.to_owned()))?;
+        let now = now_ms();
+        let mut tx = store.pool().begin().await?;
+        let current = self.get_in(&mut tx, number).await?;
+        let due_acknowledge = self.calendar.due(
+            now,
+            agency
+                .acknowledge_days
+                .unwrap_or(self.config.sla.acknowledge_days),
+        );
+        let due_resolve = self
+            .calendar
+            .due(now, self.resolve_days(&agency, &current.category));
+        let done = sqlx::query(
+            "UPDATE tickets SET state = 'open', agency = $1, updated_at = $2, due_acknowledge = $3, \
+             due_resolve = $4, reminded_acknowledge = 0, reminded_resolve = 0, overdue = 0, \
+             delivery = NULL WHERE number = $5 AND state = 'rejected'",
+        )
+        .bind(&agency.id)
+        .bind(now)
+        .bind(due_acknowledge)
+        .bind(due_resolve)
+        .bind(number)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Err(TicketError::NotAllowed {
+                number: number.to_owned(),
+                from: current.state.label(),
+                to: TicketState::Open.label(),
+            });
+        }
+        let note = format!("dialihkan ke {}", agency.short_name);
+        let history_id = history(&mut tx, number, TicketState::Open, by, &note, now).await?;
+        audit(
+            &mut tx,
+            by,
+            "ticket_reroute",
+            number,
+            json!({"from": current.agency, "to": agency.id}),
+            now,
+        )
+        .await?;
+        let mut ticket = current;
+        ticket.state = TicketState::Open;
+        ticket.agency = agency.id.clone();
+        ticket.updated_at = now;
+        ticket.due_acknowledge = due_acknowledge;
+        ticket.due_resolve = due_resolve;
+        ticket.overdue = false;
+        ticket.delivery = Value::Null;
+        if let Some(chat) = agency.telegram_chat_id {
+            let buttons: Vec<(String, String)> = ticket
+                .state
+                .next()
+                .iter()
+                .map(|s| {
+                    (
+                        s.label().to_owned(),
+                        format!("t:{}:{}", ticket.number, s.as_str()),
+                    )
+                })
+                .collect();
+            crate::store::insert_outbox(
+                &mut tx,
+                &NewOutbox {
+                    channel: "telegram".into(),
+                    payload: json!({"chat_id": chat, "text": agency_html(&ticket, &agency),
+                                    "buttons": buttons, "ticket": ticket.number, "edit": false})
+                    .to_string(),
+                    priority: 10,
+                    idempotency_key: format!("tg:ticket:{}:new:{history_id}", ticket.number),
+                },
+                now,
+            )
+            .await?;
+        }
+        let text = format!(
+            "Laporan {} kami alihkan ke {} yang berwenang. Kabar berikutnya kami sampaikan di utas ini.",
+            ticket.number, agency.short_name
+        );
+        queue_citizen_tweet(&mut tx, &ticket, &text, history_id, now).await?;
+        tx.commit().await?;
+        tracing::info!(ticket = %number, agency = %agency.id, "ticket rerouted");
+        Ok(ticket)
+    }
+
+    async fn get_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        number: &str,
+    ) -> Result<Ticket, TicketError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tickets WHERE number = $1"))
+            .bind(number)
+            .fetch_optional(&mut **tx)
+            .await?;
+        row.as_ref()
+            .map(ticket_from_row)
+            .ok_or_else(|| TicketError::NotFound(number.to_owned()))
+    }
+
+    /// One ticket.
+    pub async fn get(&self, store: &Store, number: &str) -> Result<Ticket, TicketError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tickets WHERE number = $1"))
+            .bind(number)
+            .fetch_optional(store.pool())
+            .await?;
+        row.as_ref()
+            .map(ticket_from_row)
+            .ok_or_else(|| TicketError::NotFound(number.to_owned()))
+    }
+
+    /// Tickets by agency and state ("open" also matches every state not yet closed when
+    /// `state` is `"active"`), overdue first, then oldest.
+    pub async fn list(
+        &self,
+        store: &Store,
+        agency: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<Vec<Ticket>, TicketError> {
+        let mut sql = format!("SELECT {COLUMNS} FROM tickets WHERE 1 = 1");
+        let mut binds = Vec::new();
+        if let Some(agency) = agency {
+            binds.push(agency.to_owned());
+            sql.push_str(&format!(" AND agency = ${}", binds.len()));
+        }
+        match state {
+            Some("active") => sql.push_str(" AND state IN ('open', 'acknowledged', 'in_progress')"),
+            Some(state) => {
+                binds.push(state.to_owned());
+                sql.push_str(&format!(" AND state = ${}", binds.len()));
+            }
+            None => {}
+        }
+        sql.push_str(" ORDER BY overdue DESC, created_at ASC LIMIT 500");
+        let mut query = sqlx::query(&sql);
+        for b in &binds {
+            query = query.bind(b);
+        }
+        let rows = query.fetch_all(store.pool()).await?;
+        Ok(rows.iter().map(ticket_from_row).collect())
+    }
+
+    /// A ticket's history, oldest first: (at, state, by, note).
+    pub async fn history(
+        &self,
+        store: &Store,
+        number: &str,
+    ) -> Result<Vec<(i64, String, String, String)>, TicketError> {
+        let rows = sqlx::query(
+            "SELECT at, state, by_actor, note FROM ticket_history WHERE number = $1 ORDER BY id",
+        )
+        .bind(number)
+        .fetch_all(store.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect())
+    }
+
+    /// One pass of the deadline clocks at `now` (a parameter, so tests control the clock):
+    /// reminds agencies when `[sla] remind_at` of a deadline has passed, and flags tickets past
+    /// a deadline, putting their conversation before staff. Each happens once per ticket.
+    pub async fn sla_tick(&self, store: &Store, now: i64) -> Result<SlaPass, TicketError> {
+        let share = self.config.sla.remind_at;
+        let mut pass = SlaPass::default();
+        let active = sqlx::query(&format!(
+            "SELECT {COLUMNS}, reminded_acknowledge, reminded_resolve FROM tickets \
+             WHERE state IN ('open', 'acknowledged', 'in_progress') \
+             AND (reminded_acknowledge = 0 OR reminded_resolve = 0 OR overdue = 0)"
+        ))
+        .fetch_all(store.pool())
+        .await?;
+        for row in &active {
+            let ticket = ticket_from_row(row);
+            let reminded_ack = row.get::<i64, _>(16) != 0;
+            let reminded_resolve = row.get::<i64, _>(17) != 0;
+            let Some(agency) = self.agency(&ticket.agency).cloned() else {
+                continue;
+            };
+            let waiting_ack = ticket.state == TicketState::Open;
+            let remind = if waiting_ack
+                && !reminded_ack
+                && now >= sla::Calendar::remind_at(ticket.created_at, ticket.due_acknowledge, share)
+            {
+                Some(("reminded_acknowledge", "diterima", ticket.due_acknowledge))
+            } else if !reminded_resolve
+                && now >= sla::Calendar::remind_at(ticket.created_at, ticket.due_resolve, share)
+            {
+                Some(("reminded_resolve", "selesai", ticket.due_resolve))
+            } else {
+                None
+            };
+            if let Some((column, what, due)) = remind {
+                let mut tx = store.pool().begin().await?;
+                let done = sqlx::query(&format!(
+                    "UPDATE tickets SET {column} = 1 WHERE number = $1 AND {column} = 0"
+                ))
+                .bind(&ticket.number)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 1 {
+                    if let Some(chat) = agency.telegram_chat_id {
+                        let html = format!(
+                            "⏰ <b>Pengingat</b>: laporan {} belum {what}. Batas: {}.",
+                            crate::channels::telegram::escape(&ticket.number),
+                            wib_day(due)
+                        );
+                        crate::store::insert_outbox(
+                            &mut tx,
+                            &NewOutbox {
+                                channel: "telegram".into(),
+                                payload: json!({"chat_id": chat, "text": html, "buttons": []})
+                                    .to_string(),
+                                priority: 10,
+                                idempotency_key: format!("tg:ticket:{}:{column}", ticket.number),
+                            },
+                            now,
+                        )
+                        .await?;
+                    }
+                    audit(
+                        &mut tx,
+                        "sla",
+                        "ticket_reminder",
+                        &ticket.number,
+                        json!({"before": what}),
+                        now,
+                    )
+                    .await?;
+                    pass.reminded.push(ticket.number.clone());
+                }
+                tx.commit().await?;
+            }
+            let late = (waiting_ack && now > ticket.due_acknowledge) || now > ticket.due_resolve;
+            if late && !ticket.overdue {
+                let mut tx = store.pool().begin().await?;
+                let done =
+                    sqlx::query("UPDATE tickets SET overdue = 1 WHERE number = $1 AND overdue = 0")
+                        .bind(&ticket.number)
+                        .execute(&mut *tx)
+                        .await?;
+                if done.rows_affected() == 1 {
+                    if let Some(conversation) = &ticket.conversation_id {
+                        sqlx::query(
+                            "UPDATE conversations SET state = 'waiting_staff', reason = 'ticket_overdue', \
+                             waiting_since = $1, announced_at = $1, updated_at = $1 \
+                             WHERE id = $2 AND state IN ('bot', 'closed')",
+                        )
+                        .bind(now)
+                        .bind(conversation)
+                        .execute(&mut *tx)
+                        .await?;
+                        sqlx::query(
+                            "INSERT INTO events (at, kind, conversation_id, actor, detail) \
+                             VALUES ($1, 'ticket_overdue', $2, 'sla', $3)",
+                        )
+                        .bind(now)
+                        .bind(conversation)
+                        .bind(json!({"ticket": ticket.number, "agency": agency.id}).to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    audit(
+                        &mut tx,
+                        "sla",
+                        "ticket_overdue",
+                        &ticket.number,
+                        json!({"agency": agency.id}),
+                        now,
+                    )
+                    .await?;
+                    pass.overdue.push(ticket.number.clone());
+                }
+                tx.commit().await?;
+            }
+        }
+        Ok(pass)
+    }
+
+    /// The agency's message: new (a fresh ticket) or an edit of the first one (a state change),
+    /// with the buttons of the states that may follow.
+    async fn queue_agency_message(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        ticket: &Ticket,
+        agency: &Agency,
+        history_id: Option<i64>,
+        now: i64,
+    ) -> Result<(), TicketError> {
+        let Some(chat) = agency.telegram_chat_id else {
+            return Ok(());
+        };
+        let buttons: Vec<(String, String)> = ticket
+            .state
+            .next()
+            .iter()
+            .map(|s| {
+                (
+                    s.label().to_owned(),
+                    format!("t:{}:{}", ticket.number, s.as_str()),
+                )
+            })
+            .collect();
+        let payload = json!({
+            "chat_id": chat,
+            "text": agency_html(ticket, agency),
+            "buttons": buttons,
+            "ticket": ticket.number,
+            "edit": history_id.is_some(),
+        });
+        let key = match history_id {
+            None => format!("tg:ticket:{}:new", ticket.number),
+            Some(id) => format!("tg:ticket:{}:{id}", ticket.number),
+        };
+        crate::store::insert_outbox(
+            tx,
+            &NewOutbox {
+                channel: "telegram".into(),
+                payload: payload.to_string(),
+                priority: 10,
+                idempotency_key: key,
+            },
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// The ticket as the agency reads it in Telegram (HTML, every outside string escaped).
+pub fn agency_html(ticket: &Ticket, agency: &Agency) -> String {
+    use crate::channels::telegram::escape;
+    let photos = if ticket.photos.is_empty() {
+        String::new()
+    } else {
+        format!("\nFoto: {}", escape(&ticket.photos.join(" ")))
+    };
+    format!(
+        "📋 <b>Laporan {number}</b> · {agency}\nStatus: <b>{state}</b>\n\n<i>{text}</i>\n\n\
+         Lokasi: {location}{photos}\nPelapor: @{reporter} · https://x.com/{reporter}/status/{tweet}\n\
+         Batas diterima: {ack} · batas selesai: {resolve}",
+        number = escape(&ticket.number),
+        agency = escape(&agency.short_name),
+        state = ticket.state.label(),
+        text = escape(&ticket.text),
+        location = escape(ticket.location.as_deref().unwrap_or("-")),
+        reporter = escape(&ticket.reporter),
+        tweet = escape(&ticket.tweet_id),
+        ack = wib_day(ticket.due_acknowledge),
+        resolve = wib_day(ticket.due_resolve),
+    )
+}
+
+/// A deadline as people read it: "24-11-2026".
+fn wib_day(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(sla::WIB);
+    format!("{:02}-{:02}-{}", t.day(), u8::from(t.month()), t.year())
+}
+
+/// The tweet the citizen gets for the ticket's current state.
+pub fn citizen_text(ticket: &Ticket, agency: &Agency) -> String {
+    let (n, a) = (&ticket.number, &agency.short_name);
+    match ticket.state {
+        TicketState::Open => format!(
+            "Laporan kakak sudah kami teruskan ke {a} dengan nomor {n}. Kabar berikutnya kami sampaikan di utas ini. Cek status kapan saja: \"cek laporan {n}\"."
+        ),
+        TicketState::Acknowledged => {
+            format!("Laporan {n} sudah diterima {a} dan akan ditindaklanjuti.")
+        }
+        TicketState::InProgress => format!("Laporan {n} sedang dikerjakan oleh {a}."),
+        TicketState::Resolved => format!(
+            "Laporan {n} sudah selesai ditangani {a}. Terima kasih sudah melapor. Kalau masalahnya belum beres, balas utas ini ya."
+        ),
+        TicketState::Rejected => format!(
+            "Laporan {n} ternyata bukan wewenang {a}. Petugas kami sedang meneruskannya ke pihak yang tepat."
+        ),
+    }
+}
+
+/// The status reply for "cek laporan NUMBER".
+pub fn status_text(ticket: &Ticket, agency: &Agency) -> String {
+    format!(
+        "Laporan {} ({}): status {}. Batas selesai {}.",
+        ticket.number,
+        agency.short_name,
+        ticket.state.label().to_lowercase(),
+        wib_day(ticket.due_resolve)
+    )
+}
+
+async fn queue_citizen_tweet(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ticket: &Ticket,
+    text: &str,
+    history_id: i64,
+    now: i64,
+) -> Result<(), TicketError> {
+    let parts = crate::tweet::thread(&ticket.reporter, text);
+    let key = |n: usize| format!("x:ticket:{}:{history_id}:{n}", ticket.number);
+    for (i, part) in parts.iter().enumerate() {
+        let payload = json!({
+            "text": part,
+            "in_reply_to": if i == 0 { Some(ticket.tweet_id.clone()) } else { None },
+            "after": if i == 0 { None } else { Some(key(i)) },
+            "ticket": ticket.number,
+        });
+        crate::store::insert_outbox(
+            tx,
+            &NewOutbox {
+                channel: "x".into(),
+                payload: payload.to_string(),
+                priority: 20,
+                idempotency_key: key(i + 1),
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn history(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    number: &str,
+    state: TicketState,
+    by: &str,
+    note: &str,
+    now: i64,
+) -> Result<i64, TicketError> {
+    let id: i64 = sqlx::query(
+        "INSERT INTO ticket_history (number, at, state, by_actor, note) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id",
+    )
+    .bind(number)
+    .bind(now)
+    .bind(state.as_str())
+    .bind(by)
+    .bind(note)
+    .fetch_one(&mut **tx)
+    .await?
+    .get(0);
+    Ok(id)
+}
+
+async fn audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    actor: &str,
+    action: &str,
+    number: &str,
+    detail: Value,
+    now: i64,
+) -> Result<(), TicketError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(now)
+    .bind(actor)
+    .bind(action)
+    .bind(format!("ticket:{number}"))
+    .bind(detail.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Finds a ticket number in a text ("cek laporan MLG-2026-000123").
+pub fn number_in(text: &str) -> Option<String> {
+    static PATTERN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = PATTERN
+        .get_or_init(|| regex::Regex::new(r"(?i)\bMLG-(\d{4})-(\d{6})\b").expect("valid pattern"));
+    re.captures(text)
+        .map(|c| format!("MLG-{}-{}", &c[1], &c[2]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_allowed_jumps_are_designs() {
+        use TicketState::*;
+        assert!(Open.may_move(Resolved, false));
+        assert!(Acknowledged.may_move(InProgress, false));
+        assert!(!Acknowledged.may_move(Open, false));
+        assert!(!InProgress.may_move(Acknowledged, false));
+        assert!(!Resolved.may_move(InProgress, false));
+        assert!(Resolved.may_move(InProgress, true));
+        assert!(Rejected.next().is_empty());
+    }
+
+    #[test]
+    fn numbers_are_found_in_any_case() {
+        assert_eq!(
+            number_in("min cek laporan mlg-2026-000123 dong").as_deref(),
+            Some("MLG-2026-000123")
+        );
+        assert_eq!(number_in("MLG-26-1"), None);
+    }
+}
