@@ -54,6 +54,8 @@ pub struct Config {
     pub telegram: TelegramConfig,
     #[serde(default)]
     pub sla: SlaConfig,
+    #[serde(default)]
+    pub whatsapp: WhatsAppConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
 }
@@ -94,6 +96,34 @@ pub struct TelegramConfig {
 
 fn default_telegram_api() -> String {
     "https://api.telegram.org".into()
+}
+
+/// The WhatsApp business number that sends tickets to agencies using WhatsApp. The access token,
+/// app secret and verify token come from `KICAU_WHATSAPP_*` with the real service, or from
+/// `[sandbox]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhatsAppConfig {
+    /// The Graph API (used when `[sandbox] mode = "off"`).
+    pub api_url: String,
+    pub api_version: String,
+    /// The business number's id (not a secret).
+    pub phone_number_id: String,
+    /// The approved template that carries a new ticket outside the 24-hour window.
+    pub ticket_template: String,
+    pub template_language: String,
+}
+
+impl Default for WhatsAppConfig {
+    fn default() -> Self {
+        WhatsAppConfig {
+            api_url: "https://graph.facebook.com".into(),
+            api_version: "v23.0".into(),
+            phone_number_id: "106540352242922".into(),
+            ticket_template: "kicau_tiket_baru".into(),
+            template_language: "id".into(),
+        }
+    }
 }
 
 /// Ticket deadlines (DESIGN.md, "Deadlines the city already knows"), in working days.
@@ -242,6 +272,21 @@ pub struct SandboxConfig {
     /// Whether the Telegram sandbox enforces Telegram's flood limits.
     #[serde(default = "yes")]
     pub telegram_flood_limits: bool,
+    /// Where the WhatsApp sandbox listens, and where the bot finds an external one.
+    #[serde(default = "default_whatsapp_listen")]
+    pub whatsapp_listen: String,
+    #[serde(default = "default_whatsapp_url")]
+    pub whatsapp_url: String,
+    /// The WhatsApp sandbox's public stand-in secrets.
+    #[serde(default = "default_whatsapp_token")]
+    pub whatsapp_token: String,
+    #[serde(default = "default_whatsapp_app_secret")]
+    pub whatsapp_app_secret: String,
+    #[serde(default = "default_whatsapp_verify_token")]
+    pub whatsapp_verify_token: String,
+    /// Where the WhatsApp sandbox posts its webhooks: the console's `/webhooks/whatsapp`.
+    #[serde(default = "default_whatsapp_webhook")]
+    pub whatsapp_webhook_url: String,
     /// `generous` (limits below) or `realistic` (X's published per-user limits).
     #[serde(default)]
     pub rate_profile: RateProfile,
@@ -269,6 +314,30 @@ fn default_telegram_url() -> String {
 
 fn default_telegram_token() -> String {
     "123456:sandbox-telegram-token".into()
+}
+
+fn default_whatsapp_listen() -> String {
+    "127.0.0.1:8092".into()
+}
+
+fn default_whatsapp_url() -> String {
+    "http://127.0.0.1:8092".into()
+}
+
+fn default_whatsapp_token() -> String {
+    "sandbox-whatsapp-token".into()
+}
+
+fn default_whatsapp_app_secret() -> String {
+    "sandbox-app-secret".into()
+}
+
+fn default_whatsapp_verify_token() -> String {
+    "sandbox-verify-token".into()
+}
+
+fn default_whatsapp_webhook() -> String {
+    "http://127.0.0.1:8080/webhooks/whatsapp".into()
 }
 
 fn default_client_id() -> String {
@@ -306,6 +375,12 @@ impl Default for SandboxConfig {
             telegram_url: default_telegram_url(),
             telegram_token: default_telegram_token(),
             telegram_flood_limits: true,
+            whatsapp_listen: default_whatsapp_listen(),
+            whatsapp_url: default_whatsapp_url(),
+            whatsapp_token: default_whatsapp_token(),
+            whatsapp_app_secret: default_whatsapp_app_secret(),
+            whatsapp_verify_token: default_whatsapp_verify_token(),
+            whatsapp_webhook_url: default_whatsapp_webhook(),
             x_auth: XAuth::Oauth1,
             client_id: default_client_id(),
             client_secret: default_client_secret(),

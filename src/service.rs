@@ -588,6 +588,7 @@ pub async fn run_bot(
                 sandbox_settings(&config),
                 addr,
                 Some(telegram_sandbox(&config)?),
+                Some(whatsapp_sandbox(&config)?),
             )
             .await
             .with_context(|| format!("starting the sandbox on {addr}"))?;
@@ -635,6 +636,17 @@ pub async fn run_bot(
         );
     }
     let desk = crate::desk::Desk::new(store.clone());
+    let whatsapp = whatsapp_setup(&config, embedded.as_ref().and_then(|r| r.whatsapp_url()))?;
+    let whatsapp_bridge = whatsapp.as_ref().map(|(client, _)| {
+        tokio::spawn(
+            crate::tickets::whatsapp::Bridge {
+                client: client.clone(),
+                tickets: tickets.clone(),
+                store: store.clone(),
+            }
+            .run(shutdown.clone()),
+        )
+    });
     let console = if config.console.listen.is_empty() {
         None
     } else {
@@ -649,6 +661,7 @@ pub async fn run_bot(
             account: me.username.clone(),
             secure_cookies: config.console.secure_cookies,
             tickets: Some(tickets.clone()),
+            whatsapp: whatsapp.as_ref().map(|(_, hook)| hook.clone()),
         };
         Some(tokio::spawn(crate::console::serve(
             listener,
@@ -718,6 +731,9 @@ pub async fn run_bot(
     }
     let _ = reannouncer.await;
     let _ = clocks.await;
+    if let Some(bridge) = whatsapp_bridge {
+        let _ = bridge.await;
+    }
     if let Some(group) = staff_group {
         let _ = group.await;
     }
@@ -791,6 +807,88 @@ fn telegram_sandbox(
         },
         addr,
     ))
+}
+
+/// The WhatsApp sandbox's settings and address from `bot.toml`.
+fn whatsapp_sandbox(
+    config: &crate::Config,
+) -> anyhow::Result<(crate::sandbox::WhatsAppSettings, std::net::SocketAddr)> {
+    use anyhow::Context as _;
+    let c = &config.sandbox;
+    let addr = c
+        .whatsapp_listen
+        .parse()
+        .with_context(|| format!("[sandbox] whatsapp_listen = {:?}", c.whatsapp_listen))?;
+    Ok((
+        crate::sandbox::WhatsAppSettings {
+            access_token: c.whatsapp_token.clone(),
+            app_secret: c.whatsapp_app_secret.clone(),
+            phone_number_id: config.whatsapp.phone_number_id.clone(),
+            webhook_url: c.whatsapp_webhook_url.clone(),
+            templates: vec![config.whatsapp.ticket_template.clone()],
+            api_version: config.whatsapp.api_version.clone(),
+            ..Default::default()
+        },
+        addr,
+    ))
+}
+
+/// The WhatsApp client and webhook secrets, when an agency uses WhatsApp: the sandbox's stand-in
+/// values, or `KICAU_WHATSAPP_*` with the real service.
+fn whatsapp_setup(
+    config: &crate::Config,
+    embedded_url: Option<String>,
+) -> anyhow::Result<
+    Option<(
+        crate::channels::whatsapp::WhatsAppClient,
+        crate::console::WhatsAppHook,
+    )>,
+> {
+    use anyhow::Context as _;
+    if !config.agencies.iter().any(|a| a.whatsapp.is_some()) {
+        return Ok(None);
+    }
+    let w = &config.whatsapp;
+    let (base, token, app_secret, verify_token) = match config.sandbox.mode {
+        SandboxMode::Off => {
+            let var = |name: &str| {
+                std::env::var(name).with_context(|| {
+                    format!("{name} is not set (an agency in bot.toml uses WhatsApp)")
+                })
+            };
+            (
+                w.api_url.clone(),
+                var("KICAU_WHATSAPP_TOKEN")?,
+                var("KICAU_WHATSAPP_APP_SECRET")?,
+                var("KICAU_WHATSAPP_VERIFY_TOKEN")?,
+            )
+        }
+        mode => {
+            let c = &config.sandbox;
+            let base = match mode {
+                SandboxMode::Embedded => embedded_url.unwrap_or_else(|| c.whatsapp_url.clone()),
+                _ => c.whatsapp_url.clone(),
+            };
+            (
+                base,
+                c.whatsapp_token.clone(),
+                c.whatsapp_app_secret.clone(),
+                c.whatsapp_verify_token.clone(),
+            )
+        }
+    };
+    Ok(Some((
+        crate::channels::whatsapp::WhatsAppClient::new(
+            &base,
+            &w.api_version,
+            &w.phone_number_id,
+            &token,
+        ),
+        crate::console::WhatsAppHook {
+            app_secret,
+            verify_token,
+        },
+    )))
 }
 
 /// The X sandbox's settings from `bot.toml`.
@@ -998,9 +1096,14 @@ pub async fn run_sandbox(
         .parse()
         .with_context(|| format!("[sandbox] x_listen = {:?}", c.x_listen))?;
     let settings = sandbox_settings(&config);
-    let running = crate::sandbox::serve(settings, addr, Some(telegram_sandbox(&config)?))
-        .await
-        .with_context(|| format!("starting the sandbox on {addr}"))?;
+    let running = crate::sandbox::serve(
+        settings,
+        addr,
+        Some(telegram_sandbox(&config)?),
+        Some(whatsapp_sandbox(&config)?),
+    )
+    .await
+    .with_context(|| format!("starting the sandbox on {addr}"))?;
     println!(
         "X sandbox for @{} at {}",
         config.account.handle,
@@ -1008,6 +1111,9 @@ pub async fn run_sandbox(
     );
     if let Some(url) = running.telegram_url() {
         println!("Telegram sandbox at {url}");
+    }
+    if let Some(url) = running.whatsapp_url() {
+        println!("WhatsApp sandbox at {url}");
     }
     println!("Control endpoints: {}/sandbox", running.x_url());
     while !*shutdown.borrow() {

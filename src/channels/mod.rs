@@ -4,4 +4,5 @@ desk, tickets or the console.
 */
 
 pub mod telegram;
+pub mod whatsapp;
 pub mod x;

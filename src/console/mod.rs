@@ -11,6 +11,7 @@ CSRF token, since a browser never sends that header on its own.
 mod api;
 mod auth;
 mod pages;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -37,6 +38,16 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Complaint tickets, for their page and API.
     pub tickets: Option<crate::tickets::Tickets>,
+    /// The WhatsApp webhook's secrets, when agencies use WhatsApp.
+    pub whatsapp: Option<WhatsAppHook>,
+}
+
+/// What the WhatsApp webhook checks: the app secret that signs bodies and the verify token of
+/// the subscription handshake.
+#[derive(Clone)]
+pub struct WhatsAppHook {
+    pub app_secret: String,
+    pub verify_token: String,
 }
 
 /// The console's router: pages, API, events and static assets.
@@ -53,6 +64,10 @@ pub fn app(state: AppState) -> Router {
         .route("/events", get(api::events))
         .route("/static/console.css", get(pages::css))
         .route("/static/console.js", get(pages::js))
+        .route(
+            "/webhooks/whatsapp",
+            get(webhooks::verify).post(webhooks::whatsapp),
+        )
         .route("/api/openapi.json", get(api::openapi))
         .route("/api/conversations", get(api::list))
         .route("/api/conversations/{id}", get(api::detail))

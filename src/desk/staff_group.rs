@@ -500,10 +500,12 @@ impl StaffGroup {
                 user_id,
                 text,
                 reply_to,
-                ..
+                username,
             } => {
                 if chat_id != self.staff_chat {
-                    return Ok(());
+                    return self
+                        .agency_text(chat_id, message_id, reply_to, &username, &text)
+                        .await;
                 }
                 let command = text.split_whitespace().next().unwrap_or("");
                 let command = command.split('@').next().unwrap_or(command);
@@ -639,6 +641,66 @@ impl StaffGroup {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// A message in an agency's chat: a reply to a ticket's message is a status note for the
+    /// citizen; anything else is the agency's own talk and stays there.
+    async fn agency_text(
+        &self,
+        chat_id: i64,
+        message_id: i32,
+        reply_to: Option<i32>,
+        username: &str,
+        text: &str,
+    ) -> anyhow::Result<()> {
+        let (Some(tickets), Some(reply_to)) = (&self.tickets, reply_to) else {
+            return Ok(());
+        };
+        let Some(agency) = tickets
+            .config
+            .agencies
+            .iter()
+            .find(|a| a.telegram_chat_id == Some(chat_id))
+            .cloned()
+        else {
+            return Ok(());
+        };
+        let delivery =
+            json!({"channel": "telegram", "chat_id": chat_id, "message_id": reply_to}).to_string();
+        let number: Option<String> =
+            sqlx::query("SELECT number FROM tickets WHERE delivery = $1 AND agency = $2")
+                .bind(&delivery)
+                .bind(&agency.id)
+                .fetch_optional(self.desk.store().pool())
+                .await?
+                .map(|r| r.get(0));
+        let Some(number) = number else {
+            return Ok(());
+        };
+        // A replayed update (a crash before the offset was stored) relays nothing twice.
+        let ack = format!("tg:note:{chat_id}:{message_id}");
+        if self.desk.store().outbox_by_key(&ack).await?.is_some() {
+            return Ok(());
+        }
+        let by = format!("{} (@{username})", agency.short_name);
+        tickets
+            .add_note(self.desk.store(), &number, &by, text)
+            .await?;
+        self.enqueue(
+            Post {
+                chat: chat_id,
+                html: format!(
+                    "📤 Kabar diteruskan ke pelapor laporan {}.",
+                    escape(&number)
+                ),
+                buttons: Vec::new(),
+                conversation: None,
+                reply_to: Some(message_id),
+            }
+            .outbox(ack, 0),
+        )
+        .await?;
         Ok(())
     }
 

@@ -21,6 +21,8 @@ pub struct Running {
     pub x: XSandbox,
     /// The Telegram stand-in and its address, when it runs.
     pub telegram: Option<(TelegramSandbox, SocketAddr)>,
+    /// The WhatsApp stand-in and its address, when it runs.
+    pub whatsapp: Option<(WhatsAppSandbox, SocketAddr)>,
     handles: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -37,6 +39,13 @@ impl Running {
             .map(|(_, addr)| format!("http://{addr}"))
     }
 
+    /// The base URL of the WhatsApp Cloud API, e.g. `http://127.0.0.1:8092`.
+    pub fn whatsapp_url(&self) -> Option<String> {
+        self.whatsapp
+            .as_ref()
+            .map(|(_, addr)| format!("http://{addr}"))
+    }
+
     /// Stops the servers.
     pub fn stop(self) {
         for handle in self.handles {
@@ -47,15 +56,16 @@ impl Running {
 
 /// Binds the X sandbox to `addr` (port 0 picks a free one) and serves it in the background.
 pub async fn serve_x(settings: XSettings, addr: SocketAddr) -> std::io::Result<Running> {
-    serve(settings, addr, None).await
+    serve(settings, addr, None, None).await
 }
 
-/// Binds the X sandbox to `x_addr` and, if given, the Telegram sandbox to its address; the
-/// Telegram control endpoints join the X port, as SANDBOX.md lays out.
+/// Binds the X sandbox to `x_addr` and, if given, the Telegram and WhatsApp sandboxes to their
+/// addresses; their control endpoints join the X port, as SANDBOX.md lays out.
 pub async fn serve(
     settings: XSettings,
     x_addr: SocketAddr,
     telegram: Option<(TelegramSettings, SocketAddr)>,
+    whatsapp: Option<(WhatsAppSettings, SocketAddr)>,
 ) -> std::io::Result<Running> {
     let listener = tokio::net::TcpListener::bind(x_addr).await?;
     let addr = listener.local_addr()?;
@@ -76,6 +86,20 @@ pub async fn serve(
         }));
         running_telegram = Some((tg, tg_addr));
     }
+    let mut running_whatsapp = None;
+    if let Some((wa_settings, wa_addr)) = whatsapp {
+        let wa_listener = tokio::net::TcpListener::bind(wa_addr).await?;
+        let wa_addr = wa_listener.local_addr()?;
+        let wa = WhatsAppSandbox::new(wa_settings);
+        router = router.merge(wa.control_router());
+        let api = wa.api_router();
+        handles.push(tokio::spawn(async move {
+            if let Err(e) = axum::serve(wa_listener, api).await {
+                tracing::error!(error = %e, "WhatsApp sandbox stopped");
+            }
+        }));
+        running_whatsapp = Some((wa, wa_addr));
+    }
     handles.push(tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
             tracing::error!(error = %e, "X sandbox stopped");
@@ -85,6 +109,7 @@ pub async fn serve(
         addr,
         x,
         telegram: running_telegram,
+        whatsapp: running_whatsapp,
         handles,
     })
 }

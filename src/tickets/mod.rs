@@ -12,6 +12,7 @@ buttons that may follow.
 
 pub mod location;
 pub mod sla;
+pub mod whatsapp;
 
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -551,6 +552,39 @@ impl Tickets {
         Ok(ticket)
     }
 
+    /// An agency's note on a ticket (a reply to its message): kept in the history and relayed
+    /// to the citizen as one tweet in the thread, personal data removed.
+    pub async fn add_note(
+        &self,
+        store: &Store,
+        number: &str,
+        by: &str,
+        note: &str,
+    ) -> Result<Ticket, TicketError> {
+        let note = crate::language::pii::redact(note.trim());
+        let now = now_ms();
+        let mut tx = store.pool().begin().await?;
+        let ticket = self.get_in(&mut tx, number).await?;
+        let history_id = history(&mut tx, number, ticket.state, by, &note, now).await?;
+        audit(
+            &mut tx,
+            by,
+            "ticket_note",
+            number,
+            json!({"note": note}),
+            now,
+        )
+        .await?;
+        let agency = self
+            .agency(&ticket.agency)
+            .map(|a| a.short_name.clone())
+            .unwrap_or_default();
+        let text = format!("Kabar dari {agency} untuk laporan {number}: {note}");
+        queue_citizen_tweet(&mut tx, &ticket, &text, history_id, now).await?;
+        tx.commit().await?;
+        Ok(ticket)
+    }
+
     async fn get_in(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -755,6 +789,47 @@ impl Tickets {
         history_id: Option<i64>,
         now: i64,
     ) -> Result<(), TicketError> {
+        if let Some(to) = &agency.whatsapp {
+            let choices: Vec<(String, String)> = ticket
+                .state
+                .next()
+                .iter()
+                .map(|s| {
+                    (
+                        s.label().to_owned(),
+                        format!("t:{}:{}", ticket.number, s.as_str()),
+                    )
+                })
+                .collect();
+            let payload = json!({
+                "to": to,
+                "ticket": ticket.number,
+                "text": agency_plain(ticket, agency),
+                "choices": choices,
+                "template_params": [
+                    ticket.number,
+                    truncate_chars(&ticket.text, 300),
+                    ticket.location.clone().unwrap_or_else(|| "-".into()),
+                ],
+                "first": history_id.is_none(),
+            });
+            let key = match history_id {
+                None => format!("wa:ticket:{}:new", ticket.number),
+                Some(id) => format!("wa:ticket:{}:{id}", ticket.number),
+            };
+            crate::store::insert_outbox(
+                tx,
+                &NewOutbox {
+                    channel: "whatsapp".into(),
+                    payload: payload.to_string(),
+                    priority: 10,
+                    idempotency_key: key,
+                },
+                now,
+            )
+            .await?;
+            return Ok(());
+        }
         let Some(chat) = agency.telegram_chat_id else {
             return Ok(());
         };
@@ -817,6 +892,46 @@ pub fn agency_html(ticket: &Ticket, agency: &Agency) -> String {
         ack = wib_day(ticket.due_acknowledge),
         resolve = wib_day(ticket.due_resolve),
     )
+}
+
+/// The ticket as the agency reads it on WhatsApp (plain text; states it may move to follow).
+pub fn agency_plain(ticket: &Ticket, agency: &Agency) -> String {
+    let next: Vec<&str> = ticket.state.next().iter().map(|s| s.label()).collect();
+    let steps = if next.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n\nBalas dengan tombol atau ketik: {}.",
+            next.iter()
+                .map(|s| s.to_lowercase())
+                .collect::<Vec<_>>()
+                .join(" / ")
+        )
+    };
+    truncate_chars(
+        &format!(
+            "Laporan {} ({})\nStatus: {}\n\n{}\n\nLokasi: {}\nPelapor: @{} https://x.com/{}/status/{}\nBatas diterima {} · selesai {}{steps}",
+            ticket.number,
+            agency.short_name,
+            ticket.state.label(),
+            ticket.text,
+            ticket.location.as_deref().unwrap_or("-"),
+            ticket.reporter,
+            ticket.reporter,
+            ticket.tweet_id,
+            wib_day(ticket.due_acknowledge),
+            wib_day(ticket.due_resolve),
+        ),
+        1000,
+    )
+}
+
+fn truncate_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{cut}…")
 }
 
 /// A deadline as people read it: "24-11-2026".

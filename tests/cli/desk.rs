@@ -94,6 +94,7 @@ fn state(store: &Store) -> AppState {
         account: "PemkotMalang".into(),
         secure_cookies: false,
         tickets: None,
+        whatsapp: None,
     }
 }
 

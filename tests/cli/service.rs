@@ -56,6 +56,16 @@ impl Deployment {
                 "telegram_listen = \"127.0.0.1:0\"",
             )
             .replace(
+                "whatsapp_listen = \"127.0.0.1:8092\"",
+                "whatsapp_listen = \"127.0.0.1:0\"",
+            )
+            .replace(
+                "whatsapp_webhook_url = \"http://127.0.0.1:8080/webhooks/whatsapp\"",
+                &format!(
+                    "whatsapp_webhook_url = \"http://127.0.0.1:{console_port}/webhooks/whatsapp\""
+                ),
+            )
+            .replace(
                 "listen = \"127.0.0.1:8080\"",
                 &format!("listen = \"127.0.0.1:{console_port}\""),
             )
@@ -82,6 +92,13 @@ impl Deployment {
             line.starts_with("Telegram sandbox at http://127.0.0.1:"),
             "{line}"
         );
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        let whatsapp_url = line.trim().rsplit(' ').next().unwrap().to_owned();
+        assert!(
+            line.starts_with("WhatsApp sandbox at http://127.0.0.1:"),
+            "{line}"
+        );
         // Keep reading, so the sandbox never writes into a closed pipe.
         std::thread::spawn(move || for _ in reader.lines() {});
         let config = config
@@ -92,6 +109,10 @@ impl Deployment {
             .replace(
                 "telegram_url = \"http://127.0.0.1:8091\"",
                 &format!("telegram_url = {telegram_url:?}"),
+            )
+            .replace(
+                "whatsapp_url = \"http://127.0.0.1:8092\"",
+                &format!("whatsapp_url = {whatsapp_url:?}"),
             );
         std::fs::write(dir.path().join("bot.toml"), config).unwrap();
         Deployment {

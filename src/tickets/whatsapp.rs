@@ -1,0 +1,348 @@
+//! Tickets over WhatsApp, for agencies that use a WhatsApp number.
+//!
+//! The sender takes `whatsapp` outbox rows and chooses the form WhatsApp allows: inside the
+//! 24-hour window (the agency wrote in the last day) reply buttons, at most three, for the next
+//! states (the others are accepted as typed words); outside it the approved template, whose
+//! quick replies carry the same choices. A message that fails later with 131047 (the window had
+//! closed) is sent again as the template. The webhook (`/webhooks/whatsapp` on the console)
+//! records when each number wrote, and turns button presses and typed words into state changes
+//! of the ticket they answer.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sqlx::Row;
+use tokio::sync::watch;
+
+use super::{Mover, TicketState, Tickets};
+use crate::channels::whatsapp::{WhatsAppClient, WhatsAppError};
+use crate::store::{NewOutbox, Store, StoreError, now_ms};
+
+const WINDOW_MS: i64 = 24 * 3600 * 1000;
+/// A message sent this close to the window's end may arrive after it: use the template.
+const WINDOW_MARGIN_MS: i64 = 10 * 60 * 1000;
+const LEASE: Duration = Duration::from_secs(60);
+
+/// The WhatsApp side of the ticket bridge.
+#[derive(Clone, Debug)]
+pub struct Bridge {
+    pub client: WhatsAppClient,
+    pub tickets: Tickets,
+    pub store: Store,
+}
+
+impl Bridge {
+    /// Sends due WhatsApp messages until `shutdown`.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        while !*shutdown.borrow() {
+            match self.send_once().await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "the WhatsApp sender failed; it will retry"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Sends one due message. Returns false when none was due.
+    pub async fn send_once(&self) -> Result<bool, StoreError> {
+        let Some(item) = self.store.claim_outbox("whatsapp", LEASE).await? else {
+            return Ok(false);
+        };
+        let payload: Value = serde_json::from_str(&item.payload).unwrap_or(Value::Null);
+        let Some(to) = payload["to"].as_str() else {
+            self.store
+                .mark_dead(item.id, "unreadable WhatsApp payload")
+                .await?;
+            return Ok(true);
+        };
+        let open = window_open(&self.store, to).await?;
+        let message = if open && payload["force_template"].as_bool() != Some(true) {
+            interactive(&payload)
+        } else {
+            template(&payload, &self.tickets.config.whatsapp)
+        };
+        match self.client.send(to, &message).await {
+            Ok(wamid) => {
+                let ticket = payload["ticket"].as_str();
+                sqlx::query(
+                    "INSERT INTO whatsapp_messages (wamid, ticket, outbox_key, created_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (wamid) DO NOTHING",
+                )
+                .bind(&wamid)
+                .bind(ticket)
+                .bind(&item.idempotency_key)
+                .bind(now_ms())
+                .execute(self.store.pool())
+                .await?;
+                if payload["first"].as_bool() == Some(true)
+                    && let Some(number) = ticket
+                {
+                    sqlx::query("UPDATE tickets SET delivery = $1 WHERE number = $2")
+                        .bind(
+                            json!({"channel": "whatsapp", "to": to, "message_id": wamid})
+                                .to_string(),
+                        )
+                        .bind(number)
+                        .execute(self.store.pool())
+                        .await?;
+                }
+                self.store.mark_sent(item.id, &wamid).await?;
+            }
+            Err(WhatsAppError::Rejected(e)) => {
+                tracing::error!(key = %item.idempotency_key, error = %e, "WhatsApp refused a message: moved to dead letters");
+                self.store.mark_dead(item.id, &e).await?;
+            }
+            Err(e) => {
+                let wait = 1000 * 2i64.pow(item.attempts.clamp(0, 6) as u32);
+                tracing::warn!(key = %item.idempotency_key, error = %e, "WhatsApp send failed: will retry");
+                self.store
+                    .mark_retry(item.id, now_ms() + wait, &e.to_string())
+                    .await?;
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Whether `number` wrote within the last day (less a margin).
+async fn window_open(store: &Store, number: &str) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT last_inbound FROM whatsapp_windows WHERE number = $1")
+        .bind(number)
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(row.is_some_and(|r| now_ms() - r.get::<i64, _>(0) < WINDOW_MS - WINDOW_MARGIN_MS))
+}
+
+/// Reply buttons: the first three next states (WhatsApp allows three); titles up to 20.
+fn interactive(payload: &Value) -> Value {
+    let buttons: Vec<Value> = choices(payload)
+        .into_iter()
+        .take(3)
+        .map(|(title, id)| json!({"type": "reply", "reply": {"id": id, "title": title}}))
+        .collect();
+    let text = payload["text"].as_str().unwrap_or_default();
+    if buttons.is_empty() {
+        return json!({"type": "text", "text": {"body": text, "preview_url": false}});
+    }
+    json!({
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": {"text": text},
+            "action": {"buttons": buttons},
+        },
+    })
+}
+
+/// The approved template with the ticket's number, words and place, and quick replies.
+fn template(payload: &Value, config: &crate::config::WhatsAppConfig) -> Value {
+    let parameters: Vec<Value> = payload["template_params"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| json!({"type": "text", "text": p.as_str().unwrap_or("-")}))
+        .collect();
+    let mut components = vec![json!({"type": "body", "parameters": parameters})];
+    for (i, (_, id)) in choices(payload).into_iter().take(3).enumerate() {
+        components.push(json!({
+            "type": "button",
+            "sub_type": "quick_reply",
+            "index": i.to_string(),
+            "parameters": [{"type": "payload", "payload": id}],
+        }));
+    }
+    json!({
+        "type": "template",
+        "template": {
+            "name": config.ticket_template,
+            "language": {"code": config.template_language},
+            "components": components,
+        },
+    })
+}
+
+fn choices(payload: &Value) -> Vec<(String, String)> {
+    serde_json::from_value(payload["choices"].clone()).unwrap_or_default()
+}
+
+/// What a verified webhook did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Handled {
+    pub moved: Vec<(String, &'static str)>,
+    pub resent: usize,
+}
+
+/// Acts on a verified webhook body: windows, presses and typed states, and 131047 failures.
+pub async fn handle_webhook(
+    tickets: &Tickets,
+    store: &Store,
+    body: &Value,
+) -> Result<Handled, StoreError> {
+    let mut handled = Handled::default();
+    for entry in body["entry"].as_array().into_iter().flatten() {
+        for change in entry["changes"].as_array().into_iter().flatten() {
+            let value = &change["value"];
+            for status in value["statuses"].as_array().into_iter().flatten() {
+                let failed_window = status["status"] == "failed"
+                    && status["errors"]
+                        .as_array()
+                        .is_some_and(|e| e.iter().any(|e| e["code"] == 131047));
+                if failed_window && let Some(wamid) = status["id"].as_str() {
+                    handled.resent += resend_as_template(store, wamid).await?;
+                }
+            }
+            for message in value["messages"].as_array().into_iter().flatten() {
+                let Some(from) = message["from"].as_str() else {
+                    continue;
+                };
+                let now = now_ms();
+                sqlx::query(
+                    "INSERT INTO whatsapp_windows (number, last_inbound) VALUES ($1, $2) \
+                     ON CONFLICT (number) DO UPDATE SET last_inbound = excluded.last_inbound",
+                )
+                .bind(from)
+                .bind(now)
+                .execute(store.pool())
+                .await?;
+                if let Some(moved) = act(tickets, store, from, message).await? {
+                    handled.moved.push(moved);
+                }
+            }
+        }
+    }
+    Ok(handled)
+}
+
+/// A press or typed word from an agency's number, applied to the ticket it answers.
+async fn act(
+    tickets: &Tickets,
+    store: &Store,
+    from: &str,
+    message: &Value,
+) -> Result<Option<(String, &'static str)>, StoreError> {
+    let Some(agency) = tickets
+        .config
+        .agencies
+        .iter()
+        .find(|a| a.whatsapp.as_deref() == Some(from))
+        .cloned()
+    else {
+        return Ok(None);
+    };
+    let pressed = message["interactive"]["button_reply"]["id"]
+        .as_str()
+        .or_else(|| message["button"]["payload"].as_str());
+    let (number, to) = match pressed.and_then(|p| p.strip_prefix("t:")) {
+        Some(rest) => {
+            let (number, state) = rest.rsplit_once(':').unwrap_or((rest, ""));
+            (Some(number.to_owned()), TicketState::parse(state))
+        }
+        None => {
+            let text = message["text"]["body"].as_str().unwrap_or_default();
+            let lower = text.to_lowercase();
+            let state = if lower.contains("bukan wewenang") {
+                Some(TicketState::Rejected)
+            } else if lower.contains("selesai") {
+                Some(TicketState::Resolved)
+            } else if lower.contains("diproses") || lower.contains("proses") {
+                Some(TicketState::InProgress)
+            } else if lower.contains("diterima") || lower.contains("terima") {
+                Some(TicketState::Acknowledged)
+            } else {
+                None
+            };
+            // The ticket: named in the text, else the one the reply quotes, else the agency's
+            // oldest open one.
+            let mut number = super::number_in(text);
+            if number.is_none()
+                && let Some(context) = message["context"]["id"].as_str()
+            {
+                number = sqlx::query("SELECT ticket FROM whatsapp_messages WHERE wamid = $1")
+                    .bind(context)
+                    .fetch_optional(store.pool())
+                    .await?
+                    .and_then(|r| r.get::<Option<String>, _>(0));
+            }
+            if number.is_none() {
+                number = sqlx::query(
+                    "SELECT number FROM tickets WHERE agency = $1 \
+                     AND state IN ('open', 'acknowledged', 'in_progress') ORDER BY created_at LIMIT 1",
+                )
+                .bind(&agency.id)
+                .fetch_optional(store.pool())
+                .await?
+                .map(|r| r.get(0));
+            }
+            (number, state)
+        }
+    };
+    let (Some(number), Some(to)) = (number, to) else {
+        return Ok(None);
+    };
+    let ticket = match tickets.get(store, &number).await {
+        Ok(t) if t.agency == agency.id => t,
+        _ => return Ok(None),
+    };
+    let by = format!(
+        "{} (WhatsApp …{})",
+        agency.short_name,
+        &from[from.len().saturating_sub(4)..]
+    );
+    match tickets
+        .transition(
+            store,
+            &ticket.number,
+            to,
+            &Mover {
+                name: &by,
+                staff: false,
+                note: "",
+            },
+        )
+        .await
+    {
+        Ok(_) => Ok(Some((ticket.number, to.as_str()))),
+        Err(super::TicketError::Store(e)) => Err(e),
+        Err(e) => {
+            tracing::info!(ticket = %ticket.number, error = %e, "a WhatsApp answer did not apply");
+            Ok(None)
+        }
+    }
+}
+
+/// Queues the message behind `wamid` again as the template (once).
+async fn resend_as_template(store: &Store, wamid: &str) -> Result<usize, StoreError> {
+    let Some(row) = sqlx::query("SELECT outbox_key FROM whatsapp_messages WHERE wamid = $1")
+        .bind(wamid)
+        .fetch_optional(store.pool())
+        .await?
+    else {
+        return Ok(0);
+    };
+    let key: String = row.get(0);
+    if key.ends_with(":template") {
+        return Ok(0);
+    }
+    let Some(original) = store.outbox_by_key(&key).await? else {
+        return Ok(0);
+    };
+    let mut payload: Value = serde_json::from_str(&original.payload).unwrap_or(Value::Null);
+    payload["force_template"] = json!(true);
+    let queued = store
+        .enqueue(&NewOutbox {
+            channel: "whatsapp".into(),
+            payload: payload.to_string(),
+            priority: original.priority,
+            idempotency_key: format!("{key}:template"),
+        })
+        .await?;
+    if queued {
+        tracing::info!(key = %key, "WhatsApp window closed (131047): sending the template instead");
+    }
+    Ok(usize::from(queued))
+}
