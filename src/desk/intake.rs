@@ -164,6 +164,18 @@ pub async fn record_mention(
     if let (Some(tickets), Some((id, State::Bot, _))) = (tickets, &conversation)
         && kind != "emergency"
     {
+        let photos_here: Vec<String> = serde_json::from_str::<serde_json::Value>(&mention.raw)
+            .ok()
+            .and_then(|raw| serde_json::from_value(raw["media_urls"].clone()).ok())
+            .unwrap_or_default();
+        let pending_photos: Vec<String> =
+            sqlx::query("SELECT photos FROM pending_reports WHERE conversation_id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .and_then(|r| serde_json::from_str(&r.get::<String, _>(0)).ok())
+                .unwrap_or_default();
+        let photos: Vec<String> = pending_photos.into_iter().chain(photos_here).collect();
         let pending = sqlx::query(
             "SELECT agency, category, text, asks FROM pending_reports WHERE conversation_id = $1",
         )
@@ -204,7 +216,7 @@ pub async fn record_mention(
                                 category,
                                 text,
                                 location: Some(place),
-                                photos: Vec::new(),
+                                photos: photos.clone(),
                                 reporter: mention.author_username.clone(),
                                 reporter_id: mention.author_id.clone(),
                                 tweet_id: mention.tweet_id.clone(),
@@ -233,10 +245,11 @@ pub async fn record_mention(
                 None => {
                     sqlx::query(
                         "INSERT INTO pending_reports (conversation_id, agency, category, text, \
-                         tweet_id, asks, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                         tweet_id, asks, created_at, photos) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                          ON CONFLICT (conversation_id) DO UPDATE SET agency = excluded.agency, \
                          category = excluded.category, text = excluded.text, \
-                         tweet_id = excluded.tweet_id, asks = excluded.asks",
+                         tweet_id = excluded.tweet_id, asks = excluded.asks, \
+                         photos = excluded.photos",
                     )
                     .bind(id)
                     .bind(&agency)
@@ -245,6 +258,7 @@ pub async fn record_mention(
                     .bind(&mention.tweet_id)
                     .bind(asks + 1)
                     .bind(now)
+                    .bind(serde_json::json!(photos).to_string())
                     .execute(&mut *tx)
                     .await?;
                     let ask = if asks == 0 { ASK_LOCATION } else { ASK_AGAIN };

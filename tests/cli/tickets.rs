@@ -69,13 +69,19 @@ async fn a_pothole_becomes_a_ticket_and_each_step_reaches_the_citizen_once() {
     let client = reqwest::Client::new();
     let x = d.x_url.clone();
 
-    let complaint = post_as(
-        &client,
-        &x,
-        "warga11",
-        "@PemkotMalang min jalan depan rumah berlubang besar, bahaya buat motor",
-    )
-    .await;
+    // With a photo attached (the sandbox's sample photos).
+    let posted: Value = client
+        .post(format!("{x}/2/tweets"))
+        .header("Authorization", "Bearer sandbox-user:warga11")
+        .json(&json!({"text": "@PemkotMalang min jalan depan rumah berlubang besar, bahaya buat motor",
+                      "media": {"media_ids": ["sandbox-photo-1"]}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let complaint = posted["data"]["id"].as_str().unwrap().to_owned();
     assert!(
         wait_until(Duration::from_secs(30), || async {
             account_replies(&client, &x, &complaint).await.len() == 1
@@ -134,6 +140,7 @@ async fn a_pothole_becomes_a_ticket_and_each_step_reaches_the_citizen_once() {
     assert!(text.contains("Jl. Danau Toba, Sawojajar"), "{text}");
     assert!(text.contains("berlubang besar"), "{text}");
     assert!(text.contains("@warga11"), "{text}");
+    assert!(text.contains("Foto: https://"), "the photo's URL: {text}");
     assert_eq!(
         buttons(&ticket),
         ["Diterima", "Diproses", "Selesai", "Bukan wewenang"]
@@ -275,6 +282,7 @@ async fn a_pothole_becomes_a_ticket_and_each_step_reaches_the_citizen_once() {
     assert_eq!(first["state"], "resolved");
     assert_eq!(first["location"], "Jl. Danau Toba, Sawojajar");
     assert_eq!(first["reporter"], "warga11");
+    assert_eq!(first["photos"].as_array().unwrap().len(), 1, "{first}");
     assert_eq!(first["tweet_id"], answer.as_str());
     assert!(first["due"]["acknowledge"].as_str().unwrap().ends_with('Z'));
     assert_eq!(first["delivery"]["channel"], "telegram");

@@ -71,9 +71,19 @@ pub struct XTweet {
     #[serde(default)]
     pub referenced_tweets: Vec<Reference>,
     pub entities: Option<Entities>,
-    /// The tweet as X sent it, for the record.
+    #[serde(default)]
+    pub attachments: Option<Attachments>,
+    /// The tweet as X sent it, for the record, with the URLs of its photos (from the response's
+    /// `includes.media`) added as `media_urls`.
     #[serde(skip)]
     pub raw: String,
+}
+
+/// What a tweet carries besides text.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Attachments {
+    #[serde(default)]
+    pub media_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -184,8 +194,9 @@ impl XClient {
         pagination_token: Option<&str>,
     ) -> Result<Page, XError> {
         let mut path = format!(
-            "/2/users/{user_id}/mentions?max_results=100&expansions=author_id\
-             &tweet.fields={TWEET_FIELDS}&user.fields=username,name"
+            "/2/users/{user_id}/mentions?max_results=100\
+             &expansions=author_id,attachments.media_keys&tweet.fields={TWEET_FIELDS}\
+             &user.fields=username,name&media.fields=url,type"
         );
         if let Some(since) = since_id {
             path.push_str(&format!("&since_id={since}"));
@@ -244,8 +255,23 @@ impl XClient {
         let body = self.get(path).await?;
         let raw_tweets = body["data"].as_array().cloned().unwrap_or_default();
         let mut tweets = Vec::with_capacity(raw_tweets.len());
-        for raw in raw_tweets {
+        let media: std::collections::HashMap<&str, &str> = body["includes"]["media"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| Some((m["media_key"].as_str()?, m["url"].as_str()?)))
+            .collect();
+        for mut raw in raw_tweets {
             let mut tweet: XTweet = decode(&raw)?;
+            let urls: Vec<&str> = tweet
+                .attachments
+                .iter()
+                .flat_map(|a| a.media_keys.iter())
+                .filter_map(|key| media.get(key.as_str()).copied())
+                .collect();
+            if !urls.is_empty() {
+                raw["media_urls"] = json!(urls);
+            }
             tweet.raw = raw.to_string();
             tweets.push(tweet);
         }
