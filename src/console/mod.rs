@@ -80,6 +80,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/tickets/{number}", get(api::ticket))
         .route("/api/tickets/{number}/reroute", post(api::reroute))
         .route("/tickets", get(pages::tickets))
+        .route("/tickets/{number}/reroute", post(pages::reroute))
         .route("/api/dead-letters", get(api::dead_letters))
         .fallback(|| async { ApiError::NotFound("halaman tidak ditemukan".into()) })
         .with_state(state)

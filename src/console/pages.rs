@@ -634,8 +634,32 @@ pub async fn tickets(
                 )
             })
             .collect::<String>();
+        let reroute = if t.state == crate::tickets::TicketState::Rejected {
+            let mut choices = String::new();
+            for a in tickets
+                .config
+                .agencies
+                .iter()
+                .filter(|a| a.tickets && a.id != t.agency)
+            {
+                choices.push_str(&format!(
+                    "<option value=\"{}\">{}</option>",
+                    esc(&a.id),
+                    esc(&a.short_name)
+                ));
+            }
+            format!(
+                "<form method=\"post\" action=\"/tickets/{number}/reroute\">\
+                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <select name=\"agency\">{choices}</select> <button type=\"submit\">Alihkan</button></form>",
+                number = esc(&t.number),
+                csrf = esc(&session.csrf),
+            )
+        } else {
+            String::new()
+        };
         rows.push_str(&format!(
-            "<tr class=\"{class}\"><td>{late}{number}</td><td>{agency}</td><td>{state}</td>\
+            "<tr class=\"{class}\"><td>{late}{number}{reroute}</td><td>{agency}</td><td>{state}</td>\
              <td>{text}<br><small>{location}</small></td><td>@{reporter}</td>\
              <td>{ack}<br>{resolve}</td><td><details><summary>riwayat</summary><ul>{history}</ul></details></td></tr>",
             class = if t.overdue { "urgent" } else { "" },
@@ -663,6 +687,61 @@ pub async fn tickets(
         }
     );
     layout("Laporan ke instansi", Some(&session), None, &body).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct RerouteForm {
+    csrf: String,
+    agency: String,
+}
+
+/// Staff send a rejected ticket to another agency from the tickets page.
+pub async fn reroute(
+    State(state): State<AppState>,
+    PageSession(session): PageSession,
+    Path(number): Path<String>,
+    Form(form): Form<RerouteForm>,
+) -> Response {
+    if !same_secret(&form.csrf, &session.csrf) {
+        return (
+            axum::http::StatusCode::FORBIDDEN,
+            layout(
+                "Ditolak",
+                Some(&session),
+                None,
+                "<p>Token formulir tidak valid.</p>",
+            ),
+        )
+            .into_response();
+    }
+    let Some(tickets) = &state.tickets else {
+        return Redirect::to("/tickets").into_response();
+    };
+    match tickets
+        .reroute(
+            state.desk.store(),
+            &number,
+            &form.agency,
+            &session.actor.name,
+        )
+        .await
+    {
+        Ok(_) => {
+            state.desk.notify();
+            Redirect::to("/tickets?state=open").into_response()
+        }
+        Err(
+            e @ (crate::tickets::TicketError::NotFound(_)
+            | crate::tickets::TicketError::NotAllowed { .. }),
+        ) => layout(
+            "Laporan",
+            Some(&session),
+            Some(&e.to_string()),
+            "<p><a href=\"/tickets\">Kembali</a></p>",
+        )
+        .into_response(),
+        Err(e) => super::ApiError::from(e).into_response(),
+    }
 }
 
 pub async fn css() -> Response {

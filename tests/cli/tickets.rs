@@ -698,3 +698,123 @@ async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() 
     let _ = staff;
     assert!(d.stop_bot().success());
 }
+
+#[tokio::test]
+async fn staff_reroute_a_rejected_ticket_from_the_tickets_page_and_the_api() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use kicau::desk::{Role, staff as accounts};
+    use kicau::tickets::{Mover, TicketState};
+    use tower::ServiceExt as _;
+    let config = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
+    let engine = std::sync::Arc::new(kicau::Engine::load(&config).unwrap());
+    let tickets = kicau::tickets::Tickets::load(std::sync::Arc::new(config)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        kicau::store::Store::connect(&format!("sqlite://{}", dir.path().join("k.db").display()))
+            .await
+            .unwrap();
+    let first = file_ticket(&store, &tickets, "700", "warga18").await;
+    let second = file_ticket(&store, &tickets, "701", "warga19").await;
+    let agency = Mover {
+        name: "DPUPRPKP (@petugas_pu)",
+        staff: false,
+        note: "",
+    };
+    for number in [&first, &second] {
+        tickets
+            .transition(&store, number, TicketState::Rejected, &agency)
+            .await
+            .unwrap();
+    }
+    let password = accounts::add(&store, "sari", Role::Staff).await.unwrap();
+    accounts::change_password(&store, "sari", &password, "kata-sandi-baru-sari")
+        .await
+        .unwrap();
+    let session = accounts::login(&store, "sari", "kata-sandi-baru-sari")
+        .await
+        .unwrap()
+        .unwrap();
+    let token = accounts::new_token(&store, "sari").await.unwrap();
+    let state = kicau::console::AppState {
+        desk: kicau::desk::Desk::new(store.clone()),
+        engine,
+        account: "PemkotMalang".into(),
+        secure_cookies: false,
+        tickets: Some(tickets.clone()),
+        whatsapp: None,
+    };
+    let send = |request: Request<Body>| {
+        let app = kicau::console::app(state.clone());
+        async move {
+            let response = app.oneshot(request).await.unwrap();
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), 1 << 22)
+                .await
+                .unwrap();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    let cookie = format!("kicau_session={}", session.cookie);
+    let (status, page) = send(
+        Request::get("/tickets?state=rejected")
+            .header("cookie", &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!("/tickets/{first}/reroute")),
+        "{page}"
+    );
+    // Without the form's token nothing happens; with it the ticket goes to DLH.
+    let (status, _) = send(
+        Request::post(format!("/tickets/{first}/reroute"))
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from("csrf=forged&agency=dlh"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        tickets.get(&store, &first).await.unwrap().state,
+        TicketState::Rejected
+    );
+    let (status, _) = send(
+        Request::post(format!("/tickets/{first}/reroute"))
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(format!("csrf={}&agency=dlh", session.csrf)))
+            .unwrap(),
+    )
+    .await;
+    assert!(status.is_redirection());
+    let moved = tickets.get(&store, &first).await.unwrap();
+    assert_eq!(
+        (moved.state, moved.agency.as_str()),
+        (TicketState::Open, "dlh")
+    );
+    // The API does the same with a bearer token; a ticket that is not rejected is a 409.
+    let (status, body) = send(
+        Request::post(format!("/api/tickets/{second}/reroute"))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"agency":"satpolpp"}"#))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"agency\":\"satpolpp\""), "{body}");
+    let (status, _) = send(
+        Request::post(format!("/api/tickets/{second}/reroute"))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"agency":"dlh"}"#))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 409);
+    store.close().await;
+}
