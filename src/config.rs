@@ -139,6 +139,9 @@ pub struct SlaConfig {
     pub category_resolve_days: std::collections::BTreeMap<String, u32>,
     /// The share of the time to a deadline after which the agency is reminded.
     pub remind_at: f64,
+    /// Working days without acknowledgement after which staff are asked for a warning letter.
+    #[serde(default = "default_warning_days")]
+    pub warning_letter_days: u32,
     /// Days off besides weekends, "YYYY-MM-DD".
     #[serde(default)]
     pub holidays: Vec<String>,
@@ -151,9 +154,14 @@ impl Default for SlaConfig {
             resolve_days: 14,
             category_resolve_days: Default::default(),
             remind_at: 0.75,
+            warning_letter_days: default_warning_days(),
             holidays: Vec::new(),
         }
     }
+}
+
+fn default_warning_days() -> u32 {
+    10
 }
 
 /// How the desk treats hand-offs.

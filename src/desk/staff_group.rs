@@ -220,9 +220,14 @@ impl StaffGroup {
                         );
                     }
                 }
-                "ticket_overdue" => {
+                "ticket_overdue" | "ticket_warning_letter" => {
+                    let what = if event.kind == "ticket_overdue" {
+                        "melewati batas waktu"
+                    } else {
+                        "belum diterima instansi: siapkan surat teguran"
+                    };
                     let html = format!(
-                        "⚠️ <b>Laporan {} melewati batas waktu</b> ({}) · @{citizen}\n<i>{text}</i>",
+                        "⚠️ <b>Laporan {} {what}</b> ({}) · @{citizen}\n<i>{text}</i>",
                         escape(event.detail["ticket"].as_str().unwrap_or("")),
                         escape(event.detail["agency"].as_str().unwrap_or("")),
                     );

@@ -187,6 +187,8 @@ pub struct SlaPass {
     pub reminded: Vec<String>,
     /// Tickets found past a deadline and put before staff.
     pub overdue: Vec<String>,
+    /// Tickets unacknowledged for `[sla] warning_letter_days`, marked for a warning letter.
+    pub warning_letters: Vec<String>,
 }
 
 /// Who moves a ticket: an agency member (`staff: false`) or a staff member, with a note.
@@ -666,9 +668,10 @@ impl Tickets {
         let share = self.config.sla.remind_at;
         let mut pass = SlaPass::default();
         let active = sqlx::query(&format!(
-            "SELECT {COLUMNS}, reminded_acknowledge, reminded_resolve FROM tickets \
+            "SELECT {COLUMNS}, reminded_acknowledge, reminded_resolve, warning_letter FROM tickets \
              WHERE state IN ('open', 'acknowledged', 'in_progress') \
-             AND (reminded_acknowledge = 0 OR reminded_resolve = 0 OR overdue = 0)"
+             AND (reminded_acknowledge = 0 OR reminded_resolve = 0 OR overdue = 0 \
+             OR warning_letter = 0)"
         ))
         .fetch_all(store.pool())
         .await?;
@@ -676,6 +679,7 @@ impl Tickets {
             let ticket = ticket_from_row(row);
             let reminded_ack = row.get::<i64, _>(16) != 0;
             let reminded_resolve = row.get::<i64, _>(17) != 0;
+            let warned = row.get::<i64, _>(18) != 0;
             let Some(agency) = self.agency(&ticket.agency).cloned() else {
                 continue;
             };
@@ -701,6 +705,43 @@ impl Tickets {
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 1 {
+                    if let Some(to) = &agency.whatsapp {
+                        let reminder = format!(
+                            "PENGINGAT: laporan {} belum {what}. Batas: {}.",
+                            ticket.number,
+                            wib_day(due)
+                        );
+                        let choices: Vec<(String, String)> = ticket
+                            .state
+                            .next()
+                            .iter()
+                            .map(|s| {
+                                (
+                                    s.label().to_owned(),
+                                    format!("t:{}:{}", ticket.number, s.as_str()),
+                                )
+                            })
+                            .collect();
+                        crate::store::insert_outbox(
+                            &mut tx,
+                            &NewOutbox {
+                                channel: "whatsapp".into(),
+                                payload: json!({
+                                    "to": to,
+                                    "ticket": ticket.number,
+                                    "text": reminder,
+                                    "choices": choices,
+                                    "template_params": [ticket.number, reminder, ticket.location.clone().unwrap_or_else(|| "-".into())],
+                                    "first": false,
+                                })
+                                .to_string(),
+                                priority: 10,
+                                idempotency_key: format!("wa:ticket:{}:{column}", ticket.number),
+                            },
+                            now,
+                        )
+                        .await?;
+                    }
                     if let Some(chat) = agency.telegram_chat_id {
                         let html = format!(
                             "⏰ <b>Pengingat</b>: laporan {} belum {what}. Batas: {}.",
@@ -730,6 +771,53 @@ impl Tickets {
                     )
                     .await?;
                     pass.reminded.push(ticket.number.clone());
+                }
+                tx.commit().await?;
+            }
+            let warning_due = waiting_ack
+                && !warned
+                && self.calendar.working_days_between(ticket.created_at, now)
+                    >= i64::from(self.config.sla.warning_letter_days);
+            if warning_due {
+                let mut tx = store.pool().begin().await?;
+                let done = sqlx::query(
+                    "UPDATE tickets SET warning_letter = 1 WHERE number = $1 AND warning_letter = 0",
+                )
+                .bind(&ticket.number)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 1 {
+                    if let Some(conversation) = &ticket.conversation_id {
+                        sqlx::query(
+                            "UPDATE conversations SET state = 'waiting_staff', \
+                             reason = 'ticket_warning_letter', waiting_since = $1, \
+                             announced_at = $1, updated_at = $1 WHERE id = $2 \
+                             AND state IN ('bot', 'closed')",
+                        )
+                        .bind(now)
+                        .bind(conversation)
+                        .execute(&mut *tx)
+                        .await?;
+                        sqlx::query(
+                            "INSERT INTO events (at, kind, conversation_id, actor, detail) \
+                             VALUES ($1, 'ticket_warning_letter', $2, 'sla', $3)",
+                        )
+                        .bind(now)
+                        .bind(conversation)
+                        .bind(json!({"ticket": ticket.number, "agency": agency.id}).to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    audit(
+                        &mut tx,
+                        "sla",
+                        "ticket_warning_letter",
+                        &ticket.number,
+                        json!({"agency": agency.id}),
+                        now,
+                    )
+                    .await?;
+                    pass.warning_letters.push(ticket.number.clone());
                 }
                 tx.commit().await?;
             }

@@ -416,6 +416,12 @@ async fn deadlines_remind_the_agency_and_put_late_tickets_before_staff_exactly_o
         assert_eq!(waiting.len(), 1, "{name}");
         assert_eq!(waiting[0].reason.as_deref(), Some("ticket_overdue"));
         assert!(tickets.get(store, &number).await.unwrap().overdue);
+        // Ten working days without acknowledgement: marked for a warning letter, once.
+        let later = created + 16 * 24 * 3600 * 1000;
+        let pass = tickets.sla_tick(store, later).await.unwrap();
+        assert_eq!(pass.warning_letters, vec![number.clone()], "{name}");
+        let pass = tickets.sla_tick(store, later + 3_600_000).await.unwrap();
+        assert!(pass.warning_letters.is_empty(), "{name}");
 
         // The agency's reminder is queued once for its chat.
         let reminders: i64 = sqlx::query_scalar::<sqlx::Any, i64>(
