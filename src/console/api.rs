@@ -229,6 +229,41 @@ pub async fn ticket(
     Ok(Json(json!({ "data": value })))
 }
 
+/// `GET /api/open311/requests.json?agency=&state=`: the tickets in Open311 GeoReport v2's
+/// service-request format, for exports and outside tools.
+pub async fn open311(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(query): Query<TicketQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let Some(tickets) = &state.tickets else {
+        return Ok(Json(json!([])));
+    };
+    let list = tickets
+        .list(
+            state.desk.store(),
+            query.agency.as_deref().filter(|a| !a.is_empty()),
+            query.state.as_deref().filter(|s| !s.is_empty()),
+        )
+        .await?;
+    let mut out = Vec::with_capacity(list.len());
+    for t in &list {
+        let history = tickets.history(state.desk.store(), &t.number).await?;
+        let notes = history
+            .iter()
+            .rev()
+            .find(|h| !h.3.is_empty())
+            .map(|h| h.3.clone())
+            .unwrap_or_default();
+        out.push(crate::tickets::open311(
+            t,
+            tickets.agency(&t.agency),
+            &notes,
+        ));
+    }
+    Ok(Json(Value::Array(out)))
+}
+
 #[derive(Deserialize)]
 pub struct RerouteBody {
     agency: String,

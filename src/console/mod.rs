@@ -79,6 +79,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/tickets", get(api::tickets))
         .route("/api/tickets/{number}", get(api::ticket))
         .route("/api/tickets/{number}/reroute", post(api::reroute))
+        .route("/api/open311/requests.json", get(api::open311))
         .route("/tickets", get(pages::tickets))
         .route("/tickets/{number}/reroute", post(pages::reroute))
         .route("/api/dead-letters", get(api::dead_letters))

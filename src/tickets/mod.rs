@@ -105,6 +105,30 @@ impl From<sqlx::Error> for TicketError {
     }
 }
 
+/// A ticket as an Open311 GeoReport v2 service request (the export format of issue 5).
+pub fn open311(ticket: &Ticket, agency: Option<&Agency>, status_notes: &str) -> Value {
+    let closed = matches!(ticket.state, TicketState::Resolved | TicketState::Rejected);
+    json!({
+        "service_request_id": ticket.number,
+        "status": if closed { "closed" } else { "open" },
+        "status_notes": status_notes,
+        "service_name": agency.map(|a| a.short_name.clone()).unwrap_or_else(|| ticket.agency.clone()),
+        "service_code": ticket.category,
+        "description": ticket.text,
+        "agency_responsible": agency.map(|a| a.name.clone()).unwrap_or_else(|| ticket.agency.clone()),
+        "service_notice": ticket.state.label(),
+        "requested_datetime": crate::desk::rfc3339(ticket.created_at),
+        "updated_datetime": crate::desk::rfc3339(ticket.updated_at),
+        "expected_datetime": crate::desk::rfc3339(ticket.due_resolve),
+        "address": ticket.location,
+        "address_id": null,
+        "zipcode": null,
+        "lat": null,
+        "long": null,
+        "media_url": ticket.photos.first(),
+    })
+}
+
 /// A ticket as the API shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ticket {

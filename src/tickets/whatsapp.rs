@@ -209,6 +209,20 @@ pub async fn handle_webhook(
                 .bind(now)
                 .execute(store.pool())
                 .await?;
+                // WhatsApp delivers a webhook again when the answer was late: act once per message.
+                if let Some(id) = message["id"].as_str() {
+                    let fresh = sqlx::query(
+                        "INSERT INTO whatsapp_messages (wamid, ticket, outbox_key, created_at) \
+                         VALUES ($1, NULL, 'inbound', $2) ON CONFLICT (wamid) DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(now)
+                    .execute(store.pool())
+                    .await?;
+                    if fresh.rows_affected() == 0 {
+                        continue;
+                    }
+                }
                 if let Some(moved) = act(tickets, store, from, message).await? {
                     handled.moved.push(moved);
                 }
@@ -281,7 +295,25 @@ async fn act(
             (number, state)
         }
     };
-    let (Some(number), Some(to)) = (number, to) else {
+    let Some(number) = number else {
+        return Ok(None);
+    };
+    let Some(to) = to else {
+        // No state word: a reply quoting a ticket's message is a status note for the citizen.
+        let text = message["text"]["body"].as_str().unwrap_or_default().trim();
+        let quoted = message["context"]["id"].as_str().is_some();
+        if quoted && !text.is_empty() {
+            let by = format!(
+                "{} (WhatsApp …{})",
+                agency.short_name,
+                &from[from.len().saturating_sub(4)..]
+            );
+            match tickets.add_note(store, &number, &by, text).await {
+                Ok(_) => return Ok(Some((number, "note"))),
+                Err(super::TicketError::Store(e)) => return Err(e),
+                Err(_) => return Ok(None),
+            }
+        }
         return Ok(None);
     };
     let ticket = match tickets.get(store, &number).await {

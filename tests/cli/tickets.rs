@@ -306,6 +306,40 @@ async fn a_pothole_becomes_a_ticket_and_each_step_reaches_the_citizen_once() {
     assert_eq!(states, ["open", "acknowledged", "resolved", "resolved"]);
     assert_eq!(one["data"]["history"][3]["by"], "DPUPRPKP (@petugas_pu)");
     assert_eq!(one["data"]["history"][1]["by"], "DPUPRPKP (@petugas_pu)");
+    // The Open311 GeoReport v2 export.
+    let export: Value = client
+        .get(format!(
+            "{console}/api/open311/requests.json?agency=dpuprpkp"
+        ))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let request = &export[0];
+    assert_eq!(request["service_request_id"], number.as_str());
+    assert_eq!(request["status"], "closed");
+    assert_eq!(request["address"], "Jl. Danau Toba, Sawojajar");
+    assert!(
+        request["status_notes"]
+            .as_str()
+            .unwrap()
+            .contains("Sudah ditambal")
+    );
+    assert!(
+        request["agency_responsible"]
+            .as_str()
+            .unwrap()
+            .starts_with("Dinas Pekerjaan Umum")
+    );
+    assert!(
+        request["media_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
     assert!(d.stop_bot().success());
 }
 
@@ -664,6 +698,37 @@ async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() 
     assert!(steps[0].contains(&number), "{steps:?}");
     assert!(steps[1].contains("sudah diterima"), "{steps:?}");
     assert!(steps[2].contains("sudah selesai"), "{steps:?}");
+
+    // A typed reply quoting the bot's message is a note for the citizen (without the number).
+    let third = wa_messages(&client, &x).await;
+    assert!(
+        third.len() >= 3
+            || wait_until(Duration::from_secs(30), || async {
+                wa_messages(&client, &x).await.len() >= 3
+            })
+            .await
+    );
+    let done_message = wa_messages(&client, &x).await[2].clone();
+    client
+        .post(format!("{x}/sandbox/whatsapp/reply"))
+        .json(&json!({"from": TUGU_TIRTA, "text": "Pipa sudah diganti, hubungi 081298765432 bila mati lagi",
+                      "context_id": done_message["id"]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            account_replies(&client, &x, &complaint).await.len() == 4
+        })
+        .await,
+        "the note did not reach the citizen: {}",
+        d.log()
+    );
+    let note = &account_replies(&client, &x, &complaint).await[3];
+    assert!(
+        note.contains("Pipa sudah diganti") && !note.contains("081298765432"),
+        "{note}"
+    );
 
     // The window closes (a day passes) while the bot still thinks it open: the next ticket's
     // buttons fail with 131047, and the bot sends the template instead.
