@@ -164,7 +164,7 @@ impl StaffGroup {
                         );
                     }
                 }
-                "handoff" => {
+                "handoff" | "ticket_rejected" => {
                     let reason = conversation
                         .reason
                         .as_deref()

@@ -448,29 +448,15 @@ impl Tickets {
             && let Some(conversation) = &ticket.conversation_id
         {
             // Back to staff, to choose another agency or tell the citizen who is responsible.
-            sqlx::query(
-                "UPDATE conversations SET state = 'waiting_staff', reason = 'ticket_rejected', \
-                 waiting_since = $1, announced_at = $1, updated_at = $1 \
-                 WHERE id = $2 AND state IN ('bot', 'closed')",
-            )
-            .bind(now)
-            .bind(conversation)
-            .execute(&mut *tx)
-            .await?;
-            crate::desk::insert_event(
+            put_before_staff(
                 &mut tx,
-                "handoff",
-                Some(conversation),
+                conversation,
+                "ticket_rejected",
                 by,
-                json!({"ticket": number, "rule": "ticket_rejected"}),
+                &json!({"ticket": number, "rule": "ticket_rejected"}),
+                now,
             )
-            .await
-            .map_err(|e| match e {
-                crate::desk::DeskError::Store(s) => TicketError::Store(s),
-                other => TicketError::Store(StoreError::Database(sqlx::Error::Protocol(
-                    other.to_string(),
-                ))),
-            })?;
+            .await?;
         }
         tx.commit().await?;
         tracing::info!(ticket = %number, to = to.as_str(), "ticket moved");
@@ -802,93 +788,60 @@ impl Tickets {
                 && !warned
                 && self.calendar.working_days_between(ticket.created_at, now)
                     >= i64::from(self.config.sla.warning_letter_days);
-            if warning_due {
-                let mut tx = store.pool().begin().await?;
-                let done = sqlx::query(
-                    "UPDATE tickets SET warning_letter = 1 WHERE number = $1 AND warning_letter = 0",
-                )
-                .bind(&ticket.number)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 1 {
-                    if let Some(conversation) = &ticket.conversation_id {
-                        sqlx::query(
-                            "UPDATE conversations SET state = 'waiting_staff', \
-                             reason = 'ticket_warning_letter', waiting_since = $1, \
-                             announced_at = $1, updated_at = $1 WHERE id = $2 \
-                             AND state IN ('bot', 'closed')",
-                        )
-                        .bind(now)
-                        .bind(conversation)
-                        .execute(&mut *tx)
-                        .await?;
-                        sqlx::query(
-                            "INSERT INTO events (at, kind, conversation_id, actor, detail) \
-                             VALUES ($1, 'ticket_warning_letter', $2, 'sla', $3)",
-                        )
-                        .bind(now)
-                        .bind(conversation)
-                        .bind(json!({"ticket": ticket.number, "agency": agency.id}).to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    audit(
-                        &mut tx,
-                        "sla",
+            if warning_due
+                && self
+                    .flag_for_staff(
+                        store,
+                        &ticket,
+                        "warning_letter",
                         "ticket_warning_letter",
-                        &ticket.number,
-                        json!({"agency": agency.id}),
                         now,
                     )
-                    .await?;
-                    pass.warning_letters.push(ticket.number.clone());
-                }
-                tx.commit().await?;
+                    .await?
+            {
+                pass.warning_letters.push(ticket.number.clone());
             }
             let late = (waiting_ack && now > ticket.due_acknowledge) || now > ticket.due_resolve;
-            if late && !ticket.overdue {
-                let mut tx = store.pool().begin().await?;
-                let done =
-                    sqlx::query("UPDATE tickets SET overdue = 1 WHERE number = $1 AND overdue = 0")
-                        .bind(&ticket.number)
-                        .execute(&mut *tx)
-                        .await?;
-                if done.rows_affected() == 1 {
-                    if let Some(conversation) = &ticket.conversation_id {
-                        sqlx::query(
-                            "UPDATE conversations SET state = 'waiting_staff', reason = 'ticket_overdue', \
-                             waiting_since = $1, announced_at = $1, updated_at = $1 \
-                             WHERE id = $2 AND state IN ('bot', 'closed')",
-                        )
-                        .bind(now)
-                        .bind(conversation)
-                        .execute(&mut *tx)
-                        .await?;
-                        sqlx::query(
-                            "INSERT INTO events (at, kind, conversation_id, actor, detail) \
-                             VALUES ($1, 'ticket_overdue', $2, 'sla', $3)",
-                        )
-                        .bind(now)
-                        .bind(conversation)
-                        .bind(json!({"ticket": ticket.number, "agency": agency.id}).to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    audit(
-                        &mut tx,
-                        "sla",
-                        "ticket_overdue",
-                        &ticket.number,
-                        json!({"agency": agency.id}),
-                        now,
-                    )
-                    .await?;
-                    pass.overdue.push(ticket.number.clone());
-                }
-                tx.commit().await?;
+            if late
+                && !ticket.overdue
+                && self
+                    .flag_for_staff(store, &ticket, "overdue", "ticket_overdue", now)
+                    .await?
+            {
+                pass.overdue.push(ticket.number.clone());
             }
         }
         Ok(pass)
+    }
+
+    /// Sets the ticket's `flag` column once and puts its conversation before staff for
+    /// `reason` (also the event and audit action). Returns whether this call set it.
+    async fn flag_for_staff(
+        &self,
+        store: &Store,
+        ticket: &Ticket,
+        flag: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<bool, TicketError> {
+        let mut tx = store.pool().begin().await?;
+        let done = sqlx::query(&format!(
+            "UPDATE tickets SET {flag} = 1 WHERE number = $1 AND {flag} = 0"
+        ))
+        .bind(&ticket.number)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let detail = json!({"ticket": ticket.number, "agency": ticket.agency});
+        if let Some(conversation) = &ticket.conversation_id {
+            put_before_staff(&mut tx, conversation, reason, "sla", &detail, now).await?;
+        }
+        audit(&mut tx, "sla", reason, &ticket.number, detail, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// The agency's message: new (a fresh ticket) or an edit of the first one (a state change),
@@ -1113,6 +1066,38 @@ async fn queue_citizen_tweet(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Puts a conversation in the staff queue for `reason` (unless a person already holds or awaits
+/// it) and records the event the console and the staff group show.
+async fn put_before_staff(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conversation: &str,
+    reason: &str,
+    actor: &str,
+    detail: &Value,
+    now: i64,
+) -> Result<(), TicketError> {
+    sqlx::query(
+        "UPDATE conversations SET state = 'waiting_staff', reason = $1, waiting_since = $2, \
+         announced_at = $2, updated_at = $2 WHERE id = $3 AND state IN ('bot', 'closed')",
+    )
+    .bind(reason)
+    .bind(now)
+    .bind(conversation)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO events (at, kind, conversation_id, actor, detail) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(conversation)
+    .bind(actor)
+    .bind(detail.to_string())
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
