@@ -115,6 +115,15 @@ async fn a_person_logs_in_claims_and_replies_in_headless_chromium() {
     let added = staff(&d, &["add", "sari"]);
     let password = added.lines().nth(1).unwrap().trim().to_owned();
 
+    // The console answers once the bot has started.
+    assert!(
+        wait_until(Duration::from_secs(60), || async {
+            http.get(format!("{console}/login")).send().await.is_ok()
+        })
+        .await,
+        "the console did not start: {}",
+        d.log()
+    );
     let c = &browser.client;
     c.goto(&format!("{console}/")).await.unwrap();
     arrive(c, |p| p.ends_with("/login")).await;
