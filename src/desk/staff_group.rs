@@ -242,40 +242,13 @@ impl StaffGroup {
                         .outbox(key(self.staff_chat), 0),
                     );
                 }
-                "claim" => {
-                    let html = format!("✅ @{citizen} diambil alih oleh {}", escape(&event.actor));
-                    rows.push(
-                        Post {
-                            chat: self.staff_chat,
-                            html,
-                            buttons: Vec::new(),
-                            conversation: Some(id),
-                            reply_to: None,
-                        }
-                        .outbox(key(self.staff_chat), 0),
-                    );
-                }
-                "release" => {
-                    let html = format!(
-                        "↩️ @{citizen} dikembalikan ke bot oleh {}",
-                        escape(&event.actor)
-                    );
-                    rows.push(
-                        Post {
-                            chat: self.staff_chat,
-                            html,
-                            buttons: Vec::new(),
-                            conversation: Some(id),
-                            reply_to: None,
-                        }
-                        .outbox(key(self.staff_chat), 0),
-                    );
-                }
-                "close" => {
-                    let html = format!(
-                        "✔️ Percakapan dengan @{citizen} ditutup oleh {}",
-                        escape(&event.actor)
-                    );
+                "claim" | "release" | "close" => {
+                    let actor = escape(&event.actor);
+                    let html = match event.kind.as_str() {
+                        "claim" => format!("✅ @{citizen} diambil alih oleh {actor}"),
+                        "release" => format!("↩️ @{citizen} dikembalikan ke bot oleh {actor}"),
+                        _ => format!("✔️ Percakapan dengan @{citizen} ditutup oleh {actor}"),
+                    };
                     rows.push(
                         Post {
                             chat: self.staff_chat,

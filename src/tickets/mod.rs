@@ -529,17 +529,7 @@ impl Tickets {
         ticket.overdue = false;
         ticket.delivery = Value::Null;
         if let Some(chat) = agency.telegram_chat_id {
-            let buttons: Vec<(String, String)> = ticket
-                .state
-                .next()
-                .iter()
-                .map(|s| {
-                    (
-                        s.label().to_owned(),
-                        format!("t:{}:{}", ticket.number, s.as_str()),
-                    )
-                })
-                .collect();
+            let buttons = next_choices(&ticket);
             crate::store::insert_outbox(
                 &mut tx,
                 &NewOutbox {
@@ -721,17 +711,7 @@ impl Tickets {
                             ticket.number,
                             wib_day(due)
                         );
-                        let choices: Vec<(String, String)> = ticket
-                            .state
-                            .next()
-                            .iter()
-                            .map(|s| {
-                                (
-                                    s.label().to_owned(),
-                                    format!("t:{}:{}", ticket.number, s.as_str()),
-                                )
-                            })
-                            .collect();
+                        let choices = next_choices(&ticket);
                         crate::store::insert_outbox(
                             &mut tx,
                             &NewOutbox {
@@ -855,17 +835,7 @@ impl Tickets {
         now: i64,
     ) -> Result<(), TicketError> {
         if let Some(to) = &agency.whatsapp {
-            let choices: Vec<(String, String)> = ticket
-                .state
-                .next()
-                .iter()
-                .map(|s| {
-                    (
-                        s.label().to_owned(),
-                        format!("t:{}:{}", ticket.number, s.as_str()),
-                    )
-                })
-                .collect();
+            let choices = next_choices(ticket);
             let payload = json!({
                 "to": to,
                 "ticket": ticket.number,
@@ -898,17 +868,7 @@ impl Tickets {
         let Some(chat) = agency.telegram_chat_id else {
             return Ok(());
         };
-        let buttons: Vec<(String, String)> = ticket
-            .state
-            .next()
-            .iter()
-            .map(|s| {
-                (
-                    s.label().to_owned(),
-                    format!("t:{}:{}", ticket.number, s.as_str()),
-                )
-            })
-            .collect();
+        let buttons = next_choices(ticket);
         let payload = json!({
             "chat_id": chat,
             "text": agency_html(ticket, agency),
@@ -957,6 +917,21 @@ pub fn agency_html(ticket: &Ticket, agency: &Agency) -> String {
         ack = wib_day(ticket.due_acknowledge),
         resolve = wib_day(ticket.due_resolve),
     )
+}
+
+/// The buttons of the states a ticket may move to next: (label, `t:<number>:<state>`).
+pub fn next_choices(ticket: &Ticket) -> Vec<(String, String)> {
+    ticket
+        .state
+        .next()
+        .iter()
+        .map(|s| {
+            (
+                s.label().to_owned(),
+                format!("t:{}:{}", ticket.number, s.as_str()),
+            )
+        })
+        .collect()
 }
 
 /// The ticket as the agency reads it on WhatsApp (plain text; states it may move to follow).
