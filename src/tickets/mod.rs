@@ -390,6 +390,7 @@ impl Tickets {
         let by = by.name;
         let now = now_ms();
         let mut tx = store.pool().begin().await?;
+        lock_ticket(&mut tx, number).await?;
         let current = self.get_in(&mut tx, number).await?;
         if !current.state.may_move(to, staff) {
             tx.rollback().await?;
@@ -479,6 +480,7 @@ impl Tickets {
             .ok_or_else(|| TicketError::NotFound(agency_id.to_owned()))?;
         let now = now_ms();
         let mut tx = store.pool().begin().await?;
+        lock_ticket(&mut tx, number).await?;
         let current = self.get_in(&mut tx, number).await?;
         let due_acknowledge = self.calendar.due(
             now,
@@ -566,6 +568,7 @@ impl Tickets {
         let note = crate::language::pii::redact(note.trim());
         let now = now_ms();
         let mut tx = store.pool().begin().await?;
+        lock_ticket(&mut tx, number).await?;
         let ticket = self.get_in(&mut tx, number).await?;
         let history_id = history(&mut tx, number, ticket.state, by, &note, now).await?;
         audit(
@@ -1041,6 +1044,19 @@ async fn queue_citizen_tweet(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Writes before reading: on SQLite a transaction that reads first cannot take the write lock
+/// once another writer committed (SQLITE_BUSY without waiting); on PostgreSQL it locks the row.
+async fn lock_ticket(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    number: &str,
+) -> Result<(), TicketError> {
+    sqlx::query("UPDATE tickets SET updated_at = updated_at WHERE number = $1")
+        .bind(number)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
