@@ -56,6 +56,8 @@ pub struct Config {
     pub sla: SlaConfig,
     #[serde(default)]
     pub whatsapp: WhatsAppConfig,
+    #[serde(default)]
+    pub tickets: TicketsConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
 }
@@ -162,6 +164,16 @@ impl Default for SlaConfig {
 
 fn default_warning_days() -> u32 {
     10
+}
+
+/// How tickets treat what agencies write.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketsConfig {
+    /// Hold an agency's note on a ticket for staff approval before it reaches the citizen
+    /// (an agency may say otherwise with its own `approve_notes`).
+    #[serde(default)]
+    pub approve_notes: bool,
 }
 
 /// How the desk treats hand-offs.
@@ -471,6 +483,9 @@ pub struct Agency {
     /// Working days to resolve a ticket (default: `[sla] resolve_days`).
     #[serde(default)]
     pub resolve_days: Option<u32>,
+    /// Hold this agency's notes for staff approval (default: `[tickets] approve_notes`).
+    #[serde(default)]
+    pub approve_notes: Option<bool>,
 }
 
 fn yes() -> bool {

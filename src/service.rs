@@ -571,6 +571,20 @@ pub async fn run_bot(
 
     let engine = Arc::new(Engine::load(&config)?);
     let tickets = crate::tickets::Tickets::load(Arc::new(config.clone()))?;
+    let year = time::OffsetDateTime::now_utc()
+        .to_offset(crate::tickets::sla::WIB)
+        .year();
+    if !tickets.calendar.knows_year(year) {
+        // Deadlines would count national holidays and joint leave days as working days.
+        tracing::warn!(
+            year,
+            "[sla] holidays lists no day in this year: ticket deadlines count holidays as working days"
+        );
+        println!(
+            "Warning: [sla] holidays in bot.toml lists no day in {year}; ticket deadlines will \
+             count national holidays and joint leave days (cuti bersama) as working days."
+        );
+    }
     let store = Store::connect(database_url).await.with_context(|| {
         format!(
             "opening the database {}",

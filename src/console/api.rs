@@ -298,6 +298,119 @@ pub async fn reroute(
     Ok(Json(json!({ "data": ticket.to_json() })))
 }
 
+#[derive(Deserialize)]
+pub struct ReopenBody {
+    note: String,
+}
+
+/// `POST /api/tickets/{number}/reopen {"note": "..."}`: staff reopen a resolved ticket (the
+/// citizen says it is not fixed); the agency gets a new message with the note.
+pub async fn reopen(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    body: Result<Json<ReopenBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "badan permintaan harus JSON {{\"note\": \"...\"}}: {e}"
+        ))
+    })?;
+    let tickets = tickets_of(&state, &number)?;
+    let ticket = reopen_ticket(tickets, &state, &number, &caller.actor.name, &body.note).await?;
+    Ok(Json(json!({ "data": ticket.to_json() })))
+}
+
+/// Reopening as the page and the API do it: a reason is required, for the agency.
+pub async fn reopen_ticket(
+    tickets: &crate::tickets::Tickets,
+    state: &AppState,
+    number: &str,
+    by: &str,
+    note: &str,
+) -> Result<crate::tickets::Ticket, ApiError> {
+    let note = crate::language::pii::redact(note.trim());
+    if note.is_empty() {
+        return Err(ApiError::BadRequest(
+            "tuliskan alasan membuka kembali untuk instansi".into(),
+        ));
+    }
+    let ticket = tickets
+        .transition(
+            state.desk.store(),
+            number,
+            crate::tickets::TicketState::InProgress,
+            &crate::tickets::Mover {
+                name: by,
+                staff: true,
+                note: &note,
+            },
+        )
+        .await?;
+    state.desk.notify();
+    Ok(ticket)
+}
+
+fn tickets_of<'a>(
+    state: &'a AppState,
+    number: &str,
+) -> Result<&'a crate::tickets::Tickets, ApiError> {
+    state
+        .tickets
+        .as_ref()
+        .ok_or_else(|| ApiError::NotFound(format!("laporan {number} tidak ditemukan")))
+}
+
+fn held_note_json(note: &crate::tickets::HeldNote) -> Value {
+    json!({
+        "id": note.id,
+        "ticket": note.number,
+        "by": note.by,
+        "note": note.note,
+        "created_at": crate::desk::rfc3339(note.created_at),
+    })
+}
+
+/// `GET /api/ticket-notes`: agency notes waiting for staff approval, oldest first.
+pub async fn held_notes(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    let tickets = tickets_of(&state, "-")?;
+    let notes = tickets.held_notes(state.desk.store()).await?;
+    Ok(Json(
+        json!({ "data": notes.iter().map(held_note_json).collect::<Vec<_>>() }),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+pub struct NoteBody {
+    #[serde(default)]
+    text: Option<String>,
+}
+
+/// `POST /api/ticket-notes/{id}/approve` (optionally `{"text": "edited"}`) and
+/// `POST /api/ticket-notes/{id}/drop`: staff decide on a held note, once.
+pub async fn decide_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, action)): Path<(i64, String)>,
+    body: Option<Json<NoteBody>>,
+) -> Result<Json<Value>, ApiError> {
+    let tickets = tickets_of(&state, "-")?;
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let decision = match action.as_str() {
+        "approve" => crate::tickets::NoteDecision::Approve(body.text.as_deref()),
+        "drop" => crate::tickets::NoteDecision::Drop,
+        _ => return Err(ApiError::NotFound("halaman tidak ditemukan".into())),
+    };
+    let note = tickets
+        .decide_note(state.desk.store(), id, &caller.actor.name, decision)
+        .await?;
+    state.desk.notify();
+    Ok(Json(json!({ "data": held_note_json(&note) })))
+}
+
 pub async fn openapi() -> Response {
     (
         [("content-type", "application/json")],

@@ -79,9 +79,13 @@ pub fn app(state: AppState) -> Router {
         .route("/api/tickets", get(api::tickets))
         .route("/api/tickets/{number}", get(api::ticket))
         .route("/api/tickets/{number}/reroute", post(api::reroute))
+        .route("/api/tickets/{number}/reopen", post(api::reopen))
+        .route("/api/ticket-notes", get(api::held_notes))
+        .route("/api/ticket-notes/{id}/{action}", post(api::decide_note))
         .route("/api/open311/requests.json", get(api::open311))
         .route("/tickets", get(pages::tickets))
-        .route("/tickets/{number}/reroute", post(pages::reroute))
+        .route("/tickets/{number}/{action}", post(pages::ticket_act))
+        .route("/ticket-notes/{id}/{action}", post(pages::note_act))
         .route("/api/dead-letters", get(api::dead_letters))
         .fallback(|| async { ApiError::NotFound("halaman tidak ditemukan".into()) })
         .with_state(state)
@@ -160,8 +164,10 @@ impl From<crate::desk::staff::StaffError> for ApiError {
 impl From<crate::tickets::TicketError> for ApiError {
     fn from(e: crate::tickets::TicketError) -> Self {
         match e {
-            crate::tickets::TicketError::NotFound(_) => ApiError::NotFound(e.to_string()),
-            crate::tickets::TicketError::NotAllowed { .. } => ApiError::Conflict(e.to_string()),
+            crate::tickets::TicketError::NotFound(_)
+            | crate::tickets::TicketError::NoteNotFound(_) => ApiError::NotFound(e.to_string()),
+            crate::tickets::TicketError::NotAllowed { .. }
+            | crate::tickets::TicketError::NoteDecided(_) => ApiError::Conflict(e.to_string()),
             crate::tickets::TicketError::Store(e) => ApiError::Internal(e.to_string()),
         }
     }

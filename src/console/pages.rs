@@ -247,11 +247,24 @@ pub async fn conversation(
             _ => "<p class=\"note\">Ambil alih dulu untuk membalas; selama dipegang petugas, bot diam.</p>".into(),
         }
     };
+    let waiting = state.desk.held_updates(&c.id).await.unwrap_or_default();
+    let waiting = if waiting.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<section class=\"held-updates\"><h2>Kabar laporan yang tertahan</h2>\
+             <p class=\"note\">Dikirim otomatis ke warga saat percakapan dikembalikan ke bot atau ditutup.</p><ul>{}</ul></section>",
+            waiting
+                .iter()
+                .map(|t| format!("<li>{}</li>", esc(t)))
+                .collect::<String>()
+        )
+    };
     let body = format!(
         "<div data-live=\"conversation\" data-id=\"{id}\">\
          <p class=\"status\">Status: <strong>{label}</strong>{held}{reason}</p>\
          <div class=\"actions\">{actions}</div>\
-         <h2>Utas</h2><ol class=\"thread\">{thread}</ol>{reply}\
+         <h2>Utas</h2><ol class=\"thread\">{thread}</ol>{waiting}{reply}\
          <h2>Keputusan bot</h2>{decisions}\
          <h2>Percakapan sebelumnya</h2><ul>{earlier}</ul></div>",
         id = esc(&c.id),
@@ -655,6 +668,15 @@ pub async fn tickets(
                 number = esc(&t.number),
                 csrf = esc(&session.csrf),
             )
+        } else if t.state == crate::tickets::TicketState::Resolved {
+            format!(
+                "<form method=\"post\" action=\"/tickets/{number}/reopen\">\
+                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <input name=\"note\" required placeholder=\"alasan, mis. warga: belum beres\"> \
+                 <button type=\"submit\">Buka kembali</button></form>",
+                number = esc(&t.number),
+                csrf = esc(&session.csrf),
+            )
         } else {
             String::new()
         };
@@ -674,8 +696,39 @@ pub async fn tickets(
             resolve = esc(&crate::desk::rfc3339(t.due_resolve)),
         ));
     }
+    let held = tickets
+        .held_notes(state.desk.store())
+        .await
+        .unwrap_or_default();
+    let mut notes = String::new();
+    for n in &held {
+        notes.push_str(&format!(
+            "<li><strong>{number}</strong> · {by} · {at}\
+             <form method=\"post\" action=\"/ticket-notes/{id}/approve\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <textarea name=\"text\" rows=\"2\">{note}</textarea>\
+             <button type=\"submit\">Teruskan ke pelapor</button></form>\
+             <form method=\"post\" action=\"/ticket-notes/{id}/drop\" class=\"inline\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <button type=\"submit\">Jangan teruskan</button></form></li>",
+            id = n.id,
+            number = esc(&n.number),
+            by = esc(&n.by),
+            at = esc(&crate::desk::rfc3339(n.created_at)),
+            note = esc(&n.note),
+            csrf = esc(&session.csrf),
+        ));
+    }
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<section class=\"held-notes\"><h2>Kabar instansi menunggu persetujuan ({})</h2><ul>{notes}</ul></section>",
+            held.len()
+        )
+    };
     let body = format!(
-        "<form method=\"get\" action=\"/tickets\" class=\"filters\"><select name=\"agency\">{options}</select> \
+        "{notes}<form method=\"get\" action=\"/tickets\" class=\"filters\"><select name=\"agency\">{options}</select> \
          <select name=\"state\">{states}</select> <button type=\"submit\">Tampilkan</button></form>{table}",
         table = if list.is_empty() {
             "<p class=\"empty\">Tidak ada laporan.</p>".to_owned()
@@ -690,49 +743,112 @@ pub async fn tickets(
 }
 
 #[derive(Deserialize)]
-pub struct RerouteForm {
+pub struct TicketForm {
     csrf: String,
+    #[serde(default)]
     agency: String,
+    #[serde(default)]
+    note: String,
 }
 
-/// Staff send a rejected ticket to another agency from the tickets page.
-pub async fn reroute(
+fn bad_form(session: &Session) -> Response {
+    (
+        axum::http::StatusCode::FORBIDDEN,
+        layout(
+            "Ditolak",
+            Some(session),
+            None,
+            "<p>Token formulir tidak valid. Muat ulang halaman lalu coba lagi.</p>",
+        ),
+    )
+        .into_response()
+}
+
+/// Staff act on a ticket from the tickets page: send a rejected one to another agency
+/// (`reroute`) or reopen a resolved one with a reason for the agency (`reopen`).
+pub async fn ticket_act(
     State(state): State<AppState>,
     PageSession(session): PageSession,
-    Path(number): Path<String>,
-    Form(form): Form<RerouteForm>,
+    Path((number, action)): Path<(String, String)>,
+    Form(form): Form<TicketForm>,
 ) -> Response {
     if !same_secret(&form.csrf, &session.csrf) {
-        return (
-            axum::http::StatusCode::FORBIDDEN,
-            layout(
-                "Ditolak",
-                Some(&session),
-                None,
-                "<p>Token formulir tidak valid.</p>",
-            ),
-        )
-            .into_response();
+        return bad_form(&session);
+    }
+    if let Some(redirect) = must_change(&session) {
+        return redirect;
     }
     let Some(tickets) = &state.tickets else {
         return Redirect::to("/tickets").into_response();
     };
-    match tickets
-        .reroute(
-            state.desk.store(),
-            &number,
-            &form.agency,
-            &session.actor.name,
+    let by = &session.actor.name;
+    let result = match action.as_str() {
+        "reroute" => tickets
+            .reroute(state.desk.store(), &number, &form.agency, by)
+            .await
+            .map_err(super::ApiError::from),
+        "reopen" => super::api::reopen_ticket(tickets, &state, &number, by, &form.note).await,
+        _ => Err(super::ApiError::NotFound("halaman tidak ditemukan".into())),
+    };
+    match result {
+        Ok(ticket) => {
+            state.desk.notify();
+            Redirect::to(&format!("/tickets?state={}", ticket.state.as_str())).into_response()
+        }
+        Err(
+            super::ApiError::NotFound(message)
+            | super::ApiError::Conflict(message)
+            | super::ApiError::BadRequest(message),
+        ) => layout(
+            "Laporan",
+            Some(&session),
+            Some(&message),
+            "<p><a href=\"/tickets\">Kembali</a></p>",
         )
+        .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    csrf: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// Staff approve (perhaps edited) or drop an agency's held note from the tickets page.
+pub async fn note_act(
+    State(state): State<AppState>,
+    PageSession(session): PageSession,
+    Path((id, action)): Path<(i64, String)>,
+    Form(form): Form<NoteForm>,
+) -> Response {
+    if !same_secret(&form.csrf, &session.csrf) {
+        return bad_form(&session);
+    }
+    if let Some(redirect) = must_change(&session) {
+        return redirect;
+    }
+    let Some(tickets) = &state.tickets else {
+        return Redirect::to("/tickets").into_response();
+    };
+    let decision = match action.as_str() {
+        "approve" => crate::tickets::NoteDecision::Approve(Some(form.text.as_str())),
+        "drop" => crate::tickets::NoteDecision::Drop,
+        _ => return super::ApiError::NotFound("halaman tidak ditemukan".into()).into_response(),
+    };
+    match tickets
+        .decide_note(state.desk.store(), id, &session.actor.name, decision)
         .await
     {
         Ok(_) => {
             state.desk.notify();
-            Redirect::to("/tickets?state=open").into_response()
+            Redirect::to("/tickets").into_response()
         }
         Err(
-            e @ (crate::tickets::TicketError::NotFound(_)
-            | crate::tickets::TicketError::NotAllowed { .. }),
+            e @ (crate::tickets::TicketError::NoteDecided(_)
+            | crate::tickets::TicketError::NoteNotFound(_)),
         ) => layout(
             "Laporan",
             Some(&session),

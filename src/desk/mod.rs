@@ -586,12 +586,45 @@ impl Desk {
                 _ => DeskError::NotHolder,
             });
         }
+        // Ticket news that waited while a person held the conversation goes out now.
+        let released = sqlx::query(
+            "UPDATE outbox SET state = 'pending', hold_for = NULL, next_attempt_at = $1, \
+             updated_at = $1 WHERE state = 'held' AND hold_for = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         let action = if to == State::Bot { "release" } else { "close" };
-        record(&mut tx, &actor.name, action, id, json!({})).await?;
+        record(
+            &mut tx,
+            &actor.name,
+            action,
+            id,
+            json!({"released_tweets": released}),
+        )
+        .await?;
         tx.commit().await?;
         self.notify();
         tracing::info!(conversation = %id, by = %actor.name, action, "conversation {action}d");
         self.get(id).await
+    }
+
+    /// Ticket news for the citizen that waits while a person holds the conversation: it goes
+    /// out when the conversation is released or closed. Texts in order.
+    pub async fn held_updates(&self, id: &str) -> Result<Vec<String>, DeskError> {
+        let rows = sqlx::query(
+            "SELECT payload FROM outbox WHERE state = 'held' AND hold_for = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(self.store.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| serde_json::from_str::<Value>(&r.get::<String, _>(0)).ok())
+            .filter_map(|p| p["text"].as_str().map(str::to_owned))
+            .collect())
     }
 
     /// Events after `after`, oldest first, at most `limit`.

@@ -120,6 +120,33 @@ impl StaffGroup {
         };
         let mut rows = Vec::new();
         for event in &events {
+            let key = |chat: i64| format!("tg:event:{}:{chat}", event.id);
+            if event.kind == "ticket_note_held" {
+                // An agency's note waits for approval: staff decide here or in the console.
+                let d = &event.detail;
+                let note_id = d["note_id"].as_i64().unwrap_or_default();
+                let html = format!(
+                    "📝 <b>Kabar instansi menunggu persetujuan</b> · laporan {}\n{}:\n<i>{}</i>\n\n\
+                     Teruskan ke pelapor apa adanya, atau sunting dulu di halaman Laporan konsol.",
+                    escape(d["ticket"].as_str().unwrap_or("")),
+                    escape(&event.actor),
+                    escape(d["note"].as_str().unwrap_or("")),
+                );
+                rows.push(
+                    Post {
+                        chat: self.staff_chat,
+                        html,
+                        buttons: vec![
+                            ("Teruskan".into(), format!("note:{note_id}:approve")),
+                            ("Jangan teruskan".into(), format!("note:{note_id}:drop")),
+                        ],
+                        conversation: None,
+                        reply_to: None,
+                    }
+                    .outbox(key(self.staff_chat), 0),
+                );
+                continue;
+            }
             let Some(id) = event.conversation_id.as_deref() else {
                 continue;
             };
@@ -133,7 +160,6 @@ impl StaffGroup {
             // the text without it.
             let text = escape(&crate::language::pii::redact(&conversation.last_text));
             let tweet = event.detail["tweet_id"].as_str();
-            let key = |chat: i64| format!("tg:event:{}:{chat}", event.id);
             match event.kind.as_str() {
                 "emergency" => {
                     let html = format!(
@@ -236,6 +262,24 @@ impl StaffGroup {
                             chat: self.staff_chat,
                             html,
                             buttons: claim_button(id),
+                            conversation: Some(id),
+                            reply_to: None,
+                        }
+                        .outbox(key(self.staff_chat), 0),
+                    );
+                }
+                "ticket_update_held" => {
+                    let html = format!(
+                        "📋 Kabar laporan {} untuk @{citizen} tertahan selama percakapan dipegang {}; \
+                         terkirim saat dikembalikan ke bot atau ditutup.",
+                        escape(event.detail["ticket"].as_str().unwrap_or("")),
+                        escape(conversation.held_by.as_deref().unwrap_or("petugas")),
+                    );
+                    rows.push(
+                        Post {
+                            chat: self.staff_chat,
+                            html,
+                            buttons: Vec::new(),
                             conversation: Some(id),
                             reply_to: None,
                         }
@@ -421,14 +465,40 @@ impl StaffGroup {
         let (next, incoming) = self.client.updates(offset, self.poll_timeout).await?;
         let n = incoming.len();
         for item in incoming {
+            let payload = serde_json::to_string(&item).unwrap_or_default();
+            let reference = match &item {
+                Incoming::Text {
+                    chat_id,
+                    message_id,
+                    ..
+                }
+                | Incoming::Press {
+                    chat_id,
+                    message_id,
+                    ..
+                } => format!("{chat_id}/{message_id}"),
+            };
             if let Err(e) = self.handle(item).await {
-                tracing::warn!(error = %e, "a Telegram update could not be handled");
+                // Kept for staff rather than lost; if even that fails, the offset stays and the
+                // whole batch is read again (the handlers tolerate a replay).
+                tracing::warn!(error = %e, update = %reference, "a Telegram update could not be handled: moved to dead letters");
+                store
+                    .dead_letter("telegram", &reference, &payload, &format!("{e:#}"))
+                    .await?;
             }
         }
         if next != offset {
             set_cursor(store, OFFSET_CURSOR, &next.to_string()).await?;
         }
         Ok(n)
+    }
+
+    /// Answers a button press. The answer only stops the button's spinner: when Telegram
+    /// refuses it (a replayed press is too old to answer) the press itself still stands.
+    async fn answer(&self, query_id: &str, text: &str, alert: bool) {
+        if let Err(e) = self.client.answer(query_id, text, alert).await {
+            tracing::debug!(error = %e, "a button press could not be answered");
+        }
     }
 
     async fn handle(&self, item: Incoming) -> anyhow::Result<()> {
@@ -444,30 +514,30 @@ impl StaffGroup {
                 if let Some(rest) = data.strip_prefix("t:") {
                     return self.ticket_press(&query_id, chat_id, &username, rest).await;
                 }
+                if let Some(rest) = data.strip_prefix("note:") {
+                    return self
+                        .note_press(&query_id, chat_id, message_id, user_id, rest)
+                        .await;
+                }
                 let Some(conversation) = data.strip_prefix("claim:") else {
-                    self.client
-                        .answer(&query_id, "Tombol tidak dikenal.", false)
-                        .await?;
+                    self.answer(&query_id, "Tombol tidak dikenal.", false).await;
                     return Ok(());
                 };
                 let Some(actor) = staff::by_telegram(self.desk.store(), user_id as i64).await?
                 else {
-                    self.client
-                        .answer(&query_id, &unlinked(user_id), true)
-                        .await?;
+                    self.answer(&query_id, &unlinked(user_id), true).await;
                     return Ok(());
                 };
                 match self.desk.claim(conversation, &actor).await {
                     Ok(_) => {
-                        self.client
-                            .answer(&query_id, "Percakapan kini Anda pegang; bot diam. Balas pesan ini untuk menjawab warga.", false)
-                            .await?;
+                        self.answer(&query_id, "Percakapan kini Anda pegang; bot diam. Balas pesan ini untuk menjawab warga.", false)
+                            .await;
                         if let Err(e) = self.client.set_buttons(chat_id, message_id, &[]).await {
                             tracing::warn!(error = %e, "could not remove the claim button");
                         }
                     }
                     Err(e @ (DeskError::HeldBy(_) | DeskError::Closed | DeskError::NotFound)) => {
-                        self.client.answer(&query_id, &e.to_string(), true).await?;
+                        self.answer(&query_id, &e.to_string(), true).await;
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -662,16 +732,25 @@ impl StaffGroup {
             return Ok(());
         }
         let by = format!("{} (@{username})", agency.short_name);
-        tickets
+        let outcome = tickets
             .add_note(self.desk.store(), &number, &by, text)
             .await?;
+        let html = match outcome {
+            crate::tickets::NoteOutcome::Relayed => {
+                format!(
+                    "📤 Kabar diteruskan ke pelapor laporan {}.",
+                    escape(&number)
+                )
+            }
+            crate::tickets::NoteOutcome::Held(_) => format!(
+                "🕓 Kabar untuk pelapor laporan {} menunggu persetujuan petugas.",
+                escape(&number)
+            ),
+        };
         self.enqueue(
             Post {
                 chat: chat_id,
-                html: format!(
-                    "📤 Kabar diteruskan ke pelapor laporan {}.",
-                    escape(&number)
-                ),
+                html,
                 buttons: Vec::new(),
                 conversation: None,
                 reply_to: Some(message_id),
@@ -679,6 +758,66 @@ impl StaffGroup {
             .outbox(ack, 0),
         )
         .await?;
+        Ok(())
+    }
+
+    /// A staff member decided on a held agency note (`note:<id>:approve|drop`) in the group.
+    async fn note_press(
+        &self,
+        query_id: &str,
+        chat_id: i64,
+        message_id: i32,
+        user_id: u64,
+        rest: &str,
+    ) -> anyhow::Result<()> {
+        let Some(tickets) = &self.tickets else {
+            self.answer(query_id, "Tiket tidak aktif.", true).await;
+            return Ok(());
+        };
+        if chat_id != self.staff_chat {
+            self.answer(query_id, "Tombol ini hanya untuk grup petugas.", true)
+                .await;
+            return Ok(());
+        }
+        let Some(actor) = staff::by_telegram(self.desk.store(), user_id as i64).await? else {
+            self.answer(query_id, &unlinked(user_id), true).await;
+            return Ok(());
+        };
+        let (id, action) = rest.split_once(':').unwrap_or((rest, ""));
+        let decision = match action {
+            "approve" => crate::tickets::NoteDecision::Approve(None),
+            "drop" => crate::tickets::NoteDecision::Drop,
+            _ => {
+                self.answer(query_id, "Tombol tidak dikenal.", false).await;
+                return Ok(());
+            }
+        };
+        let Ok(id) = id.parse::<i64>() else {
+            self.answer(query_id, "Tombol tidak dikenal.", false).await;
+            return Ok(());
+        };
+        match tickets
+            .decide_note(self.desk.store(), id, &actor.name, decision)
+            .await
+        {
+            Ok(note) => {
+                let done = if action == "approve" {
+                    format!("Kabar laporan {} diteruskan ke pelapor.", note.number)
+                } else {
+                    format!("Kabar laporan {} tidak diteruskan.", note.number)
+                };
+                self.answer(query_id, &done, false).await;
+                if let Err(e) = self.client.set_buttons(chat_id, message_id, &[]).await {
+                    tracing::warn!(error = %e, "could not remove the note buttons");
+                }
+            }
+            Err(
+                e @ (crate::tickets::TicketError::NoteDecided(_)
+                | crate::tickets::TicketError::NoteNotFound(_)),
+            ) => self.answer(query_id, &e.to_string(), true).await,
+            Err(e) => return Err(e.into()),
+        }
+        self.desk.notify();
         Ok(())
     }
 
@@ -691,22 +830,18 @@ impl StaffGroup {
         rest: &str,
     ) -> anyhow::Result<()> {
         let Some(tickets) = &self.tickets else {
-            self.client
-                .answer(query_id, "Tiket tidak aktif.", true)
-                .await?;
+            self.answer(query_id, "Tiket tidak aktif.", true).await;
             return Ok(());
         };
         let (number, state) = rest.rsplit_once(':').unwrap_or((rest, ""));
         let Some(to) = crate::tickets::TicketState::parse(state) else {
-            self.client
-                .answer(query_id, "Tombol tidak dikenal.", false)
-                .await?;
+            self.answer(query_id, "Tombol tidak dikenal.", false).await;
             return Ok(());
         };
         let ticket = match tickets.get(self.desk.store(), number).await {
             Ok(t) => t,
             Err(e) => {
-                self.client.answer(query_id, &e.to_string(), true).await?;
+                self.answer(query_id, &e.to_string(), true).await;
                 return Ok(());
             }
         };
@@ -715,9 +850,8 @@ impl StaffGroup {
         };
         // Only the agency's own chat moves its tickets.
         if agency.telegram_chat_id != Some(chat_id) {
-            self.client
-                .answer(query_id, "Tiket ini milik instansi lain.", true)
-                .await?;
+            self.answer(query_id, "Tiket ini milik instansi lain.", true)
+                .await;
             return Ok(());
         }
         let by = format!("{} (@{username})", agency.short_name);
@@ -735,16 +869,15 @@ impl StaffGroup {
             .await
         {
             Ok(_) => {
-                self.client
-                    .answer(
-                        query_id,
-                        &format!("Status laporan {number}: {}", to.label()),
-                        false,
-                    )
-                    .await?
+                self.answer(
+                    query_id,
+                    &format!("Status laporan {number}: {}", to.label()),
+                    false,
+                )
+                .await
             }
             Err(e @ crate::tickets::TicketError::NotAllowed { .. }) => {
-                self.client.answer(query_id, &e.to_string(), true).await?
+                self.answer(query_id, &e.to_string(), true).await
             }
             Err(e) => return Err(e.into()),
         }

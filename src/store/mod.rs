@@ -298,6 +298,21 @@ impl Store {
         Ok(queued)
     }
 
+    /// Records something received that could not be acted on (a Telegram update, a WhatsApp
+    /// message), so that staff see it and the reader goes on.
+    pub async fn dead_letter(
+        &self,
+        source: &str,
+        reference: &str,
+        payload: &str,
+        error: &str,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        insert_dead_letter(&mut tx, source, reference, payload, error, now_ms()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Moves a mention that can never be processed to the dead letters, so the worker goes on.
     pub async fn bury_mention(&self, tweet_id: &str, error: &str) -> Result<()> {
         let now = now_ms();

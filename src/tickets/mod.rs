@@ -95,6 +95,10 @@ pub enum TicketError {
         from: &'static str,
         to: &'static str,
     },
+    #[error("kabar {0} tidak ditemukan")]
+    NoteNotFound(i64),
+    #[error("kabar {0} sudah diputuskan sebelumnya")]
+    NoteDecided(i64),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -365,13 +369,14 @@ impl Tickets {
             overdue: false,
             delivery: Value::Null,
         };
-        self.queue_agency_message(tx, &ticket, &agency, None, now)
+        self.queue_agency_message(tx, &ticket, &agency, AgencyMessage::First, now)
             .await?;
         queue_citizen_tweet(
             tx,
             &ticket,
             &citizen_text(&ticket, &agency),
             history_id,
+            Speaker::Bot,
             now,
         )
         .await?;
@@ -379,6 +384,8 @@ impl Tickets {
     }
 
     /// Moves a ticket to `to`, by `by` (an agency member or staff), with an optional note.
+    /// Staff reopening a resolved ticket (to in progress) give it a fresh resolution deadline
+    /// and send the agency a new message with their note.
     pub async fn transition(
         &self,
         store: &Store,
@@ -419,6 +426,25 @@ impl Tickets {
                 to: to.label(),
             });
         }
+        let agency = self.agency(&current.agency).cloned();
+        let reopen = current.state == TicketState::Resolved;
+        let mut ticket = current.clone();
+        if reopen {
+            let days = agency
+                .as_ref()
+                .map(|a| self.resolve_days(a, &ticket.category))
+                .unwrap_or(self.config.sla.resolve_days);
+            ticket.due_resolve = self.calendar.due(now, days);
+            ticket.overdue = false;
+            sqlx::query(
+                "UPDATE tickets SET due_resolve = $1, reminded_resolve = 0, overdue = 0 \
+                 WHERE number = $2",
+            )
+            .bind(ticket.due_resolve)
+            .bind(number)
+            .execute(&mut *tx)
+            .await?;
+        }
         let history_id = history(&mut tx, number, to, by, note, now).await?;
         audit(
             &mut tx,
@@ -429,20 +455,30 @@ impl Tickets {
             now,
         )
         .await?;
-        let mut ticket = current.clone();
         ticket.state = to;
         ticket.updated_at = now;
-        let agency = self.agency(&ticket.agency).cloned();
         if let Some(agency) = &agency {
-            queue_citizen_tweet(
-                &mut tx,
-                &ticket,
-                &citizen_text(&ticket, agency),
-                history_id,
-                now,
-            )
-            .await?;
-            self.queue_agency_message(&mut tx, &ticket, agency, Some(history_id), now)
+            let (text, message) = if reopen {
+                (
+                    format!(
+                        "Laporan {} kami buka kembali dan sudah kami teruskan lagi ke {}. Kabar berikutnya kami sampaikan di utas ini.",
+                        ticket.number, agency.short_name
+                    ),
+                    AgencyMessage::Again(history_id, Some(note)),
+                )
+            } else {
+                (
+                    citizen_text(&ticket, agency),
+                    AgencyMessage::Update(history_id),
+                )
+            };
+            let speaker = if staff {
+                Speaker::Staff
+            } else {
+                Speaker::Agency
+            };
+            queue_citizen_tweet(&mut tx, &ticket, &text, history_id, speaker, now).await?;
+            self.queue_agency_message(&mut tx, &ticket, agency, message, now)
                 .await?;
         }
         if to == TicketState::Rejected
@@ -530,64 +566,197 @@ impl Tickets {
         ticket.due_resolve = due_resolve;
         ticket.overdue = false;
         ticket.delivery = Value::Null;
-        if let Some(chat) = agency.telegram_chat_id {
-            let buttons = next_choices(&ticket);
-            crate::store::insert_outbox(
-                &mut tx,
-                &NewOutbox {
-                    channel: "telegram".into(),
-                    payload: json!({"chat_id": chat, "text": agency_html(&ticket, &agency),
-                                    "buttons": buttons, "ticket": ticket.number, "edit": false})
-                    .to_string(),
-                    priority: 10,
-                    idempotency_key: format!("tg:ticket:{}:new:{history_id}", ticket.number),
-                },
-                now,
-            )
-            .await?;
-        }
+        self.queue_agency_message(
+            &mut tx,
+            &ticket,
+            &agency,
+            AgencyMessage::Again(history_id, None),
+            now,
+        )
+        .await?;
         let text = format!(
             "Laporan {} kami alihkan ke {} yang berwenang. Kabar berikutnya kami sampaikan di utas ini.",
             ticket.number, agency.short_name
         );
-        queue_citizen_tweet(&mut tx, &ticket, &text, history_id, now).await?;
+        queue_citizen_tweet(&mut tx, &ticket, &text, history_id, Speaker::Staff, now).await?;
         tx.commit().await?;
         tracing::info!(ticket = %number, agency = %agency.id, "ticket rerouted");
         Ok(ticket)
     }
 
-    /// An agency's note on a ticket (a reply to its message): kept in the history and relayed
-    /// to the citizen as one tweet in the thread, personal data removed.
+    /// An agency's note on a ticket (a reply to its message), personal data removed. Relayed
+    /// to the citizen as one tweet in the thread, or, when bot.toml asks for approval
+    /// (`approve_notes`), kept for staff to approve (perhaps edited) or drop.
     pub async fn add_note(
         &self,
         store: &Store,
         number: &str,
         by: &str,
         note: &str,
-    ) -> Result<Ticket, TicketError> {
+    ) -> Result<NoteOutcome, TicketError> {
         let note = crate::language::pii::redact(note.trim());
         let now = now_ms();
         let mut tx = store.pool().begin().await?;
         lock_ticket(&mut tx, number).await?;
         let ticket = self.get_in(&mut tx, number).await?;
-        let history_id = history(&mut tx, number, ticket.state, by, &note, now).await?;
-        audit(
-            &mut tx,
-            by,
-            "ticket_note",
-            number,
-            json!({"note": note}),
-            now,
-        )
-        .await?;
+        let approval = self
+            .agency(&ticket.agency)
+            .and_then(|a| a.approve_notes)
+            .unwrap_or(self.config.tickets.approve_notes);
+        if approval {
+            let id: i64 = sqlx::query(
+                "INSERT INTO ticket_notes (number, by_actor, note, created_at) \
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(number)
+            .bind(by)
+            .bind(&note)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?
+            .get(0);
+            audit(
+                &mut tx,
+                by,
+                "ticket_note_held",
+                number,
+                json!({"note": note, "id": id}),
+                now,
+            )
+            .await?;
+            event(
+                &mut tx,
+                "ticket_note_held",
+                ticket.conversation_id.as_deref(),
+                by,
+                &json!({"ticket": number, "note_id": id, "note": note, "agency": ticket.agency}),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            tracing::info!(ticket = %number, note = id, "agency note held for staff approval");
+            return Ok(NoteOutcome::Held(id));
+        }
+        self.relay_note(&mut tx, &ticket, by, &note, Speaker::Agency)
+            .await?;
+        tx.commit().await?;
+        Ok(NoteOutcome::Relayed)
+    }
+
+    /// The history entry, audit entry and citizen's tweet of a note that may reach the citizen.
+    async fn relay_note(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        ticket: &Ticket,
+        by: &str,
+        note: &str,
+        speaker: Speaker,
+    ) -> Result<(), TicketError> {
+        let number = &ticket.number;
+        let now = now_ms();
+        let history_id = history(tx, number, ticket.state, by, note, now).await?;
+        audit(tx, by, "ticket_note", number, json!({"note": note}), now).await?;
         let agency = self
             .agency(&ticket.agency)
             .map(|a| a.short_name.clone())
             .unwrap_or_default();
         let text = format!("Kabar dari {agency} untuk laporan {number}: {note}");
-        queue_citizen_tweet(&mut tx, &ticket, &text, history_id, now).await?;
+        queue_citizen_tweet(tx, ticket, &text, history_id, speaker, now).await
+    }
+
+    /// Agency notes waiting for staff approval, oldest first.
+    pub async fn held_notes(&self, store: &Store) -> Result<Vec<HeldNote>, TicketError> {
+        let rows = sqlx::query(
+            "SELECT id, number, by_actor, note, created_at FROM ticket_notes \
+             WHERE state = 'pending' ORDER BY id",
+        )
+        .fetch_all(store.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| HeldNote {
+                id: r.get(0),
+                number: r.get(1),
+                by: r.get(2),
+                note: r.get(3),
+                created_at: r.get(4),
+            })
+            .collect())
+    }
+
+    /// Staff decide on a held note: relay it to the citizen (as `text` when they edited it;
+    /// personal data removed again) or drop it. Each note is decided once.
+    pub async fn decide_note(
+        &self,
+        store: &Store,
+        id: i64,
+        staff: &str,
+        decision: NoteDecision<'_>,
+    ) -> Result<HeldNote, TicketError> {
+        let now = now_ms();
+        let mut tx = store.pool().begin().await?;
+        let (state, text) = match decision {
+            NoteDecision::Approve(text) => (
+                "approved",
+                text.map(|t| crate::language::pii::redact(t.trim())),
+            ),
+            NoteDecision::Drop => ("dropped", None),
+        };
+        let row = sqlx::query(
+            "UPDATE ticket_notes SET state = $1, decided_by = $2, decided_at = $3, \
+             sent_text = $4 WHERE id = $5 AND state = 'pending' \
+             RETURNING id, number, by_actor, note, created_at",
+        )
+        .bind(state)
+        .bind(staff)
+        .bind(now)
+        .bind(&text)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            let exists = sqlx::query("SELECT id FROM ticket_notes WHERE id = $1")
+                .bind(id)
+                .fetch_optional(store.pool())
+                .await?
+                .is_some();
+            return Err(if exists {
+                TicketError::NoteDecided(id)
+            } else {
+                TicketError::NoteNotFound(id)
+            });
+        };
+        let held = HeldNote {
+            id: row.get(0),
+            number: row.get(1),
+            by: row.get(2),
+            note: row.get(3),
+            created_at: row.get(4),
+        };
+        lock_ticket(&mut tx, &held.number).await?;
+        let ticket = self.get_in(&mut tx, &held.number).await?;
+        if state == "approved" {
+            let text = text.filter(|t| !t.is_empty()).unwrap_or(held.note.clone());
+            self.relay_note(&mut tx, &ticket, &held.by, &text, Speaker::Staff)
+                .await?;
+        }
+        audit(
+            &mut tx,
+            staff,
+            if state == "approved" {
+                "ticket_note_approved"
+            } else {
+                "ticket_note_dropped"
+            },
+            &held.number,
+            json!({"id": id}),
+            now,
+        )
+        .await?;
         tx.commit().await?;
-        Ok(ticket)
+        tracing::info!(ticket = %held.number, note = id, decision = state, "held note decided");
+        Ok(held)
     }
 
     async fn get_in(
@@ -834,68 +1003,116 @@ impl Tickets {
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         ticket: &Ticket,
         agency: &Agency,
-        history_id: Option<i64>,
+        message: AgencyMessage<'_>,
         now: i64,
     ) -> Result<(), TicketError> {
-        if let Some(to) = &agency.whatsapp {
-            let choices = next_choices(ticket);
+        let (suffix, lead) = match message {
+            AgencyMessage::First => ("new".to_owned(), None),
+            AgencyMessage::Update(id) => (id.to_string(), None),
+            AgencyMessage::Again(id, lead) => (format!("new:{id}"), lead),
+        };
+        let first = !matches!(message, AgencyMessage::Update(_));
+        let lead = lead.map(|note| {
+            if note.is_empty() {
+                "Dibuka kembali oleh petugas.".to_owned()
+            } else {
+                format!("Dibuka kembali oleh petugas: {note}")
+            }
+        });
+        let (channel, payload) = if let Some(to) = &agency.whatsapp {
+            let text = agency_plain(ticket, agency);
             let payload = json!({
                 "to": to,
                 "ticket": ticket.number,
-                "text": agency_plain(ticket, agency),
-                "choices": choices,
+                "text": match &lead {
+                    Some(lead) => truncate_chars(&format!("{lead}\n\n{text}"), 1000),
+                    None => text,
+                },
+                "choices": next_choices(ticket),
                 "template_params": [
                     ticket.number,
                     truncate_chars(&ticket.text, 300),
                     ticket.location.clone().unwrap_or_else(|| "-".into()),
                 ],
-                "first": history_id.is_none(),
+                "first": first,
             });
-            let key = match history_id {
-                None => format!("wa:ticket:{}:new", ticket.number),
-                Some(id) => format!("wa:ticket:{}:{id}", ticket.number),
-            };
-            crate::store::insert_outbox(
-                tx,
-                &NewOutbox {
-                    channel: "whatsapp".into(),
-                    payload: payload.to_string(),
-                    priority: 10,
-                    idempotency_key: key,
+            ("whatsapp", payload)
+        } else if let Some(chat) = agency.telegram_chat_id {
+            let html = agency_html(ticket, agency);
+            let payload = json!({
+                "chat_id": chat,
+                "text": match &lead {
+                    Some(lead) => format!("🔁 <b>{}</b>\n\n{html}", crate::channels::telegram::escape(lead)),
+                    None => html,
                 },
-                now,
-            )
-            .await?;
-            return Ok(());
-        }
-        let Some(chat) = agency.telegram_chat_id else {
+                "buttons": next_choices(ticket),
+                "ticket": ticket.number,
+                "edit": !first,
+            });
+            ("telegram", payload)
+        } else {
             return Ok(());
         };
-        let buttons = next_choices(ticket);
-        let payload = json!({
-            "chat_id": chat,
-            "text": agency_html(ticket, agency),
-            "buttons": buttons,
-            "ticket": ticket.number,
-            "edit": history_id.is_some(),
-        });
-        let key = match history_id {
-            None => format!("tg:ticket:{}:new", ticket.number),
-            Some(id) => format!("tg:ticket:{}:{id}", ticket.number),
-        };
+        let prefix = if channel == "whatsapp" { "wa" } else { "tg" };
         crate::store::insert_outbox(
             tx,
             &NewOutbox {
-                channel: "telegram".into(),
+                channel: channel.into(),
                 payload: payload.to_string(),
                 priority: 10,
-                idempotency_key: key,
+                idempotency_key: format!("{prefix}:ticket:{}:{suffix}", ticket.number),
             },
             now,
         )
         .await?;
         Ok(())
     }
+}
+
+/// How a ticket's message reaches its agency.
+enum AgencyMessage<'a> {
+    /// The first message about the ticket: it becomes the ticket's delivery.
+    First,
+    /// A state change (history id): Telegram edits the first message, WhatsApp sends anew.
+    Update(i64),
+    /// A new first message (rerouted, or reopened with staff's note as its lead line).
+    Again(i64, Option<&'a str>),
+}
+
+/// Who causes a tweet to the citizen: a status tweet caused by the agency (or the bot) waits
+/// while a person holds the citizen's conversation; staff's own actions go out at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Speaker {
+    Bot,
+    Agency,
+    Staff,
+}
+
+/// What became of an agency's note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteOutcome {
+    /// Queued for the citizen.
+    Relayed,
+    /// Waiting for staff approval (the note's id).
+    Held(i64),
+}
+
+/// Staff's decision on a held note.
+#[derive(Debug, Clone, Copy)]
+pub enum NoteDecision<'a> {
+    /// Relay it, as written or as `Some(edited text)`.
+    Approve(Option<&'a str>),
+    Drop,
+}
+
+/// An agency note waiting for staff approval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldNote {
+    pub id: i64,
+    pub number: String,
+    pub by: String,
+    pub note: String,
+    pub created_at: i64,
 }
 
 /// The ticket as the agency reads it in Telegram (HTML, every outside string escaped).
@@ -1021,8 +1238,21 @@ async fn queue_citizen_tweet(
     ticket: &Ticket,
     text: &str,
     history_id: i64,
+    speaker: Speaker,
     now: i64,
 ) -> Result<(), TicketError> {
+    // No automatic tweet while a person talks with the citizen: the agency's news waits for
+    // the conversation to be released or closed (the holder sees it in the console).
+    let held_by_person = match (&ticket.conversation_id, speaker) {
+        (Some(conversation), Speaker::Bot | Speaker::Agency) => {
+            sqlx::query("SELECT id FROM conversations WHERE id = $1 AND state = 'staff'")
+                .bind(conversation)
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|_| conversation.clone())
+        }
+        _ => None,
+    };
     let parts = crate::tweet::thread(&ticket.reporter, text);
     let key = |n: usize| format!("x:ticket:{}:{history_id}:{n}", ticket.number);
     for (i, part) in parts.iter().enumerate() {
@@ -1043,6 +1273,27 @@ async fn queue_citizen_tweet(
             now,
         )
         .await?;
+        if let Some(conversation) = &held_by_person {
+            if i == 0 {
+                event(
+                    tx,
+                    "ticket_update_held",
+                    Some(conversation),
+                    "bot",
+                    &json!({"ticket": ticket.number, "state": ticket.state.as_str(), "text": text}),
+                    now,
+                )
+                .await?;
+            }
+            sqlx::query(
+                "UPDATE outbox SET state = 'held', hold_for = $1 \
+                 WHERE idempotency_key = $2 AND state = 'pending'",
+            )
+            .bind(conversation)
+            .bind(key(i + 1))
+            .execute(&mut **tx)
+            .await?;
+        }
     }
     Ok(())
 }
@@ -1079,11 +1330,23 @@ async fn put_before_staff(
     .bind(conversation)
     .execute(&mut **tx)
     .await?;
+    event(tx, reason, Some(conversation), actor, detail, now).await
+}
+
+/// Records an event for the console's live view and the staff group.
+async fn event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    kind: &str,
+    conversation: Option<&str>,
+    actor: &str,
+    detail: &Value,
+    now: i64,
+) -> Result<(), TicketError> {
     sqlx::query(
         "INSERT INTO events (at, kind, conversation_id, actor, detail) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(now)
-    .bind(reason)
+    .bind(kind)
     .bind(conversation)
     .bind(actor)
     .bind(detail.to_string())

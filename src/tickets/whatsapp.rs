@@ -223,8 +223,26 @@ pub async fn handle_webhook(
                         continue;
                     }
                 }
-                if let Some(moved) = act(tickets, store, from, message).await? {
-                    handled.moved.push(moved);
+                match act(tickets, store, from, message).await {
+                    Ok(Some(moved)) => handled.moved.push(moved),
+                    Ok(None) => {}
+                    Err(e) => {
+                        // Kept for staff rather than lost. If even that fails, the message is
+                        // unmarked and the error makes WhatsApp deliver the webhook again.
+                        let id = message["id"].as_str().unwrap_or_default();
+                        tracing::warn!(error = %e, wamid = %id, "a WhatsApp message could not be handled: moved to dead letters");
+                        let kept = store
+                            .dead_letter("whatsapp", id, &message.to_string(), &e.to_string())
+                            .await;
+                        if let Err(kept) = kept {
+                            sqlx::query("DELETE FROM whatsapp_messages WHERE wamid = $1")
+                                .bind(id)
+                                .execute(store.pool())
+                                .await
+                                .ok();
+                            return Err(kept);
+                        }
+                    }
                 }
             }
         }
@@ -309,7 +327,8 @@ async fn act(
                 &from[from.len().saturating_sub(4)..]
             );
             match tickets.add_note(store, &number, &by, text).await {
-                Ok(_) => return Ok(Some((number, "note"))),
+                Ok(super::NoteOutcome::Relayed) => return Ok(Some((number, "note"))),
+                Ok(super::NoteOutcome::Held(_)) => return Ok(Some((number, "note_held"))),
                 Err(super::TicketError::Store(e)) => return Err(e),
                 Err(_) => return Ok(None),
             }

@@ -14,6 +14,7 @@ mod service;
 mod staff_group;
 mod store;
 mod takeover;
+mod ticket_staff;
 mod tickets;
 mod twitter_text;
 

@@ -344,11 +344,22 @@ async fn a_pothole_becomes_a_ticket_and_each_step_reaches_the_citizen_once() {
 }
 
 /// Files a ticket the way the worker does, for a mention that names its place.
-async fn file_ticket(
+pub async fn file_ticket(
     store: &kicau::store::Store,
     tickets: &kicau::tickets::Tickets,
     id: &str,
     citizen: &str,
+) -> String {
+    file_ticket_for(store, tickets, id, citizen, "dpuprpkp").await
+}
+
+/// As [`file_ticket`], for `agency`.
+pub async fn file_ticket_for(
+    store: &kicau::store::Store,
+    tickets: &kicau::tickets::Tickets,
+    id: &str,
+    citizen: &str,
+    agency: &str,
 ) -> String {
     use kicau::desk::intake;
     use kicau::store::{Mention, NewDecision, NewMention};
@@ -381,7 +392,7 @@ async fn file_ticket(
         conversation_id: None,
         kind: "report".into(),
         topic: None,
-        agency: Some("dpuprpkp".into()),
+        agency: Some(agency.into()),
         rule: "complaint_routed".into(),
         evidence: "{}".into(),
     };

@@ -54,7 +54,8 @@ fn classify(e: RequestError) -> TelegramError {
 }
 
 /// Something a person did in a chat the bot is in.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Incoming {
     /// A text message, perhaps a reply to one of the bot's messages.
     Text {
