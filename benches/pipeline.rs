@@ -2,7 +2,8 @@
 //!
 //! `cargo bench --bench pipeline` posts 10,000 citizen mentions to an in-process X sandbox, in
 //! rounds of 500 (under X's 800-mention window), and times the bot reading them (all pages, one
-//! transaction with the cursor) and deciding each one (decision and replies in one transaction).
+//! transaction with the cursor) and deciding each one (decision, conversation, ticket or location
+//! question, and replies in one transaction), with tickets on as `kicau run` has them.
 //! It runs on SQLite, and on PostgreSQL too when `KICAU_BENCH_POSTGRES_URL` (or
 //! `KICAU_TEST_POSTGRES_URL`) names a database whose user may create databases. It prints figures;
 //! it asserts nothing.
@@ -78,7 +79,7 @@ async fn run(config: &Config, engine: Arc<Engine>, url: &str) -> f64 {
         account: me.username,
         poll_interval: Duration::from_millis(200),
         desk: kicau::desk::Desk::new(store.clone()),
-        tickets: None,
+        tickets: Some(kicau::tickets::Tickets::load(Arc::new(config.clone())).unwrap()),
     };
     let http = reqwest::Client::new();
     let mut busy = Duration::ZERO;

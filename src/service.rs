@@ -328,6 +328,11 @@ impl Service {
             return Ok((d, crate::tweet::thread(&m.author_username, &text)));
         }
         let decision = self.engine.triage(&m.text);
+        if decision.kind != Kind::Emergency
+            && let Some(found) = self.thread_ticket(m, &decision).await?
+        {
+            return Ok(found);
+        }
         let opted_out = self.store.is_opted_out(&m.author_id).await?;
         if opted_out && decision.kind != Kind::Emergency {
             return Ok(ignore("opted_out"));
@@ -342,6 +347,64 @@ impl Service {
             evidence: serde_json::to_string(&decision.evidence)?,
         };
         Ok((record, tweets))
+    }
+
+    /// A reply in the thread of the citizen's own ticket: a question about it gets its status;
+    /// "still broken" after "selesai" goes to staff to reopen it; a complaint while it is being
+    /// handled gets its status rather than a second ticket. None when the triage decides.
+    async fn thread_ticket(
+        &self,
+        m: &crate::store::Mention,
+        decision: &crate::triage::Decision,
+    ) -> anyhow::Result<Option<(NewDecision, Vec<String>)>> {
+        use crate::tickets::{ThreadReply, TicketState};
+        let (Some(tickets), Some(_), Some(thread)) =
+            (&self.tickets, &m.in_reply_to_id, &m.conversation_id)
+        else {
+            return Ok(None);
+        };
+        let Some(ticket) = tickets.in_thread(&self.store, thread, &m.author_id).await? else {
+            return Ok(None);
+        };
+        let Some(agency) = tickets.agency(&ticket.agency) else {
+            return Ok(None);
+        };
+        let reply = crate::tickets::thread_reply(&m.text);
+        let resolved = ticket.state == TicketState::Resolved;
+        let disputed = resolved
+            && (reply == ThreadReply::NotFixed
+                || (reply == ThreadReply::Other && decision.kind == Kind::Report));
+        let status = if resolved {
+            reply == ThreadReply::AsksStatus
+        } else {
+            reply != ThreadReply::Other || decision.kind == Kind::Report
+        };
+        let record = |kind: &str, rule: &str| NewDecision {
+            conversation_id: None,
+            kind: kind.into(),
+            topic: None,
+            agency: Some(ticket.agency.clone()),
+            rule: rule.into(),
+            evidence: json!({"ticket": ticket.number, "state": ticket.state.as_str()}).to_string(),
+        };
+        if disputed {
+            let text = format!(
+                "Terima kasih kabarnya, kak. Laporan {} kami teruskan ke petugas untuk dicek dan dibuka kembali ke {} bila perlu.",
+                ticket.number, agency.short_name
+            );
+            return Ok(Some((
+                record("handoff", "ticket_disputed"),
+                crate::tweet::thread(&m.author_username, &text),
+            )));
+        }
+        if status {
+            let text = crate::tickets::status_text(&ticket, agency);
+            return Ok(Some((
+                record("answer", "ticket_status"),
+                crate::tweet::thread(&m.author_username, &text),
+            )));
+        }
+        Ok(None)
     }
 
     // --- Dispatcher -------------------------------------------------------------------------

@@ -778,6 +778,7 @@ pub fn reason_label(rule: &str) -> &'static str {
         "location_missing" => "laporan tanpa lokasi yang jelas setelah dua kali ditanya",
         "ticket_rejected" => "instansi menyatakan laporan bukan wewenangnya: pilih instansi lain",
         "ticket_overdue" => "laporan melewati batas waktu: tegur instansinya",
+        "ticket_disputed" => "warga bilang laporan yang selesai belum beres: cek, buka kembali",
         "ticket_warning_letter" => {
             "laporan belum diterima instansi 10 hari kerja: siapkan surat teguran"
         }

@@ -664,6 +664,25 @@ impl Tickets {
         queue_citizen_tweet(tx, ticket, &text, history_id, speaker, now).await
     }
 
+    /// The latest ticket `reporter_id` filed from the X thread `x_conversation`, if any.
+    pub async fn in_thread(
+        &self,
+        store: &Store,
+        x_conversation: &str,
+        reporter_id: &str,
+    ) -> Result<Option<Ticket>, TicketError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM tickets WHERE reporter_id = $1 AND tweet_id IN \
+             (SELECT tweet_id FROM inbox WHERE conversation_id = $2) \
+             ORDER BY created_at DESC LIMIT 1"
+        ))
+        .bind(reporter_id)
+        .bind(x_conversation)
+        .fetch_optional(store.pool())
+        .await?;
+        Ok(row.as_ref().map(ticket_from_row))
+    }
+
     /// Agency notes waiting for staff approval, oldest first.
     pub async fn held_notes(&self, store: &Store) -> Result<Vec<HeldNote>, TicketError> {
         let rows = sqlx::query(
@@ -1408,9 +1427,68 @@ pub fn number_in(text: &str) -> Option<String> {
         .map(|c| format!("MLG-{}-{}", &c[1], &c[2]))
 }
 
+/// What a citizen's reply in a ticket's thread is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadReply {
+    /// Asks how far the ticket got ("laporan saya sudah sampai mana?").
+    AsksStatus,
+    /// Says the problem is still there ("katanya selesai tapi masih berlubang"): a dispute
+    /// when the ticket is resolved, a question about progress while it is not.
+    NotFixed,
+    /// Something else: the usual triage decides.
+    Other,
+}
+
+/// Reads a citizen's reply in a ticket's thread. Lower-cased words only; personal data plays no
+/// part.
+pub fn thread_reply(text: &str) -> ThreadReply {
+    static PATTERNS: std::sync::OnceLock<[regex::Regex; 3]> = std::sync::OnceLock::new();
+    let [not_fixed, about, question] = PATTERNS.get_or_init(|| {
+        let re = |p: &str| regex::Regex::new(p).expect("valid pattern");
+        [
+            re(r"(?i)\b(masih|tetep|tetap|msh|blm beres|belum beres|ga beres|gak beres|nggak beres|tidak beres|belum selesai|blm selesai|belum diperbaiki|blm diperbaiki|belum ada perbaikan|kambuh|rusak lagi|mati lagi|numpuk lagi)\b"),
+            re(r"(?i)\b((laporan|status|progres|progress|perkembangan)\w*|sampai mana|sampe mana|sejauh mana|tindak ?lanjut|ditindak ?lanjuti|diproses|ditangani|dikerjakan|diperbaiki|dibenerin|kapan)\b"),
+            re(r"(?i)(\?|\b(gimana|bagaimana|gmn|piye|kapan|apa|apakah|opo|sudah|udah|dah|sdh|belum|blm|kok)\b)"),
+        ]
+    });
+    if not_fixed.is_match(text) {
+        ThreadReply::NotFixed
+    } else if about.is_match(text) && question.is_match(text) {
+        ThreadReply::AsksStatus
+    } else {
+        ThreadReply::Other
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replies_in_a_ticket_thread_are_read_as_status_questions_or_disputes() {
+        use ThreadReply::*;
+        for (text, expected) in [
+            (
+                "@PemkotMalang min laporan saya sudah sampai mana?",
+                AsksStatus,
+            ),
+            ("@PemkotMalang gimana progresnya min", AsksStatus),
+            ("@PemkotMalang kapan diperbaiki min?", AsksStatus),
+            (
+                "@PemkotMalang katanya selesai tapi lubangnya masih ada",
+                NotFixed,
+            ),
+            ("@PemkotMalang belum beres min, tetep berlubang", NotFixed),
+            (
+                "@PemkotMalang sudah selesai? kok masih gelap lampunya",
+                NotFixed,
+            ),
+            ("@PemkotMalang makasih min sudah cepat", Other),
+            ("@PemkotMalang jalan di depan sekolah juga rusak", Other),
+        ] {
+            assert_eq!(thread_reply(text), expected, "{text}");
+        }
+    }
 
     #[test]
     fn the_allowed_jumps_are_designs() {

@@ -785,3 +785,183 @@ async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a
     assert!(page.contains("sudah selesai ditangani DPUPRPKP"), "{page}");
     store.close().await;
 }
+
+/// Posts `text` as `user`, replying to `parent` when given; the new tweet's id.
+async fn tweet_as(
+    client: &reqwest::Client,
+    x: &str,
+    user: &str,
+    parent: Option<&str>,
+    text: &str,
+) -> String {
+    let mut body = json!({ "text": text });
+    if let Some(parent) = parent {
+        body["reply"] = json!({ "in_reply_to_tweet_id": parent });
+    }
+    let response: Value = client
+        .post(format!("{x}/2/tweets"))
+        .header("Authorization", format!("Bearer sandbox-user:{user}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    response["data"]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not_fixed() {
+    use kicau::service::{Service, sandbox_credentials, sandbox_settings};
+    let config = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
+    let sandbox =
+        kicau::sandbox::serve_x(sandbox_settings(&config), "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+    let x = sandbox.x_url();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&format!("sqlite://{}", dir.path().join("k.db").display()))
+        .await
+        .unwrap();
+    let client = kicau::channels::x::XClient::new(
+        &x,
+        kicau::channels::x::Auth::OAuth1(sandbox_credentials(&config.sandbox)),
+    );
+    let me = client.me().await.unwrap();
+    let tickets = Tickets::load(Arc::new(config.clone())).unwrap();
+    let service = Service {
+        engine: Arc::new(kicau::Engine::load(&config).unwrap()),
+        store: store.clone(),
+        x: client,
+        account_id: me.id,
+        account: me.username,
+        poll_interval: Duration::from_millis(200),
+        desk: Desk::new(store.clone()),
+        tickets: Some(tickets.clone()),
+    };
+    let run = || async {
+        service.poll_once().await.unwrap();
+        while service.work_once().await.unwrap() {}
+    };
+    // What the bot decided for `tweet`, and the text it queued in reply.
+    let decided = |tweet: String| {
+        let store = store.clone();
+        async move {
+            use sqlx::Row as _;
+            let rule: String = sqlx::query("SELECT rule FROM decisions WHERE tweet_id = $1")
+                .bind(&tweet)
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+                .get(0);
+            let reply = sqlx::query(
+                "SELECT payload FROM outbox WHERE channel = 'x' AND idempotency_key LIKE $1",
+            )
+            .bind(format!("x:reply:{tweet}:%"))
+            .fetch_optional(store.pool())
+            .await
+            .unwrap()
+            .map(|r| {
+                let p: Value = serde_json::from_str(&r.get::<String, _>(0)).unwrap();
+                p["text"].as_str().unwrap().to_owned()
+            })
+            .unwrap_or_default();
+            (rule, reply)
+        }
+    };
+    let http = reqwest::Client::new();
+    let count = || async {
+        sqlx::query_scalar::<sqlx::Any, i64>("SELECT COUNT(*) FROM tickets")
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+    };
+
+    let complaint = tweet_as(
+        &http,
+        &x,
+        "warga30",
+        None,
+        "@PemkotMalang lampu jalan di jl tidar mati semua, gelap banget",
+    )
+    .await;
+    run().await;
+    assert_eq!(count().await, 1);
+    let number: String = sqlx::query_scalar::<sqlx::Any, String>("SELECT number FROM tickets")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+
+    // A question in the thread: the status.
+    let asks = tweet_as(
+        &http,
+        &x,
+        "warga30",
+        Some(&complaint),
+        "@PemkotMalang min laporan saya sudah sampai mana?",
+    )
+    .await;
+    run().await;
+    let (rule, reply) = decided(asks).await;
+    assert_eq!(rule, "ticket_status");
+    assert!(
+        reply.contains(&number) && reply.contains("status baru"),
+        "{reply}"
+    );
+    // The same complaint again while it is handled: its status, not a second ticket.
+    let again = tweet_as(
+        &http,
+        &x,
+        "warga30",
+        Some(&complaint),
+        "@PemkotMalang lampu jalan jl tidar mati semua, tolong diperbaiki",
+    )
+    .await;
+    run().await;
+    assert_eq!(decided(again).await.0, "ticket_status");
+    assert_eq!(count().await, 1);
+
+    // Resolved, then "still broken": before staff, to reopen it.
+    tickets
+        .transition(&store, &number, TicketState::Resolved, &AGENCY)
+        .await
+        .unwrap();
+    let disputed = tweet_as(
+        &http,
+        &x,
+        "warga30",
+        Some(&complaint),
+        "@PemkotMalang katanya selesai tapi lampunya masih mati min",
+    )
+    .await;
+    run().await;
+    let (rule, reply) = decided(disputed).await;
+    assert_eq!(rule, "ticket_disputed");
+    assert!(reply.contains("dibuka kembali"), "{reply}");
+    let waiting = service
+        .desk
+        .list(&kicau::desk::Filter {
+            state: Some(kicau::desk::State::WaitingStaff),
+            held_by: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].reason.as_deref(), Some("ticket_disputed"));
+    assert_eq!(count().await, 1);
+
+    // Someone else in that thread is not its reporter: the usual triage decides.
+    let other = tweet_as(
+        &http,
+        &x,
+        "warga31",
+        Some(&complaint),
+        "@PemkotMalang laporan ini sudah sampai mana min?",
+    )
+    .await;
+    run().await;
+    assert_ne!(decided(other).await.0, "ticket_status");
+    store.close().await;
+    sandbox.stop();
+}
