@@ -327,8 +327,35 @@ async fn act(
                 &from[from.len().saturating_sub(4)..]
             );
             match tickets.add_note(store, &number, &by, text).await {
-                Ok(super::NoteOutcome::Relayed) => return Ok(Some((number, "note"))),
-                Ok(super::NoteOutcome::Held(_)) => return Ok(Some((number, "note_held"))),
+                Ok(outcome) => {
+                    let (kind, ack) = match outcome {
+                        super::NoteOutcome::Relayed => (
+                            "note",
+                            format!("Kabar diteruskan ke pelapor laporan {number}."),
+                        ),
+                        super::NoteOutcome::Held(_) => (
+                            "note_held",
+                            format!(
+                                "Kabar untuk pelapor laporan {number} menunggu persetujuan petugas."
+                            ),
+                        ),
+                    };
+                    // Inside the 24-hour window (the agency just wrote): a plain text.
+                    store
+                        .enqueue(&NewOutbox {
+                            channel: "whatsapp".into(),
+                            payload: json!({"to": from, "text": ack, "choices": [],
+                                            "template_params": [number, "-", "-"]})
+                            .to_string(),
+                            priority: 0,
+                            idempotency_key: format!(
+                                "wa:note:{}",
+                                message["id"].as_str().unwrap_or(&number)
+                            ),
+                        })
+                        .await?;
+                    return Ok(Some((number, kind)));
+                }
                 Err(super::TicketError::Store(e)) => return Err(e),
                 Err(_) => return Ok(None),
             }

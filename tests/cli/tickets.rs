@@ -743,15 +743,25 @@ async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() 
 
     // The window closes (a day passes) while the bot still thinks it open: the next ticket's
     // buttons fail with 131047, and the bot sends the template instead.
-    // The agency is told the ticket is done (plain text: nothing follows a resolved ticket).
+    // The agency is told the ticket is done (plain text: nothing follows a resolved ticket),
+    // and that its note went to the citizen.
     assert!(
         wait_until(Duration::from_secs(30), || async {
-            wa_messages(&client, &x).await.len() == 3
+            wa_messages(&client, &x).await.len() == 4
         })
         .await
     );
-    assert_eq!(wa_messages(&client, &x).await[2]["type"], "text");
-    let before = 3;
+    let told = wa_messages(&client, &x).await;
+    assert_eq!(told[2]["type"], "text");
+    assert_eq!(told[3]["type"], "text");
+    assert!(
+        told[3]
+            .to_string()
+            .contains("Kabar diteruskan ke pelapor laporan"),
+        "{}",
+        told[3]
+    );
+    let before = 4;
     client
         .post(format!("{x}/sandbox/whatsapp/close-window"))
         .json(&json!({"number": TUGU_TIRTA}))
