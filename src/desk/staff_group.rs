@@ -121,6 +121,16 @@ impl StaffGroup {
         let mut rows = Vec::new();
         for event in &events {
             let key = |chat: i64| format!("tg:event:{}:{chat}", event.id);
+            let to_group = |html: String, buttons: Vec<(String, String)>, conversation| {
+                Post {
+                    chat: self.staff_chat,
+                    html,
+                    buttons,
+                    conversation,
+                    reply_to: None,
+                }
+                .outbox(key(self.staff_chat), 0)
+            };
             if event.kind == "ticket_note_held" {
                 // An agency's note waits for approval: staff decide here or in the console.
                 let d = &event.detail;
@@ -201,32 +211,14 @@ impl StaffGroup {
                         escape(reason),
                         x_link(&conversation.citizen, tweet)
                     );
-                    rows.push(
-                        Post {
-                            chat: self.staff_chat,
-                            html,
-                            buttons: claim_button(id),
-                            conversation: Some(id),
-                            reply_to: None,
-                        }
-                        .outbox(key(self.staff_chat), 0),
-                    );
+                    rows.push(to_group(html, claim_button(id), Some(id)));
                 }
                 "reannounced" if conversation.state == State::WaitingStaff => {
                     let html = format!(
                         "⏰ <b>Belum ada yang mengambil</b> (menunggu {} menit) · @{citizen}\n<i>{text}</i>",
                         event.detail["waiting_minutes"].as_i64().unwrap_or(0)
                     );
-                    rows.push(
-                        Post {
-                            chat: self.staff_chat,
-                            html,
-                            buttons: claim_button(id),
-                            conversation: Some(id),
-                            reply_to: None,
-                        }
-                        .outbox(key(self.staff_chat), 0),
-                    );
+                    rows.push(to_group(html, claim_button(id), Some(id)));
                 }
                 "message" => {
                     if let Some(holder) = event.detail["held_by"].as_str() {
@@ -234,16 +226,7 @@ impl StaffGroup {
                             "💬 @{citizen} menulis lagi di percakapan yang dipegang {}:\n<i>{text}</i>",
                             escape(holder)
                         );
-                        rows.push(
-                            Post {
-                                chat: self.staff_chat,
-                                html,
-                                buttons: Vec::new(),
-                                conversation: Some(id),
-                                reply_to: None,
-                            }
-                            .outbox(key(self.staff_chat), 0),
-                        );
+                        rows.push(to_group(html, Vec::new(), Some(id)));
                     }
                 }
                 "ticket_overdue" | "ticket_warning_letter" => {
@@ -257,16 +240,7 @@ impl StaffGroup {
                         escape(event.detail["ticket"].as_str().unwrap_or("")),
                         escape(event.detail["agency"].as_str().unwrap_or("")),
                     );
-                    rows.push(
-                        Post {
-                            chat: self.staff_chat,
-                            html,
-                            buttons: claim_button(id),
-                            conversation: Some(id),
-                            reply_to: None,
-                        }
-                        .outbox(key(self.staff_chat), 0),
-                    );
+                    rows.push(to_group(html, claim_button(id), Some(id)));
                 }
                 "ticket_update_held" => {
                     let html = format!(
@@ -275,16 +249,7 @@ impl StaffGroup {
                         escape(event.detail["ticket"].as_str().unwrap_or("")),
                         escape(conversation.held_by.as_deref().unwrap_or("petugas")),
                     );
-                    rows.push(
-                        Post {
-                            chat: self.staff_chat,
-                            html,
-                            buttons: Vec::new(),
-                            conversation: Some(id),
-                            reply_to: None,
-                        }
-                        .outbox(key(self.staff_chat), 0),
-                    );
+                    rows.push(to_group(html, Vec::new(), Some(id)));
                 }
                 "claim" | "release" | "close" => {
                     let actor = escape(&event.actor);
@@ -293,16 +258,7 @@ impl StaffGroup {
                         "release" => format!("↩️ @{citizen} dikembalikan ke bot oleh {actor}"),
                         _ => format!("✔️ Percakapan dengan @{citizen} ditutup oleh {actor}"),
                     };
-                    rows.push(
-                        Post {
-                            chat: self.staff_chat,
-                            html,
-                            buttons: Vec::new(),
-                            conversation: Some(id),
-                            reply_to: None,
-                        }
-                        .outbox(key(self.staff_chat), 0),
-                    );
+                    rows.push(to_group(html, Vec::new(), Some(id)));
                 }
                 _ => {}
             }

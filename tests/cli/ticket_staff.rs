@@ -14,7 +14,7 @@ use kicau::tickets::{Mover, NoteDecision, NoteOutcome, TicketError, TicketState,
 use serde_json::{Value, json};
 
 use crate::takeover::{replies_to, staff, wait_until};
-use crate::tickets::{file_ticket, file_ticket_for};
+use crate::tickets::{chat, file_ticket, file_ticket_for};
 
 const AGENCY: Mover<'static> = Mover {
     name: "DPUPRPKP (@petugas_pu)",
@@ -358,20 +358,6 @@ async fn a_whatsapp_message_that_cannot_be_handled_goes_to_dead_letters_and_the_
 const DPUPRPKP: i64 = -1002000000001;
 const GROUP: i64 = -1001000000001;
 
-async fn chat(client: &reqwest::Client, x: &str, chat: i64) -> Vec<Value> {
-    client
-        .get(format!("{x}/sandbox/telegram/messages?chat_id={chat}"))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
 async fn find(client: &reqwest::Client, x: &str, in_chat: i64, needle: &str) -> Option<Value> {
     chat(client, x, in_chat)
         .await
@@ -612,8 +598,6 @@ async fn staff_approve_notes_in_the_group_reopen_through_the_api_and_bad_updates
 async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a_conversation() {
     use axum::body::Body;
     use axum::http::Request;
-    use kicau::desk::staff as accounts;
-    use tower::ServiceExt as _;
     let config = {
         let mut c = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
         c.tickets.approve_notes = true;
@@ -638,34 +622,9 @@ async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a
     else {
         panic!("not held")
     };
-    let password = accounts::add(&store, "sari", Role::Staff).await.unwrap();
-    accounts::change_password(&store, "sari", &password, "kata-sandi-baru-sari")
-        .await
-        .unwrap();
-    let session = accounts::login(&store, "sari", "kata-sandi-baru-sari")
-        .await
-        .unwrap()
-        .unwrap();
-    let state = kicau::console::AppState {
-        desk: Desk::new(store.clone()),
-        engine,
-        account: "PemkotMalang".into(),
-        secure_cookies: false,
-        tickets: Some(tickets.clone()),
-        whatsapp: None,
-    };
-    let send = |request: Request<Body>| {
-        let app = kicau::console::app(state.clone());
-        async move {
-            let response = app.oneshot(request).await.unwrap();
-            let status = response.status();
-            let body = axum::body::to_bytes(response.into_body(), 1 << 22)
-                .await
-                .unwrap();
-            (status, String::from_utf8_lossy(&body).into_owned())
-        }
-    };
-    let cookie = format!("kicau_session={}", session.cookie);
+    let console = crate::tickets::StaffConsole::new(&store, &tickets, engine).await;
+    let send = |request: Request<Body>| console.send(request);
+    let cookie = console.cookie.clone();
     let form = |path: String, body: String| {
         Request::post(path)
             .header("cookie", &cookie)
@@ -704,7 +663,7 @@ async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a
         format!("/ticket-notes/{note}/approve"),
         format!(
             "csrf={}&text=Tim+meluncur+besok+pagi+pukul+08.00",
-            session.csrf
+            console.csrf
         ),
     ))
     .await;
@@ -716,7 +675,7 @@ async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a
     );
     let (_, page) = send(form(
         format!("/ticket-notes/{note}/drop"),
-        format!("csrf={}", session.csrf),
+        format!("csrf={}", console.csrf),
     ))
     .await;
     assert!(page.contains("sudah diputuskan"), "{page}");
@@ -739,7 +698,7 @@ async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a
     );
     let (_, page) = send(form(
         format!("/tickets/{number}/reopen"),
-        format!("csrf={}&note=", session.csrf),
+        format!("csrf={}&note=", console.csrf),
     ))
     .await;
     assert!(page.contains("tuliskan alasan"), "{page}");
@@ -749,7 +708,7 @@ async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a
     );
     let (status, _) = send(form(
         format!("/tickets/{number}/reopen"),
-        format!("csrf={}&note=warga+bilang+belum+beres", session.csrf),
+        format!("csrf={}&note=warga+bilang+belum+beres", console.csrf),
     ))
     .await;
     assert!(status.is_redirection());
@@ -769,7 +728,12 @@ async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a
         name: "sari".into(),
         role: Role::Staff,
     };
-    state.desk.claim(&conversation, &sari).await.unwrap();
+    console
+        .state
+        .desk
+        .claim(&conversation, &sari)
+        .await
+        .unwrap();
     tickets
         .transition(&store, &number, TicketState::Resolved, &AGENCY)
         .await

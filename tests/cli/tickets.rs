@@ -33,7 +33,7 @@ async fn reply_as(
     response["data"]["id"].as_str().unwrap().to_owned()
 }
 
-async fn chat(client: &reqwest::Client, x: &str, chat: i64) -> Vec<Value> {
+pub async fn chat(client: &reqwest::Client, x: &str, chat: i64) -> Vec<Value> {
     client
         .get(format!("{x}/sandbox/telegram/messages?chat_id={chat}"))
         .send()
@@ -795,9 +795,7 @@ async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() 
 async fn staff_reroute_a_rejected_ticket_from_the_tickets_page_and_the_api() {
     use axum::body::Body;
     use axum::http::Request;
-    use kicau::desk::{Role, staff as accounts};
     use kicau::tickets::{Mover, TicketState};
-    use tower::ServiceExt as _;
     let config = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
     let engine = std::sync::Arc::new(kicau::Engine::load(&config).unwrap());
     let tickets = kicau::tickets::Tickets::load(std::sync::Arc::new(config)).unwrap();
@@ -819,35 +817,9 @@ async fn staff_reroute_a_rejected_ticket_from_the_tickets_page_and_the_api() {
             .await
             .unwrap();
     }
-    let password = accounts::add(&store, "sari", Role::Staff).await.unwrap();
-    accounts::change_password(&store, "sari", &password, "kata-sandi-baru-sari")
-        .await
-        .unwrap();
-    let session = accounts::login(&store, "sari", "kata-sandi-baru-sari")
-        .await
-        .unwrap()
-        .unwrap();
-    let token = accounts::new_token(&store, "sari").await.unwrap();
-    let state = kicau::console::AppState {
-        desk: kicau::desk::Desk::new(store.clone()),
-        engine,
-        account: "PemkotMalang".into(),
-        secure_cookies: false,
-        tickets: Some(tickets.clone()),
-        whatsapp: None,
-    };
-    let send = |request: Request<Body>| {
-        let app = kicau::console::app(state.clone());
-        async move {
-            let response = app.oneshot(request).await.unwrap();
-            let status = response.status();
-            let body = axum::body::to_bytes(response.into_body(), 1 << 22)
-                .await
-                .unwrap();
-            (status, String::from_utf8_lossy(&body).into_owned())
-        }
-    };
-    let cookie = format!("kicau_session={}", session.cookie);
+    let console = StaffConsole::new(&store, &tickets, engine).await;
+    let send = |request: Request<Body>| console.send(request);
+    let (cookie, token) = (console.cookie.clone(), console.token.clone());
     let (status, page) = send(
         Request::get("/tickets?state=rejected")
             .header("cookie", &cookie)
@@ -878,7 +850,7 @@ async fn staff_reroute_a_rejected_ticket_from_the_tickets_page_and_the_api() {
         Request::post(format!("/tickets/{first}/reroute"))
             .header("cookie", &cookie)
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(Body::from(format!("csrf={}&agency=dlh", session.csrf)))
+            .body(Body::from(format!("csrf={}&agency=dlh", console.csrf)))
             .unwrap(),
     )
     .await;
@@ -909,4 +881,62 @@ async fn staff_reroute_a_rejected_ticket_from_the_tickets_page_and_the_api() {
     .await;
     assert_eq!(status, 409);
     store.close().await;
+}
+
+/// The console over `store` for oneshot requests, with "sari" (staff) signed in: her session
+/// cookie header, the session's CSRF token, and an API token.
+pub struct StaffConsole {
+    pub state: kicau::console::AppState,
+    pub cookie: String,
+    pub csrf: String,
+    pub token: String,
+}
+
+impl StaffConsole {
+    pub async fn new(
+        store: &kicau::store::Store,
+        tickets: &kicau::tickets::Tickets,
+        engine: std::sync::Arc<kicau::Engine>,
+    ) -> StaffConsole {
+        use kicau::desk::{Role, staff as accounts};
+        let password = accounts::add(store, "sari", Role::Staff).await.unwrap();
+        accounts::change_password(store, "sari", &password, "kata-sandi-baru-sari")
+            .await
+            .unwrap();
+        let session = accounts::login(store, "sari", "kata-sandi-baru-sari")
+            .await
+            .unwrap()
+            .unwrap();
+        let token = accounts::new_token(store, "sari").await.unwrap();
+        StaffConsole {
+            state: kicau::console::AppState {
+                desk: kicau::desk::Desk::new(store.clone()),
+                engine,
+                account: "PemkotMalang".into(),
+                secure_cookies: false,
+                tickets: Some(tickets.clone()),
+                whatsapp: None,
+            },
+            cookie: format!("kicau_session={}", session.cookie),
+            csrf: session.csrf,
+            token,
+        }
+    }
+
+    /// One request through the console's router: its status and body.
+    pub async fn send(
+        &self,
+        request: axum::http::Request<axum::body::Body>,
+    ) -> (axum::http::StatusCode, String) {
+        use tower::ServiceExt as _;
+        let response = kicau::console::app(self.state.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 22)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
 }
