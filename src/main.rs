@@ -65,6 +65,16 @@ enum Command {
         #[command(subcommand)]
         command: LangCommand,
     },
+    /// The office lead's figures for the last days: volumes, the bot's share, response times,
+    /// and which agencies are late (also the console's "Ringkasan" page).
+    Report {
+        /// How many days back from now.
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..=366))]
+        days: i64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Staff accounts for the console and the API.
     Staff {
         #[command(subcommand)]
@@ -198,6 +208,34 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .clone()
                 .unwrap_or_else(|| config.store.database_url.clone());
             runtime()?.block_on(staff(command, &database_url))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { days, json } => {
+            let database_url = cli
+                .database_url
+                .clone()
+                .unwrap_or_else(|| config.store.database_url.clone());
+            let report = runtime()?.block_on(async {
+                let store = kicau::store::Store::connect(&database_url)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "opening the database {}",
+                            kicau::store::redact_url(&database_url)
+                        )
+                    })?;
+                let to = kicau::store::now_ms();
+                let report =
+                    kicau::report::build(&store, &config.agencies, to - days * 86_400_000, to)
+                        .await;
+                store.close().await;
+                anyhow::Ok(report?)
+            })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.text());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Sandbox => {

@@ -411,6 +411,49 @@ pub async fn decide_note(
     Ok(Json(json!({ "data": held_note_json(&note) })))
 }
 
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    days: Option<i64>,
+}
+
+/// The report of the `days` days before `to`, over the agencies that receive tickets.
+pub async fn report_of(
+    state: &AppState,
+    days: i64,
+    to: i64,
+) -> Result<crate::report::Report, ApiError> {
+    let agencies = state
+        .tickets
+        .as_ref()
+        .map(|t| t.config.agencies.as_slice())
+        .unwrap_or_default();
+    Ok(crate::report::build(state.desk.store(), agencies, to - days * 86_400_000, to).await?)
+}
+
+/// `GET /api/report?days=7`: the office lead's figures as JSON.
+pub async fn report(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(query): Query<ReportQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let days = query.days.unwrap_or(7);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::BadRequest("days harus 1 sampai 366".into()));
+    }
+    let report = report_of(&state, days, crate::store::now_ms()).await?;
+    Ok(Json(json!({ "data": report })))
+}
+
+/// `GET /metrics`: Prometheus gauges of the store's counts (same tokens as the API).
+pub async fn metrics(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
+    let text = crate::report::metrics(state.desk.store()).await?;
+    Ok((
+        [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
+        text,
+    )
+        .into_response())
+}
+
 pub async fn openapi() -> Response {
     (
         [("content-type", "application/json")],

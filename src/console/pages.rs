@@ -31,7 +31,7 @@ fn layout(title: &str, session: Option<&Session>, flash: Option<&str>, body: &st
         Some(s) => format!(
             "<nav><a href=\"/\">Antrean</a> <a href=\"/?state=staff&amp;held_by={name}\">Pegangan saya</a> \
              <a href=\"/?state=bot\">Dijawab bot</a> <a href=\"/?state=closed\">Selesai</a> \
-             <a href=\"/tickets\">Laporan</a> <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati</a>\
+             <a href=\"/tickets\">Laporan</a> <a href=\"/report\">Ringkasan</a> <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati</a>\
              <span class=\"who\">{name} ({role})</span>\
              <form method=\"post\" action=\"/logout\" class=\"inline\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
@@ -531,6 +531,108 @@ pub async fn audit(State(state): State<AppState>, PageSession(session): PageSess
         ),
     )
     .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    days: Option<i64>,
+}
+
+/// The office lead's summary of the last `days` days (7 unless asked): volumes, the bot's
+/// share, response times, and the agencies, latest first.
+pub async fn report(
+    State(state): State<AppState>,
+    PageSession(session): PageSession,
+    Query(query): Query<ReportQuery>,
+) -> Response {
+    use crate::report::{Durations, human};
+    if let Some(redirect) = must_change(&session) {
+        return redirect;
+    }
+    let days = query.days.unwrap_or(7).clamp(1, 366);
+    let to = now_ms();
+    let report = match super::api::report_of(&state, days, to).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let d = |d: &Durations| match (d.median_ms, d.p90_ms) {
+        (Some(m), Some(p)) => format!(
+            "{} <small>(90% dalam {}; n={})</small>",
+            human(m),
+            human(p),
+            d.count
+        ),
+        _ => "<small>belum ada data</small>".to_owned(),
+    };
+    let kind = |k: &str| *report.decisions.get(k).unwrap_or(&0);
+    let mut periods = String::new();
+    for n in [1, 7, 30, 90] {
+        periods.push_str(&format!(
+            "<a href=\"/report?days={n}\"{}>{n} hari</a> ",
+            if n == days {
+                " aria-current=\"page\""
+            } else {
+                ""
+            }
+        ));
+    }
+    let mut rows = String::new();
+    for a in &report.agencies {
+        rows.push_str(&format!(
+            "<tr class=\"{class}\"><td>{name}</td><td>{filed}</td><td>{in_time}</td><td>{late}</td>\
+             <td>{pending}</td><td>{ack}</td><td>{resolved}</td><td>{active}</td><td>{overdue}</td><td>{letters}</td></tr>",
+            class = if a.overdue_now > 0 { "urgent" } else { "" },
+            name = esc(&a.short_name),
+            filed = a.filed,
+            in_time = a.acknowledged_in_time,
+            late = a.acknowledged_late,
+            pending = a.unacknowledged,
+            ack = d(&a.time_to_acknowledge),
+            resolved = a.resolved,
+            active = a.active_now,
+            overdue = a.overdue_now,
+            letters = a.warning_letters_now,
+        ));
+    }
+    let body = format!(
+        "<p class=\"filters\">Periode: {periods}</p>\
+         <p>{from} s.d. {to} (UTC)</p>\
+         <table class=\"figures\"><tbody>\
+         <tr><th>Mention masuk</th><td>{mentions}</td></tr>\
+         <tr><th>Dijawab bot</th><td>{answers}{share}</td></tr>\
+         <tr><th>Laporan ke instansi</th><td>{reports}</td></tr>\
+         <tr><th>Darurat</th><td>{emergencies}</td></tr>\
+         <tr><th>Diteruskan ke petugas</th><td>{handoffs}</td></tr>\
+         <tr><th>Diabaikan</th><td>{ignored}</td></tr>\
+         <tr><th>Waktu balasan bot</th><td>{bot}</td></tr>\
+         <tr><th>Waktu sampai diambil petugas</th><td>{claim}</td></tr>\
+         <tr><th>Menunggu petugas sekarang</th><td>{waiting}</td></tr>\
+         </tbody></table>\
+         <h2>Instansi</h2><p class=\"note\">Yang lewat batas waktu di atas.</p>\
+         <table><thead><tr><th>Instansi</th><th>Laporan baru</th><th>Diterima tepat waktu</th>\
+         <th>Diterima terlambat</th><th>Belum diterima</th><th>Waktu menerima</th><th>Selesai</th>\
+         <th>Aktif sekarang</th><th>Lewat batas</th><th>Surat teguran</th></tr></thead><tbody>{rows}</tbody></table>\
+         <p class=\"note\">Juga sebagai JSON di <code>/api/report?days={days}</code> dan untuk Prometheus di <code>/metrics</code>.</p>",
+        from = esc(&crate::desk::rfc3339(report.from)),
+        to = esc(&crate::desk::rfc3339(report.to)),
+        mentions = report.mentions,
+        answers = kind("answer"),
+        share = report
+            .answered_share
+            .map(|s| format!(
+                " <small>({:.0}% dari yang perlu ditanggapi)</small>",
+                s * 100.0
+            ))
+            .unwrap_or_default(),
+        reports = kind("report"),
+        emergencies = kind("emergency"),
+        handoffs = kind("handoff"),
+        ignored = kind("ignore"),
+        bot = d(&report.bot_reply),
+        claim = d(&report.time_to_claim),
+        waiting = report.waiting_now,
+    );
+    layout("Ringkasan", Some(&session), None, &body).into_response()
 }
 
 pub async fn dead_letters(

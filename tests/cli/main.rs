@@ -7,6 +7,7 @@ mod desk;
 mod eval;
 mod kb_check;
 mod oauth2;
+mod report;
 mod sandbox_telegram;
 mod sandbox_whatsapp;
 mod sandbox_x;

@@ -1,0 +1,220 @@
+//! The office lead's figures: `report::build` on SQLite and PostgreSQL over a known set of
+//! mentions, tickets and claims; the console's "Ringkasan" page, `/api/report` and `/metrics`;
+//! `kicau report` as a process.
+
+use std::sync::Arc;
+
+use kicau::desk::{Actor, Desk, Role, intake};
+use kicau::store::{Mention, NewDecision, NewMention, Store, now_ms};
+use kicau::tickets::{Mover, TicketState, Tickets};
+
+use crate::tickets::{StaffConsole, file_ticket, file_ticket_for};
+
+/// Records a mention with `kind`/`rule` and its reply tweets, as the worker does; the desk
+/// conversation it joined.
+async fn record(store: &Store, id: &str, citizen: &str, kind: &str, rule: &str) -> String {
+    let new = NewMention {
+        tweet_id: id.into(),
+        author_id: format!("u-{citizen}"),
+        author_username: citizen.into(),
+        text: "@PemkotMalang min tanya".into(),
+        conversation_id: Some(id.into()),
+        in_reply_to_id: None,
+        created_at: now_ms() - 2_000,
+        raw: "{}".into(),
+    };
+    store
+        .store_mentions("x.mentions", std::slice::from_ref(&new), Some(id))
+        .await
+        .unwrap();
+    let mention = Mention {
+        tweet_id: new.tweet_id,
+        author_id: new.author_id,
+        author_username: new.author_username,
+        text: new.text,
+        conversation_id: new.conversation_id,
+        in_reply_to_id: None,
+        created_at: new.created_at,
+        attempts: 1,
+        raw: "{}".into(),
+    };
+    let decision = NewDecision {
+        conversation_id: None,
+        kind: kind.into(),
+        topic: None,
+        agency: None,
+        rule: rule.into(),
+        evidence: "{}".into(),
+    };
+    let replies = vec![format!("@{citizen} balasan")];
+    intake::record_mention(
+        store,
+        &mention,
+        &intake::Decided {
+            decision: &decision,
+            replies: &replies,
+            priority: 0,
+            joins: true,
+        },
+        None,
+    )
+    .await
+    .unwrap()
+    .conversation
+    .expect("a conversation")
+}
+
+#[tokio::test]
+async fn the_report_counts_decisions_response_times_and_late_agencies() {
+    let config = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
+    let tickets = Tickets::load(Arc::new(config.clone())).unwrap();
+    let agency = Mover {
+        name: "DPUPRPKP (@petugas_pu)",
+        staff: false,
+        note: "",
+    };
+    let backends = crate::store::Backends::new().await;
+    for (name, store) in &backends.stores {
+        let on_time = file_ticket(store, &tickets, "800", "warga40").await;
+        let late = file_ticket(store, &tickets, "801", "warga41").await;
+        tickets
+            .transition(store, &on_time, TicketState::Acknowledged, &agency)
+            .await
+            .unwrap();
+        let due = tickets.get(store, &late).await.unwrap().due_acknowledge;
+        tickets.sla_tick(store, due + 1).await.unwrap();
+        file_ticket_for(store, &tickets, "802", "warga42", "dlh").await;
+        // A hand-off that sari claims, and an answer whose reply went out 1.5 s later.
+        let conversation = record(store, "803", "warga43", "handoff", "no_kb_match").await;
+        Desk::new(store.clone())
+            .claim(
+                &conversation,
+                &Actor {
+                    name: "sari".into(),
+                    role: Role::Staff,
+                },
+            )
+            .await
+            .unwrap();
+        record(store, "804", "warga44", "answer", "kb_answer").await;
+        sqlx::query(
+            "UPDATE outbox SET state = 'sent', updated_at = $1 WHERE idempotency_key = 'x:reply:804:1'",
+        )
+        .bind(now_ms() - 500)
+        .execute(store.pool())
+        .await
+        .unwrap();
+
+        let now = now_ms();
+        let report = kicau::report::build(store, &config.agencies, now - 3_600_000, now + 1)
+            .await
+            .unwrap();
+        assert_eq!(report.mentions, 5, "{name}");
+        assert_eq!(report.decisions.get("report"), Some(&3), "{name}");
+        assert_eq!(report.decisions.get("handoff"), Some(&1));
+        assert_eq!(report.decisions.get("answer"), Some(&1));
+        assert_eq!(report.answered_share, Some(0.2));
+        assert_eq!(report.bot_reply.count, 1, "{name}");
+        let waited = report.bot_reply.median_ms.unwrap();
+        assert!((1_000..3_000).contains(&waited), "{name}: {waited}");
+        assert_eq!((report.handed_off, report.time_to_claim.count), (1, 1));
+        // The late ticket's conversation waits for staff.
+        assert_eq!(report.waiting_now, 1, "{name}");
+        let first = &report.agencies[0];
+        assert_eq!(first.agency, "dpuprpkp", "late agencies first: {name}");
+        assert_eq!(
+            (
+                first.filed,
+                first.acknowledged_in_time,
+                first.unacknowledged,
+                first.active_now,
+                first.overdue_now
+            ),
+            (2, 1, 1, 2, 1),
+            "{name}"
+        );
+        let dlh = report.agencies.iter().find(|a| a.agency == "dlh").unwrap();
+        assert_eq!((dlh.filed, dlh.overdue_now), (1, 0));
+        // A period before all this is empty.
+        let before =
+            kicau::report::build(store, &config.agencies, now - 7_200_000, now - 3_600_000)
+                .await
+                .unwrap();
+        assert_eq!((before.mentions, before.bot_reply.count), (0, 0));
+        assert!(before.agencies.iter().all(|a| a.filed == 0));
+
+        let metrics = kicau::report::metrics(store).await.unwrap();
+        for line in [
+            "kicau_mentions 5",
+            "kicau_decisions{kind=\"report\"} 3",
+            "kicau_tickets_overdue{agency=\"dpuprpkp\"} 1",
+            "kicau_conversations{state=\"staff\"} 1",
+            "# TYPE kicau_outbox gauge",
+        ] {
+            assert!(
+                metrics.lines().any(|l| l == line),
+                "{name}: {line}\n{metrics}"
+            );
+        }
+    }
+    backends.finish().await;
+}
+
+#[tokio::test]
+async fn the_summary_page_the_report_api_metrics_and_the_command() {
+    use axum::body::Body;
+    use axum::http::Request;
+    let config = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
+    let engine = Arc::new(kicau::Engine::load(&config).unwrap());
+    let tickets = Tickets::load(Arc::new(config)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("k.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    file_ticket(&store, &tickets, "810", "warga45").await;
+    let console = StaffConsole::new(&store, &tickets, engine).await;
+    let get = |path: &str, auth: Option<(&str, String)>| {
+        let mut request = Request::get(path);
+        if let Some((header, value)) = auth {
+            request = request.header(header, value);
+        }
+        console.send(request.body(Body::empty()).unwrap())
+    };
+    let (status, page) = get("/report?days=30", Some(("cookie", console.cookie.clone()))).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<h1>Ringkasan</h1>"), "{page}");
+    assert!(page.contains("DPUPRPKP"), "{page}");
+    assert!(page.contains("aria-current=\"page\">30 hari"), "{page}");
+
+    let bearer = Some(("authorization", format!("Bearer {}", console.token)));
+    let (status, body) = get("/api/report?days=7", bearer.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["data"]["decisions"]["report"], 1, "{json}");
+    let (status, _) = get("/api/report?days=0", bearer.clone()).await;
+    assert_eq!(status, 400);
+
+    let (status, _) = get("/metrics", None).await;
+    assert_eq!(status, 401);
+    let (status, text) = get("/metrics", bearer).await;
+    assert_eq!(status, 200);
+    assert!(
+        text.contains("kicau_tickets{agency=\"dpuprpkp\",state=\"open\"} 1"),
+        "{text}"
+    );
+    store.close().await;
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kicau"))
+        .current_dir(crate::repo())
+        .args(["--database-url", &url, "report", "--days", "7"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.starts_with("Ringkasan "), "{text}");
+    assert!(text.contains("Laporan ke instansi: 1"), "{text}");
+    assert!(text.contains("- DPUPRPKP: 1 laporan baru"), "{text}");
+}
