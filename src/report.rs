@@ -71,6 +71,8 @@ pub struct Report {
     pub answered_share: Option<f64>,
     /// From the citizen's tweet to the bot's first reply on X.
     pub bot_reply: Durations,
+    /// Tickets filed in the period (a complaint waiting for its place is not one yet).
+    pub tickets_filed: i64,
     /// Conversations handed to staff (hand-offs and emergencies) in the period.
     pub handed_off: i64,
     /// From the hand-off to a person's claim, for those claimed.
@@ -174,9 +176,11 @@ pub async fn build(
             .await?
             .get(0);
 
+    let agencies = agency_figures(store, agencies, from, to).await?;
     Ok(Report {
         from,
         to,
+        tickets_filed: agencies.iter().map(|a| a.filed).sum(),
         mentions,
         answered_share,
         decisions,
@@ -184,7 +188,7 @@ pub async fn build(
         handed_off: handoffs.len() as i64,
         time_to_claim: Durations::of(waits),
         waiting_now,
-        agencies: agency_figures(store, agencies, from, to).await?,
+        agencies,
     })
 }
 
@@ -300,6 +304,13 @@ pub fn human(ms: i64) -> String {
     }
 }
 
+impl AgencyFigures {
+    /// Whether the agency had anything to do with tickets in the period or has some now.
+    pub fn active(&self) -> bool {
+        self.filed + self.resolved + self.active_now > 0
+    }
+}
+
 impl Report {
     /// The report as plain text (Indonesian, for the office lead): `kicau report`.
     pub fn text(&self) -> String {
@@ -314,9 +325,9 @@ impl Report {
         };
         let kind = |k: &str| *self.decisions.get(k).unwrap_or(&0);
         let mut out = format!(
-            "Ringkasan {} s.d. {}\n\nMention masuk: {}\nDijawab bot: {}{}\nLaporan ke instansi: {}\n\
-             Darurat: {}\nDiteruskan ke petugas: {}\nDiabaikan: {}\n\nBalasan bot: {}\n\
-             Hand-off sampai diambil petugas: {}\nMenunggu petugas sekarang: {}\n\n\
+            "Ringkasan {} s.d. {}\n\nMention masuk: {}\nDijawab bot: {}{}\nLaporan jadi tiket: {}\n\
+             Darurat: {}\nDiteruskan ke petugas (termasuk darurat): {}\nDiabaikan: {}\n\n\
+             Balasan bot: {}\nHand-off sampai diambil petugas: {}\nMenunggu petugas sekarang: {}\n\n\
              Instansi (terlambat dulu):\n",
             crate::desk::rfc3339(self.from),
             crate::desk::rfc3339(self.to),
@@ -325,15 +336,19 @@ impl Report {
             self.answered_share
                 .map(|s| format!(" ({:.0}% dari yang perlu ditanggapi)", s * 100.0))
                 .unwrap_or_default(),
-            kind("report"),
+            self.tickets_filed,
             kind("emergency"),
-            kind("handoff"),
+            self.handed_off,
             kind("ignore"),
             d(&self.bot_reply),
             d(&self.time_to_claim),
             self.waiting_now,
         );
-        for a in &self.agencies {
+        let active: Vec<&AgencyFigures> = self.agencies.iter().filter(|a| a.active()).collect();
+        if active.is_empty() {
+            out.push_str("- tidak ada laporan\n");
+        }
+        for a in active {
             out.push_str(&format!(
                 "- {}: {} laporan baru; diterima tepat waktu {}, terlambat {}, belum {}; \
                  waktu menerima {}; selesai {}; aktif {}, lewat batas {}, surat teguran {}\n",

@@ -577,7 +577,7 @@ pub async fn report(
         ));
     }
     let mut rows = String::new();
-    for a in &report.agencies {
+    for a in report.agencies.iter().filter(|a| a.active()) {
         rows.push_str(&format!(
             "<tr class=\"{class}\"><td>{name}</td><td>{filed}</td><td>{in_time}</td><td>{late}</td>\
              <td>{pending}</td><td>{ack}</td><td>{resolved}</td><td>{active}</td><td>{overdue}</td><td>{letters}</td></tr>",
@@ -600,9 +600,9 @@ pub async fn report(
          <table class=\"figures\"><tbody>\
          <tr><th>Mention masuk</th><td>{mentions}</td></tr>\
          <tr><th>Dijawab bot</th><td>{answers}{share}</td></tr>\
-         <tr><th>Laporan ke instansi</th><td>{reports}</td></tr>\
+         <tr><th>Laporan jadi tiket</th><td>{reports}</td></tr>\
          <tr><th>Darurat</th><td>{emergencies}</td></tr>\
-         <tr><th>Diteruskan ke petugas</th><td>{handoffs}</td></tr>\
+         <tr><th>Diteruskan ke petugas (termasuk darurat)</th><td>{handoffs}</td></tr>\
          <tr><th>Diabaikan</th><td>{ignored}</td></tr>\
          <tr><th>Waktu balasan bot</th><td>{bot}</td></tr>\
          <tr><th>Waktu sampai diambil petugas</th><td>{claim}</td></tr>\
@@ -611,7 +611,7 @@ pub async fn report(
          <h2>Instansi</h2><p class=\"note\">Yang lewat batas waktu di atas.</p>\
          <table><thead><tr><th>Instansi</th><th>Laporan baru</th><th>Diterima tepat waktu</th>\
          <th>Diterima terlambat</th><th>Belum diterima</th><th>Waktu menerima</th><th>Selesai</th>\
-         <th>Aktif sekarang</th><th>Lewat batas</th><th>Surat teguran</th></tr></thead><tbody>{rows}</tbody></table>\
+         <th>Aktif sekarang</th><th>Lewat batas</th><th>Surat teguran</th></tr></thead><tbody>{rows}</tbody></table>{quiet}\
          <p class=\"note\">Juga sebagai JSON di <code>/api/report?days={days}</code> dan untuk Prometheus di <code>/metrics</code>.</p>",
         from = esc(&crate::desk::rfc3339(report.from)),
         to = esc(&crate::desk::rfc3339(report.to)),
@@ -624,13 +624,18 @@ pub async fn report(
                 s * 100.0
             ))
             .unwrap_or_default(),
-        reports = kind("report"),
+        reports = report.tickets_filed,
         emergencies = kind("emergency"),
-        handoffs = kind("handoff"),
+        handoffs = report.handed_off,
         ignored = kind("ignore"),
         bot = d(&report.bot_reply),
         claim = d(&report.time_to_claim),
         waiting = report.waiting_now,
+        quiet = if report.agencies.iter().any(|a| a.active()) {
+            ""
+        } else {
+            "<p class=\"empty\">Tidak ada laporan pada periode ini.</p>"
+        },
     );
     layout("Ringkasan", Some(&session), None, &body).into_response()
 }

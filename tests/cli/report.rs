@@ -118,6 +118,7 @@ async fn the_report_counts_decisions_response_times_and_late_agencies() {
         let waited = report.bot_reply.median_ms.unwrap();
         assert!((1_000..3_000).contains(&waited), "{name}: {waited}");
         assert_eq!((report.handed_off, report.time_to_claim.count), (1, 1));
+        assert_eq!(report.tickets_filed, 3, "{name}");
         // The late ticket's conversation waits for staff.
         assert_eq!(report.waiting_now, 1, "{name}");
         let first = &report.agencies[0];
@@ -215,6 +216,7 @@ async fn the_summary_page_the_report_api_metrics_and_the_command() {
     );
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.starts_with("Ringkasan "), "{text}");
-    assert!(text.contains("Laporan ke instansi: 1"), "{text}");
+    assert!(text.contains("Laporan jadi tiket: 1"), "{text}");
+    assert!(!text.contains("DLH"), "quiet agencies are left out: {text}");
     assert!(text.contains("- DPUPRPKP: 1 laporan baru"), "{text}");
 }
