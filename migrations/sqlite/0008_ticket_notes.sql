@@ -18,3 +18,7 @@ CREATE INDEX ticket_notes_state ON ticket_notes (state, id);
 -- the conversation is released or closed: no automatic tweet while a person is talking.
 ALTER TABLE outbox ADD COLUMN hold_for TEXT;
 CREATE INDEX outbox_hold_for ON outbox (hold_for);
+
+-- When the ticket's clocks last started: filing (NULL: created_at), a reroute to another agency
+-- or a reopening. Reminders and the warning letter count from here.
+ALTER TABLE tickets ADD COLUMN assigned_at BIGINT;

@@ -437,10 +437,11 @@ impl Tickets {
             ticket.due_resolve = self.calendar.due(now, days);
             ticket.overdue = false;
             sqlx::query(
-                "UPDATE tickets SET due_resolve = $1, reminded_resolve = 0, overdue = 0 \
-                 WHERE number = $2",
+                "UPDATE tickets SET due_resolve = $1, reminded_resolve = 0, overdue = 0, \
+                 assigned_at = $2 WHERE number = $3",
             )
             .bind(ticket.due_resolve)
+            .bind(now)
             .bind(number)
             .execute(&mut *tx)
             .await?;
@@ -530,7 +531,8 @@ impl Tickets {
         let done = sqlx::query(
             "UPDATE tickets SET state = 'open', agency = $1, updated_at = $2, due_acknowledge = $3, \
              due_resolve = $4, reminded_acknowledge = 0, reminded_resolve = 0, overdue = 0, \
-             delivery = NULL WHERE number = $5 AND state = 'rejected'",
+             warning_letter = 0, assigned_at = $2, delivery = NULL \
+             WHERE number = $5 AND state = 'rejected'",
         )
         .bind(&agency.id)
         .bind(now)
@@ -859,7 +861,8 @@ impl Tickets {
         let share = self.config.sla.remind_at;
         let mut pass = SlaPass::default();
         let active = sqlx::query(&format!(
-            "SELECT {COLUMNS}, reminded_acknowledge, reminded_resolve, warning_letter FROM tickets \
+            "SELECT {COLUMNS}, reminded_acknowledge, reminded_resolve, warning_letter, \
+             COALESCE(assigned_at, created_at) FROM tickets \
              WHERE state IN ('open', 'acknowledged', 'in_progress') \
              AND (reminded_acknowledge = 0 OR reminded_resolve = 0 OR overdue = 0 \
              OR warning_letter = 0)"
@@ -871,17 +874,19 @@ impl Tickets {
             let reminded_ack = row.get::<i64, _>(16) != 0;
             let reminded_resolve = row.get::<i64, _>(17) != 0;
             let warned = row.get::<i64, _>(18) != 0;
+            // The clocks start at filing, or at the latest reroute or reopening.
+            let started = row.get::<i64, _>(19);
             let Some(agency) = self.agency(&ticket.agency).cloned() else {
                 continue;
             };
             let waiting_ack = ticket.state == TicketState::Open;
             let remind = if waiting_ack
                 && !reminded_ack
-                && now >= sla::Calendar::remind_at(ticket.created_at, ticket.due_acknowledge, share)
+                && now >= sla::Calendar::remind_at(started, ticket.due_acknowledge, share)
             {
                 Some(("reminded_acknowledge", "diterima", ticket.due_acknowledge))
             } else if !reminded_resolve
-                && now >= sla::Calendar::remind_at(ticket.created_at, ticket.due_resolve, share)
+                && now >= sla::Calendar::remind_at(started, ticket.due_resolve, share)
             {
                 Some(("reminded_resolve", "selesai", ticket.due_resolve))
             } else {
@@ -917,7 +922,11 @@ impl Tickets {
                                 })
                                 .to_string(),
                                 priority: 10,
-                                idempotency_key: format!("wa:ticket:{}:{column}", ticket.number),
+                                // Per agency and deadline: a rerouted or reopened ticket has new ones.
+                                idempotency_key: format!(
+                                    "wa:ticket:{}:{column}:{}:{due}",
+                                    ticket.number, agency.id
+                                ),
                             },
                             now,
                         )
@@ -936,7 +945,10 @@ impl Tickets {
                                 payload: json!({"chat_id": chat, "text": html, "buttons": []})
                                     .to_string(),
                                 priority: 10,
-                                idempotency_key: format!("tg:ticket:{}:{column}", ticket.number),
+                                idempotency_key: format!(
+                                    "tg:ticket:{}:{column}:{}:{due}",
+                                    ticket.number, agency.id
+                                ),
                             },
                             now,
                         )
@@ -957,7 +969,7 @@ impl Tickets {
             }
             let warning_due = waiting_ack
                 && !warned
-                && self.calendar.working_days_between(ticket.created_at, now)
+                && self.calendar.working_days_between(started, now)
                     >= i64::from(self.config.sla.warning_letter_days);
             if warning_due
                 && self

@@ -499,6 +499,13 @@ async fn a_rejected_ticket_goes_to_staff_who_send_it_to_another_agency() {
             staff: false,
             note: "",
         };
+        // DPUPRPKP is reminded before its deadline.
+        let filed = tickets.get(store, &number).await.unwrap();
+        let soon = filed.created_at + (filed.due_acknowledge - filed.created_at) * 4 / 5;
+        assert_eq!(
+            tickets.sla_tick(store, soon).await.unwrap().reminded,
+            std::slice::from_ref(&number)
+        );
         // Not yet rejected: staff cannot reroute it.
         assert!(
             tickets
@@ -557,6 +564,22 @@ async fn a_rejected_ticket_goes_to_staff_who_send_it_to_another_agency() {
         .await
         .unwrap();
         assert_eq!(to_dlh, 1, "{name}");
+        // DLH has deadlines of its own and is reminded of them too.
+        let soon = ticket.updated_at + (ticket.due_acknowledge - ticket.updated_at) * 4 / 5;
+        assert_eq!(
+            tickets.sla_tick(store, soon).await.unwrap().reminded,
+            std::slice::from_ref(&number),
+            "{name}"
+        );
+        let reminders: i64 = sqlx::query_scalar::<sqlx::Any, i64>(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE channel = 'telegram' \
+             AND idempotency_key LIKE 'tg:ticket:%:reminded_acknowledge:%' \
+             AND payload LIKE '%\"chat_id\":{dlh_chat}%'"
+        ))
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(reminders, 1, "{name}");
     }
     backends.finish().await;
 }
