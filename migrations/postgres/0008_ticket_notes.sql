@@ -1,12 +1,14 @@
--- An agency's note on a ticket that bot.toml holds for staff approval before it reaches the
--- citizen (`[tickets] approve_notes`): pending until a staff member approves it (perhaps
--- edited) or drops it.
+-- Every agency note on a ticket, once per message it came in (`origin`: a Telegram message or a
+-- WhatsApp message id), so a replayed update relays nothing twice. With `[tickets]
+-- approve_notes` a note is pending until a staff member approves it (perhaps edited) or drops
+-- it; otherwise it is relayed at once.
 CREATE TABLE ticket_notes (
     id         BIGSERIAL PRIMARY KEY,
     number     TEXT NOT NULL REFERENCES tickets (number),
     by_actor   TEXT NOT NULL,
     note       TEXT NOT NULL,                 -- personal data already redacted
-    state      TEXT NOT NULL DEFAULT 'pending', -- pending | approved | dropped
+    origin     TEXT NOT NULL UNIQUE,
+    state      TEXT NOT NULL DEFAULT 'pending', -- pending | approved | dropped | relayed
     created_at BIGINT NOT NULL,
     decided_by TEXT,
     decided_at BIGINT,

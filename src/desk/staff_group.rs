@@ -434,7 +434,17 @@ impl StaffGroup {
                     ..
                 } => format!("{chat_id}/{message_id}"),
             };
-            if let Err(e) = self.handle(item).await {
+            // A passing fault (a busy database) gets two more tries; the handlers tolerate a
+            // replay.
+            let mut result = self.handle(item.clone()).await;
+            for wait in [200, 800] {
+                if result.is_ok() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+                result = self.handle(item.clone()).await;
+            }
+            if let Err(e) = result {
                 // Kept for staff rather than lost; if even that fails, the offset stays and the
                 // whole batch is read again (the handlers tolerate a replay).
                 tracing::warn!(error = %e, update = %reference, "a Telegram update could not be handled: moved to dead letters");
@@ -683,15 +693,18 @@ impl StaffGroup {
             return Ok(());
         };
         // A replayed update (a crash before the offset was stored) relays nothing twice.
-        let ack = format!("tg:note:{chat_id}:{message_id}");
-        if self.desk.store().outbox_by_key(&ack).await?.is_some() {
-            return Ok(());
-        }
         let by = format!("{} (@{username})", agency.short_name);
         let outcome = tickets
-            .add_note(self.desk.store(), &number, &by, text)
+            .add_note(
+                self.desk.store(),
+                &number,
+                &by,
+                text,
+                &format!("tg:{chat_id}:{message_id}"),
+            )
             .await?;
         let html = match outcome {
+            crate::tickets::NoteOutcome::Repeated => return Ok(()),
             crate::tickets::NoteOutcome::Relayed => {
                 format!(
                     "📤 Kabar diteruskan ke pelapor laporan {}.",
@@ -711,7 +724,7 @@ impl StaffGroup {
                 conversation: None,
                 reply_to: Some(message_id),
             }
-            .outbox(ack, 0),
+            .outbox(format!("tg:note:{chat_id}:{message_id}"), 0),
         )
         .await?;
         Ok(())

@@ -595,6 +595,7 @@ impl Tickets {
         number: &str,
         by: &str,
         note: &str,
+        origin: &str,
     ) -> Result<NoteOutcome, TicketError> {
         let note = crate::language::pii::redact(note.trim());
         let now = now_ms();
@@ -605,44 +606,51 @@ impl Tickets {
             .agency(&ticket.agency)
             .and_then(|a| a.approve_notes)
             .unwrap_or(self.config.tickets.approve_notes);
-        if approval {
-            let id: i64 = sqlx::query(
-                "INSERT INTO ticket_notes (number, by_actor, note, created_at) \
-                 VALUES ($1, $2, $3, $4) RETURNING id",
-            )
-            .bind(number)
-            .bind(by)
-            .bind(&note)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?
-            .get(0);
-            audit(
-                &mut tx,
-                by,
-                "ticket_note_held",
-                number,
-                json!({"note": note, "id": id}),
-                now,
-            )
-            .await?;
-            event(
-                &mut tx,
-                "ticket_note_held",
-                ticket.conversation_id.as_deref(),
-                by,
-                &json!({"ticket": number, "note_id": id, "note": note, "agency": ticket.agency}),
-                now,
-            )
-            .await?;
+        let id: Option<i64> = sqlx::query(
+            "INSERT INTO ticket_notes (number, by_actor, note, origin, state, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (origin) DO NOTHING RETURNING id",
+        )
+        .bind(number)
+        .bind(by)
+        .bind(&note)
+        .bind(origin)
+        .bind(if approval { "pending" } else { "relayed" })
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.get(0));
+        let Some(id) = id else {
+            // The same message again (a replayed update or webhook): done the first time.
+            tx.rollback().await?;
+            return Ok(NoteOutcome::Repeated);
+        };
+        if !approval {
+            self.relay_note(&mut tx, &ticket, by, &note, Speaker::Agency)
+                .await?;
             tx.commit().await?;
-            tracing::info!(ticket = %number, note = id, "agency note held for staff approval");
-            return Ok(NoteOutcome::Held(id));
+            return Ok(NoteOutcome::Relayed);
         }
-        self.relay_note(&mut tx, &ticket, by, &note, Speaker::Agency)
-            .await?;
+        audit(
+            &mut tx,
+            by,
+            "ticket_note_held",
+            number,
+            json!({"note": note, "id": id}),
+            now,
+        )
+        .await?;
+        event(
+            &mut tx,
+            "ticket_note_held",
+            ticket.conversation_id.as_deref(),
+            by,
+            &json!({"ticket": number, "note_id": id, "note": note, "agency": ticket.agency}),
+            now,
+        )
+        .await?;
         tx.commit().await?;
-        Ok(NoteOutcome::Relayed)
+        tracing::info!(ticket = %number, note = id, "agency note held for staff approval");
+        Ok(NoteOutcome::Held(id))
     }
 
     /// The history entry, audit entry and citizen's tweet of a note that may reach the citizen.
@@ -1126,6 +1134,8 @@ pub enum NoteOutcome {
     Relayed,
     /// Waiting for staff approval (the note's id).
     Held(i64),
+    /// The same message was handled before.
+    Repeated,
 }
 
 /// Staff's decision on a held note.

@@ -326,14 +326,16 @@ async fn act(
                 agency.short_name,
                 &from[from.len().saturating_sub(4)..]
             );
-            match tickets.add_note(store, &number, &by, text).await {
+            let origin = format!("wa:{}", message["id"].as_str().unwrap_or_default());
+            match tickets.add_note(store, &number, &by, text, &origin).await {
+                Ok(super::NoteOutcome::Repeated) => return Ok(None),
                 Ok(outcome) => {
                     let (kind, ack) = match outcome {
                         super::NoteOutcome::Relayed => (
                             "note",
                             format!("Kabar diteruskan ke pelapor laporan {number}."),
                         ),
-                        super::NoteOutcome::Held(_) => (
+                        super::NoteOutcome::Held(_) | super::NoteOutcome::Repeated => (
                             "note_held",
                             format!(
                                 "Kabar untuk pelapor laporan {number} menunggu persetujuan petugas."

@@ -67,12 +67,25 @@ async fn agency_notes_wait_for_staff_approval_when_bot_toml_says_so() {
                 &number,
                 AGENCY.name,
                 "Sudah ditambal. Info 081234567890",
+                "tg:-1002000000001:41",
             )
             .await
             .unwrap();
         let NoteOutcome::Held(id) = outcome else {
             panic!("{name}: the note was not held: {outcome:?}")
         };
+        // The same Telegram message again (a replayed update): nothing more.
+        let again = tickets
+            .add_note(
+                store,
+                &number,
+                AGENCY.name,
+                "Sudah ditambal.",
+                "tg:-1002000000001:41",
+            )
+            .await
+            .unwrap();
+        assert_eq!(again, NoteOutcome::Repeated, "{name}");
         // Nothing reaches the citizen, nor the ticket's history, before a decision.
         assert_eq!(citizen_tweets(store, &number).await.len(), 1, "{name}");
         assert_eq!(tickets.history(store, &number).await.unwrap().len(), 1);
@@ -121,7 +134,13 @@ async fn agency_notes_wait_for_staff_approval_when_bot_toml_says_so() {
 
         // A dropped note never reaches the citizen.
         let NoteOutcome::Held(second) = tickets
-            .add_note(store, &number, AGENCY.name, "salah kirim, abaikan")
+            .add_note(
+                store,
+                &number,
+                AGENCY.name,
+                "salah kirim, abaikan",
+                "tg:-1002000000001:42",
+            )
             .await
             .unwrap()
         else {
@@ -138,7 +157,13 @@ async fn agency_notes_wait_for_staff_approval_when_bot_toml_says_so() {
         let dlh = file_ticket_for(store, &tickets, "701", "warga22", "dlh").await;
         assert_eq!(
             tickets
-                .add_note(store, &dlh, "DLH (@petugas_dlh)", "Sudah diangkut.")
+                .add_note(
+                    store,
+                    &dlh,
+                    "DLH (@petugas_dlh)",
+                    "Sudah diangkut.",
+                    "tg:-1002000000002:7"
+                )
                 .await
                 .unwrap(),
             NoteOutcome::Relayed
@@ -616,6 +641,7 @@ async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a
             &number,
             AGENCY.name,
             "Tim <b>meluncur</b> besok pagi",
+            "tg:-1002000000001:43",
         )
         .await
         .unwrap()
