@@ -35,6 +35,18 @@ async fn mention(
     kind: &str,
     rule: &str,
 ) -> Option<String> {
+    mention_at(store, id, citizen, text, (kind, rule), 0).await
+}
+
+/// As [`mention`], for a tweet posted at `created_at` (milliseconds since the epoch).
+pub async fn mention_at(
+    store: &Store,
+    id: &str,
+    citizen: &str,
+    text: &str,
+    (kind, rule): (&str, &str),
+    created_at: i64,
+) -> Option<String> {
     let new = NewMention {
         tweet_id: id.into(),
         author_id: format!("u-{citizen}"),
@@ -42,7 +54,7 @@ async fn mention(
         text: text.into(),
         conversation_id: Some(id.into()),
         in_reply_to_id: None,
-        created_at: 0,
+        created_at,
         raw: "{}".into(),
     };
     store
@@ -56,7 +68,7 @@ async fn mention(
         text: new.text,
         conversation_id: new.conversation_id,
         in_reply_to_id: None,
-        created_at: 0,
+        created_at,
         attempts: 1,
         raw: "{}".into(),
     };

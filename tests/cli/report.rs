@@ -4,63 +4,23 @@
 
 use std::sync::Arc;
 
-use kicau::desk::{Actor, Desk, Role, intake};
-use kicau::store::{Mention, NewDecision, NewMention, Store, now_ms};
+use kicau::desk::{Actor, Desk, Role};
+use kicau::store::{Store, now_ms};
 use kicau::tickets::{Mover, TicketState, Tickets};
 
 use crate::tickets::{StaffConsole, file_ticket, file_ticket_for};
 
-/// Records a mention with `kind`/`rule` and its reply tweets, as the worker does; the desk
-/// conversation it joined.
+/// A mention posted two seconds ago, recorded with `kind`/`rule`; its conversation.
 async fn record(store: &Store, id: &str, citizen: &str, kind: &str, rule: &str) -> String {
-    let new = NewMention {
-        tweet_id: id.into(),
-        author_id: format!("u-{citizen}"),
-        author_username: citizen.into(),
-        text: "@PemkotMalang min tanya".into(),
-        conversation_id: Some(id.into()),
-        in_reply_to_id: None,
-        created_at: now_ms() - 2_000,
-        raw: "{}".into(),
-    };
-    store
-        .store_mentions("x.mentions", std::slice::from_ref(&new), Some(id))
-        .await
-        .unwrap();
-    let mention = Mention {
-        tweet_id: new.tweet_id,
-        author_id: new.author_id,
-        author_username: new.author_username,
-        text: new.text,
-        conversation_id: new.conversation_id,
-        in_reply_to_id: None,
-        created_at: new.created_at,
-        attempts: 1,
-        raw: "{}".into(),
-    };
-    let decision = NewDecision {
-        conversation_id: None,
-        kind: kind.into(),
-        topic: None,
-        agency: None,
-        rule: rule.into(),
-        evidence: "{}".into(),
-    };
-    let replies = vec![format!("@{citizen} balasan")];
-    intake::record_mention(
+    crate::desk::mention_at(
         store,
-        &mention,
-        &intake::Decided {
-            decision: &decision,
-            replies: &replies,
-            priority: 0,
-            joins: true,
-        },
-        None,
+        id,
+        citizen,
+        "@PemkotMalang min tanya",
+        (kind, rule),
+        now_ms() - 2_000,
     )
     .await
-    .unwrap()
-    .conversation
     .expect("a conversation")
 }
 
