@@ -58,6 +58,8 @@ pub struct Config {
     pub whatsapp: WhatsAppConfig,
     #[serde(default)]
     pub tickets: TicketsConfig,
+    #[serde(default)]
+    pub report: ReportConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
 }
@@ -174,6 +176,54 @@ pub struct TicketsConfig {
     /// (an agency may say otherwise with its own `approve_notes`).
     #[serde(default)]
     pub approve_notes: bool,
+}
+
+/// The office lead's weekly summary, posted to the Telegram staff group.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportConfig {
+    /// Post the past week's summary (the console's "Ringkasan") to the staff group.
+    pub weekly: bool,
+    /// On this day, at `weekly_hour` o'clock WIB.
+    pub weekly_day: Day,
+    pub weekly_hour: u8,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            weekly: true,
+            weekly_day: Day::Monday,
+            weekly_hour: 8,
+        }
+    }
+}
+
+/// A day of the week, as bot.toml spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Day {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+impl Day {
+    pub fn weekday(self) -> time::Weekday {
+        match self {
+            Day::Monday => time::Weekday::Monday,
+            Day::Tuesday => time::Weekday::Tuesday,
+            Day::Wednesday => time::Weekday::Wednesday,
+            Day::Thursday => time::Weekday::Thursday,
+            Day::Friday => time::Weekday::Friday,
+            Day::Saturday => time::Weekday::Saturday,
+            Day::Sunday => time::Weekday::Sunday,
+        }
+    }
 }
 
 /// How the desk treats hand-offs.
@@ -532,6 +582,12 @@ impl Config {
         {
             return Err(invalid(format!(
                 "account.handle {handle:?} is not an X username (1 to 15 letters, digits or _)"
+            )));
+        }
+        if self.report.weekly_hour > 23 {
+            return Err(invalid(format!(
+                "report.weekly_hour {} is not an hour of the day (0 to 23)",
+                self.report.weekly_hour
             )));
         }
         let mut seen = HashSet::new();

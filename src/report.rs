@@ -289,6 +289,30 @@ async fn agency_figures(
     Ok(figures)
 }
 
+/// The latest `day` at `hour`:00 WIB at or before `now` (milliseconds since the epoch): when the
+/// weekly summary of the seven days before it is due.
+pub fn last_slot(now: i64, day: time::Weekday, hour: u8) -> i64 {
+    use crate::tickets::sla::WIB;
+    let local = time::OffsetDateTime::from_unix_timestamp(now.div_euclid(1000))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(WIB);
+    let back = (i64::from(local.weekday().number_days_from_monday())
+        - i64::from(day.number_days_from_monday()))
+    .rem_euclid(7);
+    let mut date = local.date() - time::Duration::days(back);
+    let at = |date: time::Date| {
+        date.with_hms(hour.min(23), 0, 0)
+            .expect("a valid hour")
+            .assume_offset(WIB)
+            .unix_timestamp()
+            * 1000
+    };
+    if at(date) > now {
+        date -= time::Duration::days(7);
+    }
+    at(date)
+}
+
 /// A duration as people read it: "45 dtk", "12 mnt", "3,5 jam", "2,1 hari".
 pub fn human(ms: i64) -> String {
     let s = ms as f64 / 1000.0;
@@ -497,6 +521,35 @@ mod tests {
         assert_eq!((d.count, d.median_ms, d.p90_ms), (10, Some(5), Some(9)));
         assert_eq!(Durations::of(vec![]).median_ms, None);
         assert_eq!(Durations::of(vec![7]).p90_ms, Some(7));
+    }
+
+    #[test]
+    fn the_weekly_slot_is_the_last_monday_eight_wib() {
+        use time::macros::datetime;
+        let ms = |t: time::OffsetDateTime| t.unix_timestamp() * 1000;
+        let monday = ms(datetime!(2026-11-23 08:00 +7));
+        // Monday 08:00 WIB itself, later that week, and just before the next one.
+        for now in [
+            monday,
+            ms(datetime!(2026-11-25 13:30 +7)),
+            ms(datetime!(2026-11-30 07:59 +7)),
+        ] {
+            assert_eq!(last_slot(now, time::Weekday::Monday, 8), monday);
+        }
+        // Monday 07:59: still last week's.
+        assert_eq!(
+            last_slot(ms(datetime!(2026-11-23 07:59 +7)), time::Weekday::Monday, 8),
+            monday - 7 * 86_400_000
+        );
+        // 01:30 UTC is 08:30 in Malang.
+        assert_eq!(
+            last_slot(
+                ms(datetime!(2026-11-23 01:30 UTC)),
+                time::Weekday::Monday,
+                8
+            ),
+            monday
+        );
     }
 
     #[test]

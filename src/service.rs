@@ -777,6 +777,12 @@ pub async fn run_bot(
                 command_centre: config.telegram.command_centre_chat_id,
                 poll_timeout: Duration::from_secs(10),
                 tickets: Some(tickets.clone()),
+                weekly_report: config.report.weekly.then(|| {
+                    (
+                        config.report.weekly_day.weekday(),
+                        config.report.weekly_hour,
+                    )
+                }),
             };
             Some(tokio::spawn(group.run(shutdown.clone())))
         }

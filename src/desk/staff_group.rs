@@ -21,6 +21,7 @@ use crate::store::{NewOutbox, now_ms};
 
 const EVENTS_CURSOR: &str = "telegram.events";
 const OFFSET_CURSOR: &str = "telegram.offset";
+const WEEKLY_CURSOR: &str = "telegram.weekly_report";
 const EMERGENCY_PRIORITY: i64 = 100;
 const LEASE: Duration = Duration::from_secs(60);
 
@@ -35,6 +36,8 @@ pub struct StaffGroup {
     pub poll_timeout: Duration,
     /// Tickets, whose agencies press buttons in their own chats.
     pub tickets: Option<crate::tickets::Tickets>,
+    /// When the week's summary goes to the group (day, hour WIB); None: never.
+    pub weekly_report: Option<(time::Weekday, u8)>,
 }
 
 /// One message to post in a Telegram chat.
@@ -87,6 +90,9 @@ impl StaffGroup {
 
     async fn notify_loop(self, mut shutdown: watch::Receiver<bool>) {
         while !*shutdown.borrow() {
+            if let Err(e) = self.weekly_once(now_ms()).await {
+                tracing::warn!(error = %e, "the weekly summary for the staff group failed");
+            }
             match self.notify_once().await {
                 Ok(true) => continue,
                 Ok(false) => {}
@@ -100,6 +106,59 @@ impl StaffGroup {
                 _ = shutdown.changed() => {}
             }
         }
+    }
+
+    /// Queues the summary of the seven days before the latest weekly slot, once per slot (the
+    /// slot is the cursor, moved in the same transaction). A first start only notes the slot:
+    /// the next one is the first summary. Returns whether it queued one.
+    pub async fn weekly_once(&self, now: i64) -> Result<bool, DeskError> {
+        let Some((day, hour)) = self.weekly_report else {
+            return Ok(false);
+        };
+        let store = self.desk.store();
+        let slot = crate::report::last_slot(now, day, hour);
+        match store
+            .cursor(WEEKLY_CURSOR)
+            .await?
+            .and_then(|v| v.parse::<i64>().ok())
+        {
+            None => {
+                set_cursor(store, WEEKLY_CURSOR, &slot.to_string()).await?;
+                return Ok(false);
+            }
+            Some(done) if done >= slot => return Ok(false),
+            Some(_) => {}
+        }
+        let agencies = self
+            .tickets
+            .as_ref()
+            .map(|t| t.config.agencies.as_slice())
+            .unwrap_or_default();
+        let report = crate::report::build(store, agencies, slot - 7 * 86_400_000, slot).await?;
+        let text: String = report.text().chars().take(3800).collect();
+        let html = format!(
+            "📊 <b>Ringkasan mingguan</b>\n<pre>{}</pre>\nRincian: halaman Ringkasan di konsol.",
+            escape(&text)
+        );
+        let now = now_ms();
+        let mut tx = store.pool().begin().await?;
+        upsert_cursor(&mut tx, WEEKLY_CURSOR, &slot.to_string(), now).await?;
+        crate::store::insert_outbox(
+            &mut tx,
+            &Post {
+                chat: self.staff_chat,
+                html,
+                buttons: Vec::new(),
+                conversation: None,
+                reply_to: None,
+            }
+            .outbox(format!("tg:weekly:{slot}:{}", self.staff_chat), 0),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(slot, "weekly summary queued for the staff group");
+        Ok(true)
     }
 
     /// Turns the next desk events into outbox rows and moves the cursor, in one transaction.

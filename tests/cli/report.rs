@@ -180,3 +180,74 @@ async fn the_summary_page_the_report_api_metrics_and_the_command() {
     assert!(!text.contains("DLH"), "quiet agencies are left out: {text}");
     assert!(text.contains("- DPUPRPKP: 1 laporan baru"), "{text}");
 }
+
+#[tokio::test]
+async fn the_weekly_summary_reaches_the_staff_group_once_per_week() {
+    use time::macros::datetime;
+    let config = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
+    let tickets = Tickets::load(Arc::new(config)).unwrap();
+    let backends = crate::store::Backends::new().await;
+    for (name, store) in &backends.stores {
+        file_ticket(store, &tickets, "820", "warga46").await;
+        let group = kicau::desk::staff_group::StaffGroup {
+            desk: Desk::new(store.clone()),
+            // Never called: the summary only queues an outbox row.
+            client: kicau::channels::telegram::TelegramClient::new("1:x", "http://127.0.0.1:9")
+                .unwrap(),
+            staff_chat: -1001000000001,
+            command_centre: None,
+            poll_timeout: std::time::Duration::from_secs(1),
+            tickets: Some(tickets.clone()),
+            weekly_report: Some((time::Weekday::Monday, 8)),
+        };
+        let ms = |t: time::OffsetDateTime| t.unix_timestamp() * 1000;
+        // The first start only notes the week; the next Monday 08:00 WIB sends, once.
+        assert!(
+            !group
+                .weekly_once(ms(datetime!(2026-11-25 10:00 +7)))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !group
+                .weekly_once(ms(datetime!(2026-11-30 07:59 +7)))
+                .await
+                .unwrap()
+        );
+        assert!(
+            group
+                .weekly_once(ms(datetime!(2026-11-30 08:00 +7)))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !group
+                .weekly_once(ms(datetime!(2026-11-30 09:00 +7)))
+                .await
+                .unwrap()
+        );
+        let rows: Vec<String> = sqlx::query_scalar::<sqlx::Any, String>(
+            "SELECT payload FROM outbox WHERE idempotency_key LIKE 'tg:weekly:%'",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), 1, "{name}");
+        let payload: serde_json::Value = serde_json::from_str(&rows[0]).unwrap();
+        assert_eq!(payload["chat_id"], -1001000000001i64);
+        let text = payload["text"].as_str().unwrap();
+        assert!(text.starts_with("📊 <b>Ringkasan mingguan</b>"), "{text}");
+        assert!(
+            text.contains("Ringkasan 2026-11-23T01:00:00Z s.d. 2026-11-30T01:00:00Z"),
+            "{text}"
+        );
+        // The week after.
+        assert!(
+            group
+                .weekly_once(ms(datetime!(2026-12-07 08:00 +7)))
+                .await
+                .unwrap()
+        );
+    }
+    backends.finish().await;
+}
