@@ -80,6 +80,7 @@ async fn run(config: &Config, engine: Arc<Engine>, url: &str) -> f64 {
         poll_interval: Duration::from_millis(200),
         desk: kicau::desk::Desk::new(store.clone()),
         tickets: Some(kicau::tickets::Tickets::load(Arc::new(config.clone())).unwrap()),
+        mention_lease: None,
     };
     let http = reqwest::Client::new();
     let mut busy = Duration::ZERO;

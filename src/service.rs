@@ -20,7 +20,11 @@ use tokio::sync::watch;
 
 use crate::channels::x::{XClient, XError, XTweet};
 use crate::config::SandboxMode;
+use crate::store::lease::Lease;
 use crate::store::{NewDecision, NewMention, Store, now_ms};
+
+/// How long a lease on a single-instance job outlives its holder's last renewal.
+const LEASE_TTL: Duration = Duration::from_secs(6);
 use crate::triage::{Engine, Kind};
 
 /// The listener's cursor name in the store.
@@ -48,6 +52,9 @@ pub struct Service {
     pub desk: crate::desk::Desk,
     /// Complaint tickets (gazetteer, deadlines); without them complaints get the engine's reply.
     pub tickets: Option<crate::tickets::Tickets>,
+    /// Whether this instance holds the lease on reading mentions (instances sharing a database
+    /// take turns; see `store::lease`). None: it always reads.
+    pub mention_lease: Option<watch::Receiver<bool>>,
 }
 
 impl Service {
@@ -67,7 +74,13 @@ impl Service {
 
     async fn listen(self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
         let mut backoff = Backoff::new();
+        let mut lease = self.mention_lease.clone();
         while !*shutdown.borrow() {
+            if let Some(held) = &mut lease
+                && !crate::store::lease::wait_held(held, &mut shutdown).await
+            {
+                break;
+            }
             let wait = match self.poll_once().await {
                 Ok(stored) => {
                     backoff.reset();
@@ -654,6 +667,8 @@ pub async fn run_bot(
             crate::store::redact_url(database_url)
         )
     })?;
+    // Instances sharing the database take turns on the jobs only one may run.
+    let holder = Lease::holder_id();
     let mut embedded = None;
     let (base, what) = match config.sandbox.mode {
         SandboxMode::Embedded => {
@@ -783,11 +798,17 @@ pub async fn run_bot(
                         config.report.weekly_hour,
                     )
                 }),
+                reader_lease: Some(
+                    Lease::new(store.clone(), "telegram.updates", &holder, LEASE_TTL)
+                        .keep(shutdown.clone()),
+                ),
             };
             Some(tokio::spawn(group.run(shutdown.clone())))
         }
     };
     let clocks = tokio::spawn(sla_clocks(tickets.clone(), store.clone(), shutdown.clone()));
+    let mention_lease =
+        Lease::new(store.clone(), "x.mentions", &holder, LEASE_TTL).keep(shutdown.clone());
     let reannouncer = tokio::spawn(reannounce(
         desk.clone(),
         Duration::from_secs(config.desk.reannounce_after_secs),
@@ -803,6 +824,7 @@ pub async fn run_bot(
         poll_interval: Duration::from_millis(config.x.poll_interval_ms),
         desk,
         tickets: Some(tickets),
+        mention_lease: Some(mention_lease),
     };
     service.run(shutdown).await?;
     if let Some(console) = console {

@@ -38,6 +38,9 @@ pub struct StaffGroup {
     pub tickets: Option<crate::tickets::Tickets>,
     /// When the week's summary goes to the group (day, hour WIB); None: never.
     pub weekly_report: Option<(time::Weekday, u8)>,
+    /// Whether this instance holds the lease on reading updates (Telegram allows one long poll
+    /// per bot); None: it always reads.
+    pub reader_lease: Option<watch::Receiver<bool>>,
 }
 
 /// One message to post in a Telegram chat.
@@ -452,7 +455,13 @@ impl StaffGroup {
     }
 
     async fn read_loop(self, mut shutdown: watch::Receiver<bool>) {
+        let mut lease = self.reader_lease.clone();
         while !*shutdown.borrow() {
+            if let Some(held) = &mut lease
+                && !crate::store::lease::wait_held(held, &mut shutdown).await
+            {
+                break;
+            }
             let result = tokio::select! {
                 r = self.read_once() => r,
                 _ = shutdown.changed() => break,

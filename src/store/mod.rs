@@ -10,6 +10,8 @@ SQLite (one writer at a time) and `FOR UPDATE SKIP LOCKED` with a lease on Postg
 The store knows no web and no network.
 */
 
+pub mod lease;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;

@@ -5,6 +5,7 @@ mod ask;
 mod browser;
 mod desk;
 mod eval;
+mod instances;
 mod kb_check;
 mod oauth2;
 mod report;

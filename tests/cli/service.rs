@@ -156,7 +156,7 @@ impl Deployment {
     }
 
     /// SIGKILL: no chance to finish anything.
-    fn kill_bot(&mut self) {
+    pub fn kill_bot(&mut self) {
         if let Some(mut bot) = self.bot.take() {
             bot.kill().unwrap();
             bot.wait().unwrap();

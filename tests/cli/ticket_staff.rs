@@ -829,6 +829,7 @@ async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not
         poll_interval: Duration::from_millis(200),
         desk: Desk::new(store.clone()),
         tickets: Some(tickets.clone()),
+        mention_lease: None,
     };
     let run = || async {
         service.poll_once().await.unwrap();
