@@ -308,20 +308,8 @@ pub async fn act(
     Path((id, action)): Path<(String, String)>,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    if !same_secret(&form.csrf, &session.csrf) {
-        return (
-            axum::http::StatusCode::FORBIDDEN,
-            layout(
-                "Ditolak",
-                Some(&session),
-                None,
-                "<p>Token formulir tidak valid. Muat ulang halaman lalu coba lagi.</p>",
-            ),
-        )
-            .into_response();
-    }
-    if let Some(redirect) = must_change(&session) {
-        return redirect;
+    if let Some(refused) = refuse_form(&session, &form.csrf) {
+        return refused;
     }
     let actor = &session.actor;
     let result: Result<String, DeskError> = match action.as_str() {
@@ -858,17 +846,24 @@ pub struct TicketForm {
     note: String,
 }
 
-fn bad_form(session: &Session) -> Response {
-    (
-        axum::http::StatusCode::FORBIDDEN,
-        layout(
-            "Ditolak",
-            Some(session),
-            None,
-            "<p>Token formulir tidak valid. Muat ulang halaman lalu coba lagi.</p>",
-        ),
-    )
-        .into_response()
+/// What an action form gets instead of acting: 403 without the session's CSRF token, the
+/// password page while a one-time password is unchanged. None: go on.
+fn refuse_form(session: &Session, csrf: &str) -> Option<Response> {
+    if !same_secret(csrf, &session.csrf) {
+        return Some(
+            (
+                axum::http::StatusCode::FORBIDDEN,
+                layout(
+                    "Ditolak",
+                    Some(session),
+                    None,
+                    "<p>Token formulir tidak valid. Muat ulang halaman lalu coba lagi.</p>",
+                ),
+            )
+                .into_response(),
+        );
+    }
+    must_change(session)
 }
 
 /// Staff act on a ticket from the tickets page: send a rejected one to another agency
@@ -879,11 +874,8 @@ pub async fn ticket_act(
     Path((number, action)): Path<(String, String)>,
     Form(form): Form<TicketForm>,
 ) -> Response {
-    if !same_secret(&form.csrf, &session.csrf) {
-        return bad_form(&session);
-    }
-    if let Some(redirect) = must_change(&session) {
-        return redirect;
+    if let Some(refused) = refuse_form(&session, &form.csrf) {
+        return refused;
     }
     let Some(tickets) = &state.tickets else {
         return Redirect::to("/tickets").into_response();
@@ -931,11 +923,8 @@ pub async fn note_act(
     Path((id, action)): Path<(i64, String)>,
     Form(form): Form<NoteForm>,
 ) -> Response {
-    if !same_secret(&form.csrf, &session.csrf) {
-        return bad_form(&session);
-    }
-    if let Some(redirect) = must_change(&session) {
-        return redirect;
+    if let Some(refused) = refuse_form(&session, &form.csrf) {
+        return refused;
     }
     let Some(tickets) = &state.tickets else {
         return Redirect::to("/tickets").into_response();

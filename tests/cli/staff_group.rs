@@ -14,17 +14,7 @@ use crate::takeover::{deployment_with_console, replies_to, staff, wait_until};
 const GROUP: i64 = -1001000000001;
 
 async fn group_messages(client: &reqwest::Client, x: &str) -> Vec<Value> {
-    client
-        .get(format!("{x}/sandbox/telegram/messages?chat_id={GROUP}"))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    crate::tickets::chat(client, x, GROUP).await
 }
 
 async fn message_containing(client: &reqwest::Client, x: &str, needle: &str) -> Option<Value> {
