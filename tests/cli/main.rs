@@ -8,6 +8,7 @@ mod eval;
 mod instances;
 mod kb_check;
 mod oauth2;
+mod properties;
 mod report;
 mod sandbox_telegram;
 mod sandbox_whatsapp;

@@ -1,0 +1,153 @@
+//! Properties over generated input (proptest): personal numbers never survive redaction, in
+//! any surrounding text and any common spelling; redaction is stable; triage and its replies
+//! take any text, and what the bot would post fits in tweets and never carries the citizen's
+//! numbers; threads keep every word; the knowledge-base parser refuses bad files without
+//! panicking.
+
+use std::sync::{Arc, OnceLock};
+
+use proptest::prelude::*;
+
+use kicau::language::pii::redact;
+
+fn engine() -> Arc<kicau::Engine> {
+    static ENGINE: OnceLock<Arc<kicau::Engine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            Arc::new(kicau::Engine::from_config_path(&crate::repo().join("bot.toml")).unwrap())
+        })
+        .clone()
+}
+
+/// A NIK or KK number: a province code (11 to 94), then 14 digits; plain or in groups.
+fn id_number() -> impl Strategy<Value = String> {
+    (
+        11u32..=94,
+        proptest::collection::vec(0u8..10, 14),
+        prop_oneof![Just(""), Just(" "), Just("."), Just("-")],
+    )
+        .prop_map(|(province, rest, sep)| {
+            let digits: String = format!("{province}")
+                .chars()
+                .chain(rest.iter().map(|d| char::from(b'0' + d)))
+                .collect();
+            digits
+                .as_bytes()
+                .chunks(4)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect::<Vec<_>>()
+                .join(sep)
+        })
+}
+
+/// An Indonesian mobile number: 08…, 628… or +628…, 10 to 13 digits in all, plain or grouped.
+fn mobile() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![Just("08"), Just("628"), Just("+628")],
+        1u8..10,
+        proptest::collection::vec(0u8..10, 7..=9),
+        prop_oneof![Just(""), Just(" "), Just("-"), Just(".")],
+    )
+        .prop_map(|(prefix, first, rest, sep)| {
+            let tail: String = rest.iter().map(|d| char::from(b'0' + d)).collect();
+            let (a, b) = tail.split_at(3);
+            format!("{prefix}{first}{a}{sep}{b}")
+        })
+}
+
+/// Words and punctuation around the number, never glued to it.
+fn filler() -> impl Strategy<Value = String> {
+    "[a-zA-Z ,!?:]{0,60}"
+}
+
+fn digits(text: &str) -> String {
+    text.chars().filter(char::is_ascii_digit).collect()
+}
+
+proptest! {
+    // 256 cases each (proptest's default); PROPTEST_CASES=5000 for a longer search.
+    #[test]
+    fn personal_numbers_never_survive_redaction(
+        before in filler(),
+        number in prop_oneof![id_number(), mobile()],
+        after in filler(),
+    ) {
+        let text = format!("{before} {number} {after}");
+        let out = redact(&text);
+        let secret = digits(&number);
+        // Not even its last seven digits remain anywhere, whatever the separators.
+        prop_assert!(
+            !digits(&out).contains(&secret[secret.len() - 7..]),
+            "{text:?} -> {out:?}"
+        );
+    }
+
+    #[test]
+    fn redaction_is_stable(text in "\\PC{0,200}") {
+        let once = redact(&text);
+        prop_assert_eq!(redact(&once), once);
+    }
+
+    #[test]
+    fn what_the_bot_would_post_fits_and_never_repeats_a_citizens_number(
+        before in "[a-z ]{0,80}",
+        number in prop_oneof![id_number(), mobile()],
+        after in "[a-z ?]{0,80}",
+    ) {
+        let text = format!("@PemkotMalang {before} {number} {after}");
+        let engine = engine();
+        let decision = engine.triage(&text);
+        let evidence = serde_json::to_string(&decision.evidence).unwrap();
+        prop_assert!(!evidence.contains(&digits(&number)), "{evidence}");
+        for tweet in engine.reply_thread(&decision, "warga") {
+            prop_assert!(kicau::tweet::fits(&tweet), "{tweet}");
+            prop_assert!(!digits(&tweet).contains(&digits(&number)), "{tweet}");
+        }
+    }
+
+    #[test]
+    fn triage_takes_any_text(text in "\\PC{0,400}") {
+        let engine = engine();
+        let decision = engine.triage(&text);
+        for tweet in engine.reply_thread(&decision, "warga") {
+            prop_assert!(kicau::tweet::fits(&tweet), "{tweet}");
+        }
+    }
+
+    #[test]
+    fn threads_fit_and_keep_every_word(
+        words in proptest::collection::vec("[a-zA-Z0-9.,éü😀]{1,30}", 0..150),
+    ) {
+        let body = words.join(" ");
+        let parts = kicau::tweet::thread("warga", &body);
+        for part in &parts {
+            prop_assert!(kicau::tweet::fits(part), "{part}");
+        }
+        let kept: Vec<&str> = parts
+            .iter()
+            .flat_map(|p| {
+                let rest = p.strip_prefix("@warga ").unwrap();
+                let rest = if parts.len() > 1 {
+                    rest.split_once(") ").unwrap().1
+                } else {
+                    rest
+                };
+                rest.split_whitespace()
+            })
+            .collect();
+        prop_assert_eq!(kept, body.split_whitespace().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_knowledge_parser_refuses_bad_files_without_panicking(
+        text in prop_oneof![
+            "\\PC{0,300}",
+            "---\n[a-z_]{1,10} = \"[^\"\n]{0,20}\"\n(---\n)?\\PC{0,100}",
+        ],
+    ) {
+        if let Err(e) = kicau::knowledge::entry::parse(std::path::Path::new("x.md"), &text) {
+            prop_assert!(e.line >= 1, "{e}");
+            prop_assert!(e.to_string().starts_with("x.md:"), "{e}");
+        }
+    }
+}
