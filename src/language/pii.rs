@@ -89,8 +89,12 @@ fn classify(raw: &str, digits: &str) -> Option<PiiKind> {
         16 if !digits.starts_with('0') => Some(PiiKind::IdNumber),
         // Mobile numbers: 08..., 628..., +628..., 10 to 14 digits.
         10..=14 if digits.starts_with("08") || digits.starts_with("628") => Some(PiiKind::Phone),
-        // Landlines with an area code: (0341) 751535, 0341-751535.
-        9..=12 if digits.starts_with('0') && (grouped || raw.starts_with('(')) => {
+        // Landlines with an area code: (0341) 751535, 0341-751535; Malang's own (0341) also
+        // written plain.
+        9..=12
+            if digits.starts_with('0')
+                && (grouped || raw.starts_with('(') || digits.starts_with("0341")) =>
+        {
             Some(PiiKind::Phone)
         }
         _ => None,

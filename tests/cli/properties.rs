@@ -1,4 +1,5 @@
-//! Properties over generated input (proptest): personal numbers never survive redaction, in
+//! Properties over generated input (proptest): personal numbers (NIK/KK, mobiles, Malang
+//! landlines) never survive redaction, in
 //! any surrounding text and any common spelling; redaction is stable; triage and its replies
 //! take any text, and what the bot would post fits in tweets and never carries the citizen's
 //! numbers; threads keep every word; the knowledge-base parser refuses bad files without
@@ -55,6 +56,18 @@ fn mobile() -> impl Strategy<Value = String> {
         })
 }
 
+/// A Malang landline: (0341) and six digits, bracketed, separated or plain.
+fn landline() -> impl Strategy<Value = String> {
+    (
+        proptest::collection::vec(0u8..10, 6),
+        prop_oneof![Just("(0341) "), Just("0341-"), Just("0341 "), Just("0341")],
+    )
+        .prop_map(|(rest, area)| {
+            let number: String = rest.iter().map(|d| char::from(b'0' + d)).collect();
+            format!("{area}{}{number}", if area == "0341" { "7" } else { "" })
+        })
+}
+
 /// Words and punctuation around the number, never glued to it.
 fn filler() -> impl Strategy<Value = String> {
     "[a-zA-Z ,!?:]{0,60}"
@@ -69,7 +82,7 @@ proptest! {
     #[test]
     fn personal_numbers_never_survive_redaction(
         before in filler(),
-        number in prop_oneof![id_number(), mobile()],
+        number in prop_oneof![id_number(), mobile(), landline()],
         after in filler(),
     ) {
         let text = format!("{before} {number} {after}");
