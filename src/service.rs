@@ -383,6 +383,8 @@ impl Service {
             return Ok(None);
         };
         let reply = crate::tickets::thread_reply(&m.text);
+        // After "stop": no automatic reply, but a dispute still reaches staff.
+        let quiet = self.store.is_opted_out(&m.author_id).await?;
         let resolved = ticket.state == TicketState::Resolved;
         let disputed = resolved
             && (reply == ThreadReply::NotFixed
@@ -405,10 +407,15 @@ impl Service {
                 "Terima kasih kabarnya, kak. Laporan {} kami teruskan ke petugas untuk dicek dan dibuka kembali ke {} bila perlu.",
                 ticket.number, agency.short_name
             );
-            return Ok(Some((
-                record("handoff", "ticket_disputed"),
-                crate::tweet::thread(&m.author_username, &text),
-            )));
+            let replies = if quiet {
+                Vec::new()
+            } else {
+                crate::tweet::thread(&m.author_username, &text)
+            };
+            return Ok(Some((record("handoff", "ticket_disputed"), replies)));
+        }
+        if status && quiet {
+            return Ok(Some((record("ignore", "opted_out"), Vec::new())));
         }
         if status {
             let text = crate::tickets::status_text(&ticket, agency);

@@ -1282,6 +1282,21 @@ async fn queue_citizen_tweet(
     speaker: Speaker,
     now: i64,
 ) -> Result<(), TicketError> {
+    // A citizen who wrote "stop" gets no automatic tweet; the history keeps the news, and staff
+    // may still write to them.
+    if speaker != Speaker::Staff {
+        let opted_out = sqlx::query(
+            "SELECT 1 FROM opt_outs o JOIN tickets t ON t.reporter_id = o.user_id \
+             WHERE t.number = $1",
+        )
+        .bind(&ticket.number)
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_some();
+        if opted_out {
+            return Ok(());
+        }
+    }
     // No automatic tweet while a person talks with the citizen: the agency's news waits for
     // the conversation to be released or closed (the holder sees it in the console).
     let held_by_person = match (&ticket.conversation_id, speaker) {

@@ -319,6 +319,41 @@ async fn ticket_news_waits_while_a_person_holds_the_conversation() {
     backends.finish().await;
 }
 
+#[tokio::test]
+async fn a_citizen_who_wrote_stop_gets_no_automatic_ticket_tweets() {
+    let tickets = tickets_with(|_| {});
+    let backends = crate::store::Backends::new().await;
+    for (name, store) in &backends.stores {
+        let number = file_ticket(store, &tickets, "750", "warga28").await;
+        store.opt_out("u-warga28", "warga28").await.unwrap();
+        for to in [TicketState::Acknowledged, TicketState::Resolved] {
+            tickets
+                .transition(store, &number, to, &AGENCY)
+                .await
+                .unwrap();
+        }
+        // The history has both steps; the citizen heard only of the filing, before "stop".
+        assert_eq!(tickets.history(store, &number).await.unwrap().len(), 3);
+        assert_eq!(citizen_tweets(store, &number).await.len(), 1, "{name}");
+        // A person may still write: staff reopening it is told.
+        tickets
+            .transition(
+                store,
+                &number,
+                TicketState::InProgress,
+                &Mover {
+                    name: "sari",
+                    staff: true,
+                    note: "dicek ulang",
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(citizen_tweets(store, &number).await.len(), 2, "{name}");
+    }
+    backends.finish().await;
+}
+
 const TUGU_TIRTA: &str = "6281200000005";
 
 fn press(id: &str, data: &str) -> Value {
@@ -941,6 +976,46 @@ async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0].reason.as_deref(), Some("ticket_disputed"));
     assert_eq!(count().await, 1);
+
+    // After "stop": a question gets no reply; "still broken" still reaches staff, silently.
+    let citizen: Value = http
+        .get(format!("{x}/2/users/by/username/warga30"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    store
+        .opt_out(citizen["data"]["id"].as_str().unwrap(), "warga30")
+        .await
+        .unwrap();
+    let quiet = tweet_as(
+        &http,
+        &x,
+        "warga30",
+        Some(&complaint),
+        "@PemkotMalang laporan saya gimana min?",
+    )
+    .await;
+    run().await;
+    assert_eq!(
+        decided(quiet).await,
+        ("opted_out".to_owned(), String::new())
+    );
+    let quiet_dispute = tweet_as(
+        &http,
+        &x,
+        "warga30",
+        Some(&complaint),
+        "@PemkotMalang lampunya masih mati lagi min",
+    )
+    .await;
+    run().await;
+    assert_eq!(
+        decided(quiet_dispute).await,
+        ("ticket_disputed".to_owned(), String::new())
+    );
 
     // Someone else in that thread is not its reporter: the usual triage decides.
     let other = tweet_as(
