@@ -13,8 +13,9 @@ use kicau::store::Store;
 use kicau::tickets::{Mover, NoteDecision, NoteOutcome, TicketError, TicketState, Tickets};
 use serde_json::{Value, json};
 
+use crate::service::post_as;
 use crate::takeover::{replies_to, staff, wait_until};
-use crate::tickets::{chat, file_ticket, file_ticket_for};
+use crate::tickets::{chat, file_ticket, file_ticket_for, reply_as};
 
 const AGENCY: Mover<'static> = Mover {
     name: "DPUPRPKP (@petugas_pu)",
@@ -438,7 +439,7 @@ async fn staff_approve_notes_in_the_group_reopen_through_the_api_and_bad_updates
     let x = d.x_url.clone();
     let console = d.console_url.clone();
 
-    let complaint = crate::service::post_as(
+    let complaint = post_as(
         &client,
         &x,
         "warga26",
@@ -456,11 +457,7 @@ async fn staff_approve_notes_in_the_group_reopen_through_the_api_and_bad_updates
     let ticket = find(&client, &x, DPUPRPKP, "MLG-").await.unwrap();
     let message_id = ticket["message_id"].as_i64().unwrap();
     let text = ticket["text"].as_str().unwrap();
-    let number = text
-        .split_whitespace()
-        .find(|w| w.starts_with("MLG-"))
-        .unwrap()
-        .to_owned();
+    let number = kicau::tickets::number_in(text).unwrap();
     assert!(
         wait_until(Duration::from_secs(30), || async {
             replies_to(&client, &x, &complaint).await.len() == 1
@@ -811,31 +808,6 @@ async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a
     store.close().await;
 }
 
-/// Posts `text` as `user`, replying to `parent` when given; the new tweet's id.
-async fn tweet_as(
-    client: &reqwest::Client,
-    x: &str,
-    user: &str,
-    parent: Option<&str>,
-    text: &str,
-) -> String {
-    let mut body = json!({ "text": text });
-    if let Some(parent) = parent {
-        body["reply"] = json!({ "in_reply_to_tweet_id": parent });
-    }
-    let response: Value = client
-        .post(format!("{x}/2/tweets"))
-        .header("Authorization", format!("Bearer sandbox-user:{user}"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    response["data"]["id"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not_fixed() {
     use kicau::service::{Service, sandbox_credentials, sandbox_settings};
@@ -904,11 +876,10 @@ async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not
             .unwrap()
     };
 
-    let complaint = tweet_as(
+    let complaint = post_as(
         &http,
         &x,
         "warga30",
-        None,
         "@PemkotMalang lampu jalan di jl tidar mati semua, gelap banget",
     )
     .await;
@@ -918,34 +889,34 @@ async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not
         .fetch_one(store.pool())
         .await
         .unwrap();
+    // `user` replies in the complaint's thread; what the bot decided and queued.
+    let say = |user: &'static str, text: &'static str| {
+        let (http, x, complaint, run, decided) = (&http, &x, &complaint, &run, &decided);
+        async move {
+            let tweet = reply_as(http, x, user, complaint, text).await;
+            run().await;
+            decided(tweet).await
+        }
+    };
 
     // A question in the thread: the status.
-    let asks = tweet_as(
-        &http,
-        &x,
+    let (rule, reply) = say(
         "warga30",
-        Some(&complaint),
         "@PemkotMalang min laporan saya sudah sampai mana?",
     )
     .await;
-    run().await;
-    let (rule, reply) = decided(asks).await;
     assert_eq!(rule, "ticket_status");
     assert!(
         reply.contains(&number) && reply.contains("status baru"),
         "{reply}"
     );
     // The same complaint again while it is handled: its status, not a second ticket.
-    let again = tweet_as(
-        &http,
-        &x,
+    let again = say(
         "warga30",
-        Some(&complaint),
         "@PemkotMalang lampu jalan jl tidar mati semua, tolong diperbaiki",
     )
     .await;
-    run().await;
-    assert_eq!(decided(again).await.0, "ticket_status");
+    assert_eq!(again.0, "ticket_status");
     assert_eq!(count().await, 1);
 
     // Resolved, then "still broken": before staff, to reopen it.
@@ -953,16 +924,11 @@ async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not
         .transition(&store, &number, TicketState::Resolved, &AGENCY)
         .await
         .unwrap();
-    let disputed = tweet_as(
-        &http,
-        &x,
+    let (rule, reply) = say(
         "warga30",
-        Some(&complaint),
         "@PemkotMalang katanya selesai tapi lampunya masih mati min",
     )
     .await;
-    run().await;
-    let (rule, reply) = decided(disputed).await;
     assert_eq!(rule, "ticket_disputed");
     assert!(reply.contains("dibuka kembali"), "{reply}");
     let waiting = service
@@ -990,44 +956,18 @@ async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not
         .opt_out(citizen["data"]["id"].as_str().unwrap(), "warga30")
         .await
         .unwrap();
-    let quiet = tweet_as(
-        &http,
-        &x,
-        "warga30",
-        Some(&complaint),
-        "@PemkotMalang laporan saya gimana min?",
-    )
-    .await;
-    run().await;
-    assert_eq!(
-        decided(quiet).await,
-        ("opted_out".to_owned(), String::new())
-    );
-    let quiet_dispute = tweet_as(
-        &http,
-        &x,
-        "warga30",
-        Some(&complaint),
-        "@PemkotMalang lampunya masih mati lagi min",
-    )
-    .await;
-    run().await;
-    assert_eq!(
-        decided(quiet_dispute).await,
-        ("ticket_disputed".to_owned(), String::new())
-    );
+    let quiet = say("warga30", "@PemkotMalang laporan saya gimana min?").await;
+    assert_eq!(quiet, ("opted_out".to_owned(), String::new()));
+    let quiet_dispute = say("warga30", "@PemkotMalang lampunya masih mati lagi min").await;
+    assert_eq!(quiet_dispute, ("ticket_disputed".to_owned(), String::new()));
 
     // Someone else in that thread is not its reporter: the usual triage decides.
-    let other = tweet_as(
-        &http,
-        &x,
+    let other = say(
         "warga31",
-        Some(&complaint),
         "@PemkotMalang laporan ini sudah sampai mana min?",
     )
     .await;
-    run().await;
-    assert_ne!(decided(other).await.0, "ticket_status");
+    assert_ne!(other.0, "ticket_status");
     store.close().await;
     sandbox.stop();
 }

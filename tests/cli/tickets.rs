@@ -13,7 +13,7 @@ use crate::takeover::{deployment_with_console, replies_to, staff, wait_until};
 const DPUPRPKP: i64 = -1002000000001;
 
 /// Posts `text` as `user` in reply to `parent`; returns the new tweet's id.
-async fn reply_as(
+pub async fn reply_as(
     client: &reqwest::Client,
     x: &str,
     user: &str,
@@ -145,11 +145,7 @@ async fn a_pothole_becomes_a_ticket_and_each_step_reaches_the_citizen_once() {
         buttons(&ticket),
         ["Diterima", "Diproses", "Selesai", "Bukan wewenang"]
     );
-    let number = text
-        .split_whitespace()
-        .find(|w| w.starts_with("MLG-"))
-        .unwrap()
-        .to_owned();
+    let number = kicau::tickets::number_in(&text).unwrap();
     assert!(
         wait_until(Duration::from_secs(30), || async {
             account_replies(&client, &x, &answer).await.len() == 1
@@ -626,11 +622,7 @@ async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() 
     let first = wa_messages(&client, &x).await[0].clone();
     assert_eq!(first["type"], "template", "{first}");
     let params = first["template"]["components"][0]["parameters"].to_string();
-    let number = params
-        .split('"')
-        .find(|w| w.starts_with("MLG-"))
-        .unwrap()
-        .to_owned();
+    let number = kicau::tickets::number_in(&params).unwrap();
     assert!(params.contains("Jl. Kawi"), "{params}");
 
     // A forged webhook (wrong signature) is refused and changes nothing.
