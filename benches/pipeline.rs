@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use kicau::Config;
 use kicau::channels::x::XClient;
+use kicau::run::{Service, sandbox_credentials, sandbox_settings};
 use kicau::sandbox::serve_x;
-use kicau::service::{Service, sandbox_credentials, sandbox_settings};
 use kicau::store::Store;
 use kicau::triage::Engine;
 

@@ -178,8 +178,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .clone()
                 .unwrap_or_else(|| config.store.database_url.clone());
             runtime()?.block_on(async {
-                let shutdown = kicau::service::shutdown_signal();
-                kicau::service::run_bot(config, &database_url, shutdown).await
+                let shutdown = kicau::run::shutdown_signal();
+                kicau::run::run(config, &database_url, shutdown).await
             })?;
             Ok(ExitCode::SUCCESS)
         }
@@ -194,7 +194,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .database_url
                 .clone()
                 .unwrap_or_else(|| config.store.database_url.clone());
-            runtime()?.block_on(kicau::service::authorize_x(
+            runtime()?.block_on(kicau::run::authorize_x(
                 &config,
                 &database_url,
                 redirect_uri,
@@ -240,8 +240,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Sandbox => {
             runtime()?.block_on(async {
-                let shutdown = kicau::service::shutdown_signal();
-                kicau::service::run_sandbox(config, shutdown).await
+                let shutdown = kicau::run::shutdown_signal();
+                kicau::run::run_sandbox(config, shutdown).await
             })?;
             Ok(ExitCode::SUCCESS)
         }

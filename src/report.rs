@@ -119,12 +119,13 @@ pub async fn build(
         (considered > 0).then(|| *decisions.get("answer").unwrap_or(&0) as f64 / considered as f64);
 
     // The bot's reply: the first part of `x:reply:<tweet>`, once sent.
-    let replies = sqlx::query(
+    let replies = sqlx::query(&format!(
         "SELECT i.created_at, o.updated_at FROM decisions d \
          JOIN inbox i ON i.tweet_id = d.tweet_id \
-         JOIN outbox o ON o.idempotency_key = 'x:reply:' || d.tweet_id || ':1' \
+         JOIN outbox o ON o.idempotency_key = {} \
          WHERE d.created_at >= $1 AND d.created_at < $2 AND o.state = 'sent'",
-    )
+        crate::store::first_reply_key_sql("d.tweet_id")
+    ))
     .bind(from)
     .bind(to)
     .fetch_all(pool)
@@ -353,8 +354,8 @@ impl Report {
              Darurat: {}\nDiteruskan ke petugas (termasuk darurat): {}\nDiabaikan: {}\n\n\
              Balasan bot: {}\nHand-off sampai diambil petugas: {}\nMenunggu petugas sekarang: {}\n\n\
              Instansi (terlambat dulu):\n",
-            crate::desk::rfc3339(self.from),
-            crate::desk::rfc3339(self.to),
+            crate::store::rfc3339(self.from),
+            crate::store::rfc3339(self.to),
             self.mentions,
             kind("answer"),
             self.answered_share

@@ -165,7 +165,7 @@ pub async fn dead_letters(
                 "reference": d.reference,
                 "error": d.error,
                 "payload": d.payload,
-                "created_at": crate::desk::rfc3339(d.created_at),
+                "created_at": crate::store::rfc3339(d.created_at),
             })
         })
         .collect();
@@ -223,7 +223,7 @@ pub async fn ticket(
     value["history"] = json!(
         history
             .iter()
-            .map(|(at, s, by, note)| json!({"at": crate::desk::rfc3339(*at), "state": s, "by": by, "note": note}))
+            .map(|(at, s, by, note)| json!({"at": crate::store::rfc3339(*at), "state": s, "by": by, "note": note}))
             .collect::<Vec<_>>()
     );
     Ok(Json(json!({ "data": value })))
@@ -367,7 +367,7 @@ fn held_note_json(note: &crate::tickets::HeldNote) -> Value {
         "ticket": note.number,
         "by": note.by,
         "note": note.note,
-        "created_at": crate::desk::rfc3339(note.created_at),
+        "created_at": crate::store::rfc3339(note.created_at),
     })
 }
 

@@ -11,6 +11,7 @@ CSRF token, since a browser never sends that header on its own.
 mod api;
 mod auth;
 mod pages;
+mod ticket_pages;
 mod webhooks;
 
 use std::sync::Arc;
@@ -86,9 +87,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/ticket-notes", get(api::held_notes))
         .route("/api/ticket-notes/{id}/{action}", post(api::decide_note))
         .route("/api/open311/requests.json", get(api::open311))
-        .route("/tickets", get(pages::tickets))
-        .route("/tickets/{number}/{action}", post(pages::ticket_act))
-        .route("/ticket-notes/{id}/{action}", post(pages::note_act))
+        .route("/tickets", get(ticket_pages::tickets))
+        .route("/tickets/{number}/{action}", post(ticket_pages::ticket_act))
+        .route("/ticket-notes/{id}/{action}", post(ticket_pages::note_act))
         .route("/api/dead-letters", get(api::dead_letters))
         .fallback(|| async { ApiError::NotFound("halaman tidak ditemukan".into()) })
         .with_state(state)

@@ -26,7 +26,12 @@ fn age(ms: i64) -> String {
     }
 }
 
-fn layout(title: &str, session: Option<&Session>, flash: Option<&str>, body: &str) -> Html<String> {
+pub(super) fn layout(
+    title: &str,
+    session: Option<&Session>,
+    flash: Option<&str>,
+    body: &str,
+) -> Html<String> {
     let nav = match session {
         Some(s) => format!(
             "<nav><a href=\"/\">Antrean</a> <a href=\"/?state=staff&amp;held_by={name}\">Pegangan saya</a> \
@@ -67,7 +72,7 @@ pub struct PageQuery {
 }
 
 /// Sends a visitor who still has the one-time password to the password page.
-fn must_change(session: &Session) -> Option<Response> {
+pub(super) fn must_change(session: &Session) -> Option<Response> {
     session
         .must_change
         .then(|| Redirect::to("/password").into_response())
@@ -172,7 +177,7 @@ pub async fn conversation(
             "<li class=\"msg {dir}\"><div class=\"meta\">{who} · {at}</div><div class=\"text\">{text}</div></li>",
             dir = if m.direction == "in" { "in" } else { "out" },
             who = esc(&who),
-            at = esc(&crate::desk::rfc3339(m.created_at)),
+            at = esc(&crate::store::rfc3339(m.created_at)),
             text = esc(&m.text),
         ));
     }
@@ -196,7 +201,7 @@ pub async fn conversation(
         earlier.push_str(&format!(
             "<li><a href=\"/conversations/{id}\">{at}</a> · {state} · {text}</li>",
             id = esc(&e.id),
-            at = esc(&crate::desk::rfc3339(e.created_at)),
+            at = esc(&crate::store::rfc3339(e.created_at)),
             state = e.state.label(),
             text = esc(&e.last_text),
         ));
@@ -502,7 +507,7 @@ pub async fn audit(State(state): State<AppState>, PageSession(session): PageSess
     for e in &entries {
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&crate::desk::rfc3339(e.at)),
+            esc(&crate::store::rfc3339(e.at)),
             esc(&e.actor),
             esc(&e.action),
             esc(&e.subject),
@@ -601,8 +606,8 @@ pub async fn report(
          <th>Diterima terlambat</th><th>Belum diterima</th><th>Waktu menerima</th><th>Selesai</th>\
          <th>Aktif sekarang</th><th>Lewat batas</th><th>Surat teguran</th></tr></thead><tbody>{rows}</tbody></table>{quiet}\
          <p class=\"note\">Juga sebagai JSON di <code>/api/report?days={days}</code> dan untuk Prometheus di <code>/metrics</code>.</p>",
-        from = esc(&crate::desk::rfc3339(report.from)),
-        to = esc(&crate::desk::rfc3339(report.to)),
+        from = esc(&crate::store::rfc3339(report.from)),
+        to = esc(&crate::store::rfc3339(report.to)),
         mentions = report.mentions,
         answers = kind("answer"),
         share = report
@@ -643,7 +648,7 @@ pub async fn dead_letters(
     for d in &letters {
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><details><summary>isi</summary><pre>{}</pre></details></td></tr>",
-            esc(&crate::desk::rfc3339(d.created_at)),
+            esc(&crate::store::rfc3339(d.created_at)),
             esc(&d.source),
             esc(&d.reference),
             esc(&d.error),
@@ -663,192 +668,9 @@ pub async fn dead_letters(
     layout("Surat mati (dead letters)", Some(&session), None, &body).into_response()
 }
 
-#[derive(Deserialize, Default)]
-pub struct TicketFilter {
-    agency: Option<String>,
-    state: Option<String>,
-}
-
-/// The tickets page: filter by agency and state, overdue first, each with its history.
-pub async fn tickets(
-    State(state): State<AppState>,
-    PageSession(session): PageSession,
-    Query(filter): Query<TicketFilter>,
-) -> Response {
-    if let Some(redirect) = must_change(&session) {
-        return redirect;
-    }
-    let Some(tickets) = &state.tickets else {
-        return layout("Laporan", Some(&session), None, "<p>Tiket tidak aktif.</p>")
-            .into_response();
-    };
-    let agency = filter.agency.as_deref().filter(|a| !a.is_empty());
-    let which = filter
-        .state
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .unwrap_or("active");
-    let list = match tickets.list(state.desk.store(), agency, Some(which)).await {
-        Ok(l) => l,
-        Err(e) => return super::ApiError::from(e).into_response(),
-    };
-    let mut options = String::from("<option value=\"\">semua instansi</option>");
-    for a in tickets.config.agencies.iter().filter(|a| a.tickets) {
-        options.push_str(&format!(
-            "<option value=\"{id}\"{sel}>{name}</option>",
-            id = esc(&a.id),
-            sel = if agency == Some(a.id.as_str()) {
-                " selected"
-            } else {
-                ""
-            },
-            name = esc(&a.short_name)
-        ));
-    }
-    let mut states = String::new();
-    for (value, label) in [
-        ("active", "belum selesai"),
-        ("open", "baru"),
-        ("acknowledged", "diterima"),
-        ("in_progress", "diproses"),
-        ("resolved", "selesai"),
-        ("rejected", "bukan wewenang"),
-    ] {
-        states.push_str(&format!(
-            "<option value=\"{value}\"{}>{label}</option>",
-            if which == value { " selected" } else { "" }
-        ));
-    }
-    let mut rows = String::new();
-    for t in &list {
-        let history = tickets
-            .history(state.desk.store(), &t.number)
-            .await
-            .unwrap_or_default()
-            .iter()
-            .map(|(at, s, by, note)| {
-                format!(
-                    "<li>{} · {} · {}{}</li>",
-                    esc(&crate::desk::rfc3339(*at)),
-                    esc(crate::tickets::TicketState::parse(s)
-                        .map(|s| s.label())
-                        .unwrap_or(s)),
-                    esc(by),
-                    if note.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" · {}", esc(note))
-                    }
-                )
-            })
-            .collect::<String>();
-        let reroute = if t.state == crate::tickets::TicketState::Rejected {
-            let mut choices = String::new();
-            for a in tickets
-                .config
-                .agencies
-                .iter()
-                .filter(|a| a.tickets && a.id != t.agency)
-            {
-                choices.push_str(&format!(
-                    "<option value=\"{}\">{}</option>",
-                    esc(&a.id),
-                    esc(&a.short_name)
-                ));
-            }
-            format!(
-                "<form method=\"post\" action=\"/tickets/{number}/reroute\">\
-                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-                 <select name=\"agency\">{choices}</select> <button type=\"submit\">Alihkan</button></form>",
-                number = esc(&t.number),
-                csrf = esc(&session.csrf),
-            )
-        } else if t.state == crate::tickets::TicketState::Resolved {
-            format!(
-                "<form method=\"post\" action=\"/tickets/{number}/reopen\">\
-                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-                 <input name=\"note\" required placeholder=\"alasan, mis. warga: belum beres\"> \
-                 <button type=\"submit\">Buka kembali</button></form>",
-                number = esc(&t.number),
-                csrf = esc(&session.csrf),
-            )
-        } else {
-            String::new()
-        };
-        rows.push_str(&format!(
-            "<tr class=\"{class}\"><td>{late}{number}{reroute}</td><td>{agency}</td><td>{state}</td>\
-             <td>{text}<br><small>{location}</small></td><td>@{reporter}</td>\
-             <td>{ack}<br>{resolve}</td><td><details><summary>riwayat</summary><ul>{history}</ul></details></td></tr>",
-            class = if t.overdue { "urgent" } else { "" },
-            late = if t.overdue { "<span class=\"badge\">TERLAMBAT</span> " } else { "" },
-            number = esc(&t.number),
-            agency = esc(&t.agency),
-            state = esc(t.state.label()),
-            text = esc(&t.text),
-            location = esc(t.location.as_deref().unwrap_or("-")),
-            reporter = esc(&t.reporter),
-            ack = esc(&crate::desk::rfc3339(t.due_acknowledge)),
-            resolve = esc(&crate::desk::rfc3339(t.due_resolve)),
-        ));
-    }
-    let held = tickets
-        .held_notes(state.desk.store())
-        .await
-        .unwrap_or_default();
-    let mut notes = String::new();
-    for n in &held {
-        notes.push_str(&format!(
-            "<li><strong>{number}</strong> · {by} · {at}\
-             <form method=\"post\" action=\"/ticket-notes/{id}/approve\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <textarea name=\"text\" rows=\"2\">{note}</textarea>\
-             <button type=\"submit\">Teruskan ke pelapor</button></form>\
-             <form method=\"post\" action=\"/ticket-notes/{id}/drop\" class=\"inline\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <button type=\"submit\">Jangan teruskan</button></form></li>",
-            id = n.id,
-            number = esc(&n.number),
-            by = esc(&n.by),
-            at = esc(&crate::desk::rfc3339(n.created_at)),
-            note = esc(&n.note),
-            csrf = esc(&session.csrf),
-        ));
-    }
-    let notes = if notes.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "<section class=\"held-notes\"><h2>Kabar instansi menunggu persetujuan ({})</h2><ul>{notes}</ul></section>",
-            held.len()
-        )
-    };
-    let body = format!(
-        "{notes}<form method=\"get\" action=\"/tickets\" class=\"filters\"><select name=\"agency\">{options}</select> \
-         <select name=\"state\">{states}</select> <button type=\"submit\">Tampilkan</button></form>{table}",
-        table = if list.is_empty() {
-            "<p class=\"empty\">Tidak ada laporan.</p>".to_owned()
-        } else {
-            format!(
-                "<table><thead><tr><th>Nomor</th><th>Instansi</th><th>Status</th><th>Laporan</th>\
-                 <th>Pelapor</th><th>Batas diterima / selesai (UTC)</th><th></th></tr></thead><tbody>{rows}</tbody></table>"
-            )
-        }
-    );
-    layout("Laporan ke instansi", Some(&session), None, &body).into_response()
-}
-
-#[derive(Deserialize)]
-pub struct TicketForm {
-    csrf: String,
-    #[serde(default)]
-    agency: String,
-    #[serde(default)]
-    note: String,
-}
-
 /// What an action form gets instead of acting: 403 without the session's CSRF token, the
 /// password page while a one-time password is unchanged. None: go on.
-fn refuse_form(session: &Session, csrf: &str) -> Option<Response> {
+pub(super) fn refuse_form(session: &Session, csrf: &str) -> Option<Response> {
     if !same_secret(csrf, &session.csrf) {
         return Some(
             (
@@ -864,96 +686,6 @@ fn refuse_form(session: &Session, csrf: &str) -> Option<Response> {
         );
     }
     must_change(session)
-}
-
-/// Staff act on a ticket from the tickets page: send a rejected one to another agency
-/// (`reroute`) or reopen a resolved one with a reason for the agency (`reopen`).
-pub async fn ticket_act(
-    State(state): State<AppState>,
-    PageSession(session): PageSession,
-    Path((number, action)): Path<(String, String)>,
-    Form(form): Form<TicketForm>,
-) -> Response {
-    if let Some(refused) = refuse_form(&session, &form.csrf) {
-        return refused;
-    }
-    let Some(tickets) = &state.tickets else {
-        return Redirect::to("/tickets").into_response();
-    };
-    let by = &session.actor.name;
-    let result = match action.as_str() {
-        "reroute" => tickets
-            .reroute(state.desk.store(), &number, &form.agency, by)
-            .await
-            .map_err(super::ApiError::from),
-        "reopen" => super::api::reopen_ticket(tickets, &state, &number, by, &form.note).await,
-        _ => Err(super::ApiError::NotFound("halaman tidak ditemukan".into())),
-    };
-    match result {
-        Ok(ticket) => {
-            state.desk.notify();
-            Redirect::to(&format!("/tickets?state={}", ticket.state.as_str())).into_response()
-        }
-        Err(
-            super::ApiError::NotFound(message)
-            | super::ApiError::Conflict(message)
-            | super::ApiError::BadRequest(message),
-        ) => layout(
-            "Laporan",
-            Some(&session),
-            Some(&message),
-            "<p><a href=\"/tickets\">Kembali</a></p>",
-        )
-        .into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct NoteForm {
-    csrf: String,
-    #[serde(default)]
-    text: String,
-}
-
-/// Staff approve (perhaps edited) or drop an agency's held note from the tickets page.
-pub async fn note_act(
-    State(state): State<AppState>,
-    PageSession(session): PageSession,
-    Path((id, action)): Path<(i64, String)>,
-    Form(form): Form<NoteForm>,
-) -> Response {
-    if let Some(refused) = refuse_form(&session, &form.csrf) {
-        return refused;
-    }
-    let Some(tickets) = &state.tickets else {
-        return Redirect::to("/tickets").into_response();
-    };
-    let decision = match action.as_str() {
-        "approve" => crate::tickets::NoteDecision::Approve(Some(form.text.as_str())),
-        "drop" => crate::tickets::NoteDecision::Drop,
-        _ => return super::ApiError::NotFound("halaman tidak ditemukan".into()).into_response(),
-    };
-    match tickets
-        .decide_note(state.desk.store(), id, &session.actor.name, decision)
-        .await
-    {
-        Ok(_) => {
-            state.desk.notify();
-            Redirect::to("/tickets").into_response()
-        }
-        Err(
-            e @ (crate::tickets::TicketError::NoteDecided(_)
-            | crate::tickets::TicketError::NoteNotFound(_)),
-        ) => layout(
-            "Laporan",
-            Some(&session),
-            Some(&e.to_string()),
-            "<p><a href=\"/tickets\">Kembali</a></p>",
-        )
-        .into_response(),
-        Err(e) => super::ApiError::from(e).into_response(),
-    }
 }
 
 pub async fn css() -> Response {

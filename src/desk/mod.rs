@@ -14,9 +14,11 @@ sessions and API tokens. The console, the API and the Telegram staff group all c
 functions, so they cannot disagree.
 */
 
-pub mod intake;
+pub mod conversation;
+pub mod messages;
+
+pub use messages::reason_label;
 pub mod staff;
-pub mod staff_group;
 
 use std::sync::Arc;
 
@@ -24,7 +26,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use crate::store::{Backend, NewOutbox, Store, StoreError, now_ms};
+use crate::store::{Backend, NewOutbox, Store, StoreError, now_ms, rfc3339};
 
 /// A conversation's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -587,15 +589,7 @@ impl Desk {
             });
         }
         // Ticket news that waited while a person held the conversation goes out now.
-        let released = sqlx::query(
-            "UPDATE outbox SET state = 'pending', hold_for = NULL, next_attempt_at = $1, \
-             updated_at = $1 WHERE state = 'held' AND hold_for = $2",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let released = crate::store::release_held(&mut tx, id, now).await?;
         let action = if to == State::Bot { "release" } else { "close" };
         record(
             &mut tx,
@@ -687,12 +681,13 @@ impl Desk {
             .await?;
             if done.rows_affected() == 1 {
                 let waited = now - conversation.waiting_since.unwrap_or(now);
-                insert_event(
+                conversation::insert_event(
                     &mut tx,
                     "reannounced",
                     Some(&conversation.id),
                     "bot",
-                    json!({"waiting_minutes": waited / 60_000}),
+                    &json!({"waiting_minutes": waited / 60_000}),
+                    now,
                 )
                 .await?;
                 announced.push(conversation);
@@ -716,43 +711,23 @@ pub const STAFF_PRIORITY: i64 = 50;
 
 /// The audit entry and the event of one transition, inside its transaction.
 async fn record(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut crate::store::Tx<'_>,
     actor: &str,
     action: &str,
     conversation: &str,
     detail: Value,
 ) -> Result<(), DeskError> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
+    let now = now_ms();
+    crate::store::insert_audit(
+        tx,
+        actor,
+        action,
+        &format!("conversation:{conversation}"),
+        &detail.to_string(),
+        now,
     )
-    .bind(now_ms())
-    .bind(actor)
-    .bind(action)
-    .bind(format!("conversation:{conversation}"))
-    .bind(detail.to_string())
-    .execute(&mut **tx)
     .await?;
-    insert_event(tx, action, Some(conversation), actor, detail).await
-}
-
-/// Adds an event to the live feed, inside a transaction.
-pub(crate) async fn insert_event(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    kind: &str,
-    conversation: Option<&str>,
-    actor: &str,
-    detail: Value,
-) -> Result<(), DeskError> {
-    sqlx::query(
-        "INSERT INTO events (at, kind, conversation_id, actor, detail) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(now_ms())
-    .bind(kind)
-    .bind(conversation)
-    .bind(actor)
-    .bind(detail.to_string())
-    .execute(&mut **tx)
-    .await?;
+    conversation::insert_event(tx, action, Some(conversation), actor, &detail, now).await?;
     Ok(())
 }
 
@@ -765,39 +740,9 @@ fn strip_leading_handle(text: &str, citizen: &str) -> String {
     }
 }
 
-/// The reasons a conversation was handed to staff, as people read them.
-pub fn reason_label(rule: &str) -> &'static str {
-    match rule {
-        "asks_for_person" => "warga minta dilayani petugas",
-        "own_case" => "urusan pribadi warga (perlu cek data)",
-        "sensitive" => "isu sensitif, keluhan keras atau kabar yang perlu dicek",
-        "kb_expired" => "jawaban di basis pengetahuan sudah kedaluwarsa",
-        "kb_unsure" => "bot tidak yakin jawabannya",
-        "no_kb_match" => "pertanyaan di luar basis pengetahuan",
-        "emergency_critical" | "emergency_hazard_now" => "DARURAT: sudah diarahkan ke 112",
-        "location_missing" => "laporan tanpa lokasi yang jelas setelah dua kali ditanya",
-        "ticket_rejected" => "instansi menyatakan laporan bukan wewenangnya: pilih instansi lain",
-        "ticket_overdue" => "laporan melewati batas waktu: tegur instansinya",
-        "ticket_disputed" => "warga bilang laporan yang selesai belum beres: cek, buka kembali",
-        "ticket_warning_letter" => {
-            "laporan belum diterima instansi 10 hari kerja: siapkan surat teguran"
-        }
-        _ => "perlu ditangani petugas",
-    }
-}
-
-/// Milliseconds since the epoch as RFC 3339 in UTC, e.g. `2026-11-22T10:00:00Z`.
-pub fn rfc3339(ms: i64) -> String {
-    let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .replace_nanosecond(0)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    time.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
+/// Serializes milliseconds since the epoch as RFC 3339 in UTC, e.g. `2026-11-22T10:00:00Z`.
 fn ser_time<S: serde::Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&rfc3339(*ms))
+    s.serialize_str(&crate::store::rfc3339(*ms))
 }
 
 #[cfg(test)]

@@ -10,14 +10,22 @@ SQLite (one writer at a time) and `FOR UPDATE SKIP LOCKED` with a lease on Postg
 The store knows no web and no network.
 */
 
+mod inbox;
 pub mod lease;
+mod outbox;
+mod records;
+mod tokens;
+
+pub use inbox::{insert_decision, mark_mention_done, set_cursor};
+pub use outbox::{hold, insert_outbox, release_held};
+pub use records::{insert_audit, insert_dead_letter};
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::AnyPool;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Row};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +102,31 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// A transaction on the store. Owners' write functions take one, so that one mention's
+/// decision, conversation, ticket and outbox rows commit together.
+pub type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
+
+/// A time in milliseconds as RFC 3339 UTC to the second, for JSON and logs.
+pub fn rfc3339(ms: i64) -> String {
+    let time = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .replace_nanosecond(0)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    time.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The outbox key of part `n` (from 1) of the bot's reply to the tweet `tweet_id`.
+pub fn reply_key(tweet_id: &str, n: usize) -> String {
+    format!("x:reply:{tweet_id}:{n}")
+}
+
+/// [`reply_key`] of the first part, as an SQL expression over a column holding the tweet id
+/// (for reports that join the outbox).
+pub fn first_reply_key_sql(tweet_id_column: &str) -> String {
+    format!("'x:reply:' || {tweet_id_column} || ':1'")
+}
+
 /// Milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -152,567 +185,21 @@ impl Store {
         self.backend
     }
 
+    /// The connection pool, for reading. Writes go through the owners' functions (see
+    /// ARCHITECTURE.md, "Who writes what").
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Tx<'static>> {
+        Ok(self.pool.begin().await?)
     }
 
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;
     }
-
-    // --- The inbox and the listener's cursor -------------------------------------------------
-
-    /// Stores new mentions and moves the cursor in one transaction, so a crash either keeps both
-    /// or neither. A mention already stored is skipped. Returns how many were new.
-    pub async fn store_mentions(
-        &self,
-        cursor: &str,
-        mentions: &[NewMention],
-        new_cursor: Option<&str>,
-    ) -> Result<usize> {
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        let mut inserted = 0;
-        for m in mentions {
-            let done = sqlx::query(
-                "INSERT INTO inbox (tweet_id, author_id, author_username, text, conversation_id, \
-                 in_reply_to_id, created_at, received_at, raw) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (tweet_id) DO NOTHING",
-            )
-            .bind(&m.tweet_id)
-            .bind(&m.author_id)
-            .bind(&m.author_username)
-            .bind(&m.text)
-            .bind(&m.conversation_id)
-            .bind(&m.in_reply_to_id)
-            .bind(m.created_at)
-            .bind(now)
-            .bind(&m.raw)
-            .execute(&mut *tx)
-            .await?;
-            inserted += done.rows_affected() as usize;
-        }
-        if let Some(value) = new_cursor {
-            sqlx::query(
-                "INSERT INTO cursors (name, value, updated_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (name) DO UPDATE SET value = excluded.value, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(cursor)
-            .bind(value)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(inserted)
-    }
-
-    /// The cursor's value, if it was ever set.
-    pub async fn cursor(&self, name: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT value FROM cursors WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| r.get::<String, _>(0)))
-    }
-
-    /// Claims the oldest pending mention for `lease`: another worker will not take it until the
-    /// lease runs out (a crashed worker's mention is taken again).
-    pub async fn claim_mention(&self, lease: Duration) -> Result<Option<Mention>> {
-        let now = now_ms();
-        let until = now + lease.as_millis() as i64;
-        let sql = match self.backend {
-            Backend::Sqlite => {
-                "UPDATE inbox SET lease_until = $1, attempts = attempts + 1 \
-                 WHERE tweet_id = (SELECT tweet_id FROM inbox WHERE state = 'pending' \
-                 AND (lease_until IS NULL OR lease_until < $2) \
-                 ORDER BY length(tweet_id), tweet_id LIMIT 1) \
-                 RETURNING tweet_id, author_id, author_username, text, conversation_id, \
-                 in_reply_to_id, created_at, attempts, raw"
-            }
-            Backend::Postgres => {
-                "UPDATE inbox SET lease_until = $1, attempts = attempts + 1 \
-                 WHERE tweet_id = (SELECT tweet_id FROM inbox WHERE state = 'pending' \
-                 AND (lease_until IS NULL OR lease_until < $2) \
-                 ORDER BY length(tweet_id), tweet_id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-                 RETURNING tweet_id, author_id, author_username, text, conversation_id, \
-                 in_reply_to_id, created_at, attempts, raw"
-            }
-        };
-        let row = sqlx::query(sql)
-            .bind(until)
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| Mention {
-            tweet_id: r.get(0),
-            author_id: r.get(1),
-            author_username: r.get(2),
-            text: r.get(3),
-            conversation_id: r.get(4),
-            in_reply_to_id: r.get(5),
-            created_at: r.get(6),
-            attempts: r.get(7),
-            raw: r.get(8),
-        }))
-    }
-
-    /// Records a decision and queues its outgoing messages, and marks the mention done, all in
-    /// one transaction. Returns how many outbox rows were new (a replayed mention adds none).
-    pub async fn complete_mention(
-        &self,
-        tweet_id: &str,
-        decision: &NewDecision,
-        outgoing: &[NewOutbox],
-    ) -> Result<usize> {
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO decisions (tweet_id, conversation_id, kind, topic, agency, rule, \
-             evidence, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (tweet_id) DO NOTHING",
-        )
-        .bind(tweet_id)
-        .bind(&decision.conversation_id)
-        .bind(&decision.kind)
-        .bind(&decision.topic)
-        .bind(&decision.agency)
-        .bind(&decision.rule)
-        .bind(&decision.evidence)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let mut queued = 0;
-        for item in outgoing {
-            queued += insert_outbox(&mut tx, item, now).await?;
-        }
-        sqlx::query(
-            "UPDATE inbox SET state = 'done', processed_at = $1, lease_until = NULL \
-             WHERE tweet_id = $2",
-        )
-        .bind(now)
-        .bind(tweet_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(queued)
-    }
-
-    /// Records something received that could not be acted on (a Telegram update, a WhatsApp
-    /// message), so that staff see it and the reader goes on.
-    pub async fn dead_letter(
-        &self,
-        source: &str,
-        reference: &str,
-        payload: &str,
-        error: &str,
-    ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        insert_dead_letter(&mut tx, source, reference, payload, error, now_ms()).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Moves a mention that can never be processed to the dead letters, so the worker goes on.
-    pub async fn bury_mention(&self, tweet_id: &str, error: &str) -> Result<()> {
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        let raw: Option<String> = sqlx::query("SELECT raw FROM inbox WHERE tweet_id = $1")
-            .bind(tweet_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.get(0));
-        sqlx::query("UPDATE inbox SET state = 'dead', lease_until = NULL WHERE tweet_id = $1")
-            .bind(tweet_id)
-            .execute(&mut *tx)
-            .await?;
-        insert_dead_letter(
-            &mut tx,
-            "inbox",
-            tweet_id,
-            &raw.unwrap_or_default(),
-            error,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// How many mentions are in each state.
-    pub async fn inbox_counts(&self) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT state, COUNT(*) FROM inbox GROUP BY state ORDER BY state")
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
-    }
-
-    // --- The outbox ---------------------------------------------------------------------------
-
-    /// Queues one message outside a mention's transaction (staff replies, reminders). Returns
-    /// false when a message with the same idempotency key was queued before.
-    pub async fn enqueue(&self, item: &NewOutbox) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let n = insert_outbox(&mut tx, item, now_ms()).await?;
-        tx.commit().await?;
-        Ok(n == 1)
-    }
-
-    /// Claims the most urgent due message of a channel for `lease`.
-    pub async fn claim_outbox(&self, channel: &str, lease: Duration) -> Result<Option<Outbox>> {
-        let now = now_ms();
-        let until = now + lease.as_millis() as i64;
-        let pick = "SELECT id FROM outbox WHERE channel = $3 AND next_attempt_at <= $2 \
-                    AND (state = 'pending' OR (state = 'sending' AND lease_until < $2)) \
-                    ORDER BY priority DESC, id LIMIT 1";
-        let sql = match self.backend {
-            Backend::Sqlite => format!(
-                "UPDATE outbox SET state = 'sending', lease_until = $1, attempts = attempts + 1, \
-                 updated_at = $2 WHERE id = ({pick}) RETURNING {OUTBOX_COLUMNS}"
-            ),
-            Backend::Postgres => format!(
-                "UPDATE outbox SET state = 'sending', lease_until = $1, attempts = attempts + 1, \
-                 updated_at = $2 WHERE id = ({pick} FOR UPDATE SKIP LOCKED) \
-                 RETURNING {OUTBOX_COLUMNS}"
-            ),
-        };
-        let row = sqlx::query(&sql)
-            .bind(until)
-            .bind(now)
-            .bind(channel)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(outbox_from_row))
-    }
-
-    /// Records a successful send and the remote id (the tweet's id, the message id).
-    pub async fn mark_sent(&self, id: i64, remote_id: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET state = 'sent', remote_id = $1, lease_until = NULL, \
-             last_error = NULL, updated_at = $2 WHERE id = $3",
-        )
-        .bind(remote_id)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Puts a message back for another attempt at `next_attempt_at` (milliseconds).
-    pub async fn mark_retry(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET state = 'pending', lease_until = NULL, next_attempt_at = $1, \
-             last_error = $2, updated_at = $3 WHERE id = $4",
-        )
-        .bind(next_attempt_at)
-        .bind(error)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Puts a message back with a new payload (e.g. a reworded tweet after X refused a
-    /// duplicate).
-    pub async fn retry_with_payload(&self, id: i64, payload: &str, error: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET state = 'pending', lease_until = NULL, payload = $1, \
-             next_attempt_at = $2, last_error = $3, updated_at = $2 WHERE id = $4",
-        )
-        .bind(payload)
-        .bind(now_ms())
-        .bind(error)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Gives up on a message that can never be sent: it goes to the dead letters.
-    pub async fn mark_dead(&self, id: i64, error: &str) -> Result<()> {
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        let row = sqlx::query("SELECT idempotency_key, payload FROM outbox WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let (key, payload): (String, String) = (row.get(0), row.get(1));
-        sqlx::query(
-            "UPDATE outbox SET state = 'dead', lease_until = NULL, last_error = $1, \
-             updated_at = $2 WHERE id = $3",
-        )
-        .bind(error)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        insert_dead_letter(&mut tx, "outbox", &key, &payload, error, now).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The message with this idempotency key, if any.
-    pub async fn outbox_by_key(&self, key: &str) -> Result<Option<Outbox>> {
-        let row = sqlx::query(&format!(
-            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE idempotency_key = $1"
-        ))
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(outbox_from_row))
-    }
-
-    /// Messages being sent when the process stopped: after a crash they may or may not have
-    /// reached the service, so the dispatcher reconciles them before sending anything.
-    pub async fn in_flight(&self, channel: &str) -> Result<Vec<Outbox>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE channel = $1 AND state = 'sending' \
-             ORDER BY id"
-        ))
-        .bind(channel)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(outbox_from_row).collect())
-    }
-
-    // --- X OAuth 2.0 tokens ------------------------------------------------------------------
-
-    /// The account's stored OAuth 2.0 tokens, if it was ever authorized.
-    pub async fn x_token(&self, account: &str) -> Result<Option<XToken>> {
-        let row = sqlx::query(
-            "SELECT access_token, access_expires_at, refresh_token, scope, updated_at \
-             FROM x_tokens WHERE account = $1",
-        )
-        .bind(account)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| XToken {
-            access_token: r.get(0),
-            access_expires_at: r.get(1),
-            refresh_token: r.get(2),
-            scope: r.get(3),
-            updated_at: r.get(4),
-        }))
-    }
-
-    /// Stores tokens from a fresh authorization, replacing whatever was there.
-    pub async fn put_x_token(&self, account: &str, token: &XToken) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO x_tokens (account, access_token, access_expires_at, refresh_token, scope, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (account) DO UPDATE SET access_token = excluded.access_token, \
-             access_expires_at = excluded.access_expires_at, \
-             refresh_token = excluded.refresh_token, scope = excluded.scope, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(account)
-        .bind(&token.access_token)
-        .bind(token.access_expires_at)
-        .bind(&token.refresh_token)
-        .bind(&token.scope)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Stores tokens obtained with the refresh token `used`, unless another process already
-    /// replaced that refresh token (then nothing changes and `false` comes back: re-read).
-    pub async fn rotate_x_token(&self, account: &str, used: &str, token: &XToken) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE x_tokens SET access_token = $1, access_expires_at = $2, refresh_token = $3, \
-             scope = $4, updated_at = $5 WHERE account = $6 AND refresh_token = $7",
-        )
-        .bind(&token.access_token)
-        .bind(token.access_expires_at)
-        .bind(&token.refresh_token)
-        .bind(&token.scope)
-        .bind(now_ms())
-        .bind(account)
-        .bind(used)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    // --- Opt-outs -----------------------------------------------------------------------------
-
-    /// Records that a citizen wrote "stop".
-    pub async fn opt_out(&self, user_id: &str, username: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO opt_outs (user_id, username, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (user_id) DO NOTHING",
-        )
-        .bind(user_id)
-        .bind(username)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Records that a citizen wrote "mulai" again.
-    pub async fn opt_in(&self, user_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM opt_outs WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Whether a citizen asked for no automatic replies.
-    pub async fn is_opted_out(&self, user_id: &str) -> Result<bool> {
-        let row = sqlx::query("SELECT 1 FROM opt_outs WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.is_some())
-    }
-
-    /// How many messages are in each state, per channel.
-    pub async fn outbox_counts(&self) -> Result<Vec<(String, String, i64)>> {
-        let rows = sqlx::query(
-            "SELECT channel, state, COUNT(*) FROM outbox GROUP BY channel, state \
-             ORDER BY channel, state",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect())
-    }
-
-    // --- Dead letters and audit ---------------------------------------------------------------
-
-    /// Every dead letter, newest first.
-    pub async fn dead_letters(&self) -> Result<Vec<DeadLetter>> {
-        let rows = sqlx::query(
-            "SELECT id, source, reference, payload, error, created_at FROM dead_letters \
-             ORDER BY id DESC",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| DeadLetter {
-                id: r.get(0),
-                source: r.get(1),
-                reference: r.get(2),
-                payload: r.get(3),
-                error: r.get(4),
-                created_at: r.get(5),
-            })
-            .collect())
-    }
-
-    /// Appends to the audit log.
-    pub async fn audit(
-        &self,
-        actor: &str,
-        action: &str,
-        subject: &str,
-        detail: &str,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(now_ms())
-        .bind(actor)
-        .bind(action)
-        .bind(subject)
-        .bind(detail)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// The audit log, newest first, at most `limit` entries.
-    pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(
-            "SELECT id, at, actor, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| AuditEntry {
-                id: r.get(0),
-                at: r.get(1),
-                actor: r.get(2),
-                action: r.get(3),
-                subject: r.get(4),
-                detail: r.get(5),
-            })
-            .collect())
-    }
-}
-
-const OUTBOX_COLUMNS: &str = "id, channel, payload, priority, idempotency_key, attempts, \
-                              next_attempt_at, state, remote_id, last_error";
-
-fn outbox_from_row(r: sqlx::any::AnyRow) -> Outbox {
-    Outbox {
-        id: r.get(0),
-        channel: r.get(1),
-        payload: r.get(2),
-        priority: r.get(3),
-        idempotency_key: r.get(4),
-        attempts: r.get(5),
-        next_attempt_at: r.get(6),
-        state: r.get(7),
-        remote_id: r.get(8),
-        last_error: r.get(9),
-    }
-}
-
-pub(crate) async fn insert_outbox(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    item: &NewOutbox,
-    now: i64,
-) -> Result<usize> {
-    let done = sqlx::query(
-        "INSERT INTO outbox (channel, payload, priority, idempotency_key, next_attempt_at, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-         ON CONFLICT (idempotency_key) DO NOTHING",
-    )
-    .bind(&item.channel)
-    .bind(&item.payload)
-    .bind(item.priority)
-    .bind(&item.idempotency_key)
-    .bind(now)
-    .bind(now)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() as usize)
-}
-
-pub(crate) async fn insert_dead_letter(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    source: &str,
-    reference: &str,
-    payload: &str,
-    error: &str,
-    now: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO dead_letters (source, reference, payload, error, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(source)
-    .bind(reference)
-    .bind(payload)
-    .bind(error)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 /// `sqlite://data/kicau.db` with `mode=rwc` (create the file), after creating its folder.

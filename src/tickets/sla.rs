@@ -5,7 +5,13 @@
 
 use std::collections::BTreeSet;
 
+use serde_json::json;
+use sqlx::Row;
 use time::{Date, Duration, OffsetDateTime, UtcOffset, Weekday};
+
+use super::messages::{next_choices, wib_day};
+use super::{COLUMNS, Ticket, TicketError, TicketState, audit, put_before_staff, ticket_from_row};
+use crate::store::{NewOutbox, Store};
 
 /// Western Indonesian Time, where Kota Malang keeps its office hours.
 pub const WIB: UtcOffset = match UtcOffset::from_hms(7, 0, 0) {
@@ -80,6 +86,192 @@ impl Calendar {
             }
         }
         n
+    }
+}
+
+/// What one pass of the deadline clocks did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlaPass {
+    /// Tickets whose agency was reminded.
+    pub reminded: Vec<String>,
+    /// Tickets found past a deadline and put before staff.
+    pub overdue: Vec<String>,
+    /// Tickets unacknowledged for `[sla] warning_letter_days`, marked for a warning letter.
+    pub warning_letters: Vec<String>,
+}
+
+impl super::Tickets {
+    /// One pass of the deadline clocks at `now` (a parameter, so tests control the clock):
+    /// reminds agencies when `[sla] remind_at` of a deadline has passed, and flags tickets past
+    /// a deadline, putting their conversation before staff. Each happens once per ticket.
+    pub async fn sla_tick(&self, store: &Store, now: i64) -> Result<SlaPass, TicketError> {
+        let share = self.config.sla.remind_at;
+        let mut pass = SlaPass::default();
+        let active = sqlx::query(&format!(
+            "SELECT {COLUMNS}, reminded_acknowledge, reminded_resolve, warning_letter, \
+             COALESCE(assigned_at, created_at) FROM tickets \
+             WHERE state IN ('open', 'acknowledged', 'in_progress') \
+             AND (reminded_acknowledge = 0 OR reminded_resolve = 0 OR overdue = 0 \
+             OR warning_letter = 0)"
+        ))
+        .fetch_all(store.pool())
+        .await?;
+        for row in &active {
+            let ticket = ticket_from_row(row);
+            let reminded_ack = row.get::<i64, _>(16) != 0;
+            let reminded_resolve = row.get::<i64, _>(17) != 0;
+            let warned = row.get::<i64, _>(18) != 0;
+            // The clocks start at filing, or at the latest reroute or reopening.
+            let started = row.get::<i64, _>(19);
+            let Some(agency) = self.agency(&ticket.agency).cloned() else {
+                continue;
+            };
+            let waiting_ack = ticket.state == TicketState::Open;
+            let remind = if waiting_ack
+                && !reminded_ack
+                && now >= Calendar::remind_at(started, ticket.due_acknowledge, share)
+            {
+                Some(("reminded_acknowledge", "diterima", ticket.due_acknowledge))
+            } else if !reminded_resolve
+                && now >= Calendar::remind_at(started, ticket.due_resolve, share)
+            {
+                Some(("reminded_resolve", "selesai", ticket.due_resolve))
+            } else {
+                None
+            };
+            if let Some((column, what, due)) = remind {
+                let mut tx = store.pool().begin().await?;
+                let done = sqlx::query(&format!(
+                    "UPDATE tickets SET {column} = 1 WHERE number = $1 AND {column} = 0"
+                ))
+                .bind(&ticket.number)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 1 {
+                    if let Some(to) = &agency.whatsapp {
+                        let reminder = format!(
+                            "PENGINGAT: laporan {} belum {what}. Batas: {}.",
+                            ticket.number,
+                            wib_day(due)
+                        );
+                        let choices = next_choices(&ticket);
+                        crate::store::insert_outbox(
+                            &mut tx,
+                            &NewOutbox {
+                                channel: "whatsapp".into(),
+                                payload: json!({
+                                    "to": to,
+                                    "ticket": ticket.number,
+                                    "text": reminder,
+                                    "choices": choices,
+                                    "template_params": [ticket.number, reminder, ticket.location.clone().unwrap_or_else(|| "-".into())],
+                                    "first": false,
+                                })
+                                .to_string(),
+                                priority: 10,
+                                // Per agency and deadline: a rerouted or reopened ticket has new ones.
+                                idempotency_key: format!(
+                                    "wa:ticket:{}:{column}:{}:{due}",
+                                    ticket.number, agency.id
+                                ),
+                            },
+                            now,
+                        )
+                        .await?;
+                    }
+                    if let Some(chat) = agency.telegram_chat_id {
+                        let html = format!(
+                            "⏰ <b>Pengingat</b>: laporan {} belum {what}. Batas: {}.",
+                            crate::channels::telegram::escape(&ticket.number),
+                            wib_day(due)
+                        );
+                        crate::store::insert_outbox(
+                            &mut tx,
+                            &NewOutbox {
+                                channel: "telegram".into(),
+                                payload: json!({"chat_id": chat, "text": html, "buttons": []})
+                                    .to_string(),
+                                priority: 10,
+                                idempotency_key: format!(
+                                    "tg:ticket:{}:{column}:{}:{due}",
+                                    ticket.number, agency.id
+                                ),
+                            },
+                            now,
+                        )
+                        .await?;
+                    }
+                    audit(
+                        &mut tx,
+                        "sla",
+                        "ticket_reminder",
+                        &ticket.number,
+                        json!({"before": what}),
+                        now,
+                    )
+                    .await?;
+                    pass.reminded.push(ticket.number.clone());
+                }
+                tx.commit().await?;
+            }
+            let warning_due = waiting_ack
+                && !warned
+                && self.calendar.working_days_between(started, now)
+                    >= i64::from(self.config.sla.warning_letter_days);
+            if warning_due
+                && self
+                    .flag_for_staff(
+                        store,
+                        &ticket,
+                        "warning_letter",
+                        "ticket_warning_letter",
+                        now,
+                    )
+                    .await?
+            {
+                pass.warning_letters.push(ticket.number.clone());
+            }
+            let late = (waiting_ack && now > ticket.due_acknowledge) || now > ticket.due_resolve;
+            if late
+                && !ticket.overdue
+                && self
+                    .flag_for_staff(store, &ticket, "overdue", "ticket_overdue", now)
+                    .await?
+            {
+                pass.overdue.push(ticket.number.clone());
+            }
+        }
+        Ok(pass)
+    }
+
+    /// Sets the ticket's `flag` column once and puts its conversation before staff for
+    /// `reason` (also the event and audit action). Returns whether this call set it.
+    async fn flag_for_staff(
+        &self,
+        store: &Store,
+        ticket: &Ticket,
+        flag: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<bool, TicketError> {
+        let mut tx = store.pool().begin().await?;
+        let done = sqlx::query(&format!(
+            "UPDATE tickets SET {flag} = 1 WHERE number = $1 AND {flag} = 0"
+        ))
+        .bind(&ticket.number)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let detail = json!({"ticket": ticket.number, "agency": ticket.agency});
+        if let Some(conversation) = &ticket.conversation_id {
+            put_before_staff(&mut tx, conversation, reason, "sla", &detail, now).await?;
+        }
+        audit(&mut tx, "sla", reason, &ticket.number, detail, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }
 

@@ -189,17 +189,15 @@ async fn the_weekly_summary_reaches_the_staff_group_once_per_week() {
     let backends = crate::store::Backends::new().await;
     for (name, store) in &backends.stores {
         file_ticket(store, &tickets, "820", "warga46").await;
-        let group = kicau::desk::staff_group::StaffGroup {
+        let group = kicau::staff_group::StaffGroup {
             desk: Desk::new(store.clone()),
             // Never called: the summary only queues an outbox row.
             client: kicau::channels::telegram::TelegramClient::new("1:x", "http://127.0.0.1:9")
                 .unwrap(),
             staff_chat: -1001000000001,
             command_centre: None,
-            poll_timeout: std::time::Duration::from_secs(1),
             tickets: Some(tickets.clone()),
             weekly_report: Some((time::Weekday::Monday, 8)),
-            reader_lease: None,
         };
         let ms = |t: time::OffsetDateTime| t.unix_timestamp() * 1000;
         // The first start only notes the week; the next Monday 08:00 WIB sends, once.

@@ -810,7 +810,7 @@ async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a
 
 #[tokio::test]
 async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not_fixed() {
-    use kicau::service::{Service, sandbox_credentials, sandbox_settings};
+    use kicau::run::{Service, sandbox_credentials, sandbox_settings};
     let config = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
     let sandbox =
         kicau::sandbox::serve_x(sandbox_settings(&config), "127.0.0.1:0".parse().unwrap())

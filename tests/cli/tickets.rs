@@ -357,7 +357,7 @@ pub async fn file_ticket_for(
     citizen: &str,
     agency: &str,
 ) -> String {
-    use kicau::desk::intake;
+    use kicau::run::intake;
     use kicau::store::{Mention, NewDecision, NewMention};
     let new = NewMention {
         tweet_id: id.into(),

@@ -1,0 +1,39 @@
+//! The clocks of `kicau run`: ticket deadlines (reminders, overdue tickets before staff) every
+//! half minute, and unclaimed hand-offs announced again.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::poll::{Loop, Step};
+use crate::store::{Store, now_ms};
+
+/// The ticket deadline clocks, checked every half minute.
+pub async fn sla(tickets: crate::tickets::Tickets, store: Store, shutdown: watch::Receiver<bool>) {
+    Loop::every("sla clock", Duration::from_secs(30))
+        .run(shutdown, || async {
+            let pass = tickets.sla_tick(&store, now_ms()).await?;
+            for number in &pass.reminded {
+                tracing::info!(ticket = %number, "agency reminded of a deadline");
+            }
+            for number in &pass.overdue {
+                tracing::warn!(ticket = %number, "ticket past its deadline: before staff");
+            }
+            Ok(Step::Idle)
+        })
+        .await;
+}
+
+/// Announces again, every so often, each hand-off nobody has claimed for `after`, so that it
+/// always reaches a person (the console shows the event; the Telegram group gets it too).
+pub async fn reannounce(desk: crate::desk::Desk, after: Duration, shutdown: watch::Receiver<bool>) {
+    let tick = (after / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    Loop::every("re-announcer", tick)
+        .run(shutdown, || async {
+            for c in desk.reannounce(after.as_millis() as i64).await? {
+                tracing::warn!(conversation = %c.id, "a hand-off is still unclaimed: announced again");
+            }
+            Ok(Step::Idle)
+        })
+        .await;
+}
