@@ -476,7 +476,12 @@ impl StaffGroup {
                             .iter()
                             .take(5)
                             .enumerate()
-                            .map(|(i, c)| (format!("Ambil #{}", i + 1), format!("claim:{}", c.id)))
+                            .map(|(i, c)| {
+                                (
+                                    format!("Ambil #{}", i + 1),
+                                    GroupButton::Claim(c.id.clone()).data(),
+                                )
+                            })
                             .collect();
                         let mut row = ack(html);
                         row.payload = {
@@ -640,4 +645,34 @@ fn truncate(text: &str, max: usize) -> String {
     }
     let cut: String = text.chars().take(max).collect();
     format!("{cut}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_buttons_round_trip_and_refuse_anything_else() {
+        for button in [
+            GroupButton::Claim("c1234".into()),
+            GroupButton::Note {
+                id: 7,
+                approve: true,
+            },
+            GroupButton::Note {
+                id: 8,
+                approve: false,
+            },
+        ] {
+            assert_eq!(GroupButton::parse(&button.data()), Some(button));
+        }
+        for other in [
+            "t:MLG-2026-000001:resolved",
+            "note:x:approve",
+            "note:1:maybe",
+            "",
+        ] {
+            assert_eq!(GroupButton::parse(other), None, "{other}");
+        }
+    }
 }

@@ -213,3 +213,21 @@ pub fn status_text(ticket: &Ticket, agency: &Agency) -> String {
         wib_day(ticket.due_resolve)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_buttons_round_trip_and_refuse_unknown_states() {
+        let button = StateButton {
+            number: "MLG-2026-000001".into(),
+            to: TicketState::InProgress,
+        };
+        assert_eq!(button.data(), "t:MLG-2026-000001:in_progress");
+        assert_eq!(StateButton::parse(&button.data()), Some(button));
+        assert_eq!(StateButton::parse("t:MLG-2026-000001:flying"), None);
+        assert!(StateButton::is_ticket("t:MLG-2026-000001:flying"));
+        assert!(!StateButton::is_ticket("claim:c1"));
+    }
+}

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use tokio::sync::watch;
 
-use super::{Mover, TicketState, Tickets};
+use super::{Mover, StateButton, TicketState, Tickets};
 use crate::channels::whatsapp::{WhatsAppClient, WhatsAppError};
 use crate::store::{NewOutbox, Store, StoreError, now_ms};
 
@@ -269,11 +269,12 @@ async fn act(
     let pressed = message["interactive"]["button_reply"]["id"]
         .as_str()
         .or_else(|| message["button"]["payload"].as_str());
-    let (number, to) = match pressed.and_then(|p| p.strip_prefix("t:")) {
-        Some(rest) => {
-            let (number, state) = rest.rsplit_once(':').unwrap_or((rest, ""));
-            (Some(number.to_owned()), TicketState::parse(state))
-        }
+    let (number, to) = match pressed.filter(|p| StateButton::is_ticket(p)) {
+        // A button names its ticket and state; one that names no known state moves nothing.
+        Some(data) => match StateButton::parse(data) {
+            Some(button) => (Some(button.number), Some(button.to)),
+            None => (None, None),
+        },
         None => {
             let text = message["text"]["body"].as_str().unwrap_or_default();
             let lower = text.to_lowercase();
