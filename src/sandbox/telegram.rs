@@ -32,6 +32,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::Notify;
 
+use crate::sandbox::common::{now_s, percent_decode, webhook_client};
+use crate::sandbox::control::{self, Controlled, Faults, JsonBody, once};
+
 /// Longest message text, in characters, after entity parsing.
 const MAX_TEXT: usize = 4096;
 /// Longest media caption, in characters, after entity parsing.
@@ -281,15 +284,13 @@ pub struct TelegramFault {
     /// Replaces the description, e.g. "Forbidden: bot was blocked by the user".
     #[serde(default)]
     pub description: Option<String>,
-    #[serde(default = "one")]
+    #[serde(default = "once")]
     pub times: u32,
     #[serde(default)]
     pub delay_ms: u64,
 }
 
-fn one() -> u32 {
-    1
-}
+control::impl_fault!(TelegramFault);
 
 #[derive(Default)]
 struct Data {
@@ -315,7 +316,7 @@ struct Data {
     /// File ids the sandbox issued for photos.
     files: HashSet<String>,
     last_file: u64,
-    faults: Vec<TelegramFault>,
+    faults: Faults<TelegramFault>,
     flood: HashMap<i64, FloodGate>,
 }
 
@@ -380,17 +381,11 @@ type Outcome = Result<Value, ApiError>;
 
 impl TelegramSandbox {
     pub fn new(settings: TelegramSettings) -> TelegramSandbox {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            // Webhooks go to the bot on loopback; a proxy from the environment must not catch them.
-            .no_proxy()
-            .build()
-            .expect("a plain HTTP client builds");
         TelegramSandbox {
             settings: Arc::new(settings),
             data: Arc::new(Mutex::new(Data::default())),
             notify: Arc::new(Notify::new()),
-            http,
+            http: webhook_client(None),
         }
     }
 
@@ -468,8 +463,10 @@ impl TelegramSandbox {
             .route("/sandbox/telegram/send", post(control_send))
             .route("/sandbox/telegram/press", post(control_press))
             .route("/sandbox/telegram/callback-answers", get(control_answers))
-            .route("/sandbox/telegram/faults", post(control_fault))
-            .route("/sandbox/telegram/reset", post(control_reset))
+            .merge(control::shared_routes(
+                "/sandbox/telegram/reset",
+                "/sandbox/telegram/faults",
+            ))
             .with_state(self.clone())
     }
 
@@ -575,18 +572,9 @@ impl TelegramSandbox {
 
     /// Takes the next injected fault for the method, if any.
     fn take_fault(&self, method: &str) -> Option<TelegramFault> {
-        let mut data = self.lock();
-        let index = data.faults.iter().position(|f| {
-            f.method
-                .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case(method))
-        })?;
-        let fault = data.faults[index].clone();
-        data.faults[index].times -= 1;
-        if data.faults[index].times == 0 {
-            data.faults.remove(index);
-        }
-        Some(fault)
+        self.lock()
+            .faults
+            .take(|f| control::method_hits(f.method.as_deref(), method))
     }
 
     async fn call(&self, method: &str, p: &Params) -> Outcome {
@@ -2042,26 +2030,6 @@ fn form_pairs(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push(high * 16 + low);
-            i += 3;
-            continue;
-        }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// One part of a multipart body.
 struct Part {
     name: String,
@@ -2125,13 +2093,6 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
         .map(|at| at + from)
 }
 
-fn now_s() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 // --- Handlers -------------------------------------------------------------------------------
 
 async fn api_call(
@@ -2151,9 +2112,7 @@ async fn api_call(
     let method = method.to_ascii_lowercase();
     tracing::debug!(%method, "telegram sandbox call");
     if let Some(fault) = sandbox.take_fault(&method) {
-        if fault.delay_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
-        }
+        control::pause(&fault).await;
         match fault.status {
             None => {}
             Some(429) => {
@@ -2226,15 +2185,6 @@ struct PressInput {
     data: String,
 }
 
-fn control_error(status: StatusCode, message: &str) -> Response {
-    (status, axum::Json(json!({"error": message}))).into_response()
-}
-
-/// A control endpoint's JSON body, or what is wrong with it.
-fn parse_input<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
-    serde_json::from_slice(body).map_err(|e| format!("invalid body: {e}"))
-}
-
 /// Who acts in a chat: in a private chat the person is the chat (`from` may be left out).
 fn person_in(data: &Data, chat_id: i64, from: Option<PersonInput>) -> Result<Person, String> {
     let Some(from) = from else {
@@ -2288,26 +2238,22 @@ fn enter_chat(data: &mut Data, chat_id: i64, person: &Person) {
     }
 }
 
-async fn control_send(State(sandbox): State<TelegramSandbox>, body: Bytes) -> Response {
-    let input: SendInput = match parse_input(&body) {
-        Ok(input) => input,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, &message),
-    };
+async fn control_send(
+    State(sandbox): State<TelegramSandbox>,
+    JsonBody(input): JsonBody<SendInput>,
+) -> Response {
     if input.chat_id == 0 {
-        return control_error(StatusCode::BAD_REQUEST, "chat_id must not be 0");
+        return control::bad_request("chat_id must not be 0");
     }
     let length = input.text.chars().count();
     if input.text.trim().is_empty() || length > MAX_TEXT {
-        return control_error(
-            StatusCode::BAD_REQUEST,
-            "text must have 1 to 4096 characters",
-        );
+        return control::bad_request("text must have 1 to 4096 characters");
     }
     let mut guard = sandbox.lock();
     let data = &mut *guard;
     let person = match person_in(data, input.chat_id, input.from) {
         Ok(person) => person,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, &message),
+        Err(message) => return control::bad_request(&message),
     };
     enter_chat(data, input.chat_id, &person);
     let chat = data.chats.get_mut(&input.chat_id).expect("entered");
@@ -2319,10 +2265,10 @@ async fn control_send(State(sandbox): State<TelegramSandbox>, body: Bytes) -> Re
         Some(id) => match chat.messages.get(&id) {
             Some(m) => Some(m),
             None => {
-                return control_error(
-                    StatusCode::BAD_REQUEST,
-                    &format!("message {id} is not in chat {}", input.chat_id),
-                );
+                return control::bad_request(&format!(
+                    "message {id} is not in chat {}",
+                    input.chat_id
+                ));
             }
         },
     };
@@ -2352,27 +2298,20 @@ async fn control_send(State(sandbox): State<TelegramSandbox>, body: Bytes) -> Re
         .into_response()
 }
 
-async fn control_press(State(sandbox): State<TelegramSandbox>, body: Bytes) -> Response {
-    let input: PressInput = match parse_input(&body) {
-        Ok(input) => input,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, &message),
-    };
+async fn control_press(
+    State(sandbox): State<TelegramSandbox>,
+    JsonBody(input): JsonBody<PressInput>,
+) -> Response {
     let mut guard = sandbox.lock();
     let data = &mut *guard;
     let Some(chat) = data.chats.get(&input.chat_id) else {
-        return control_error(
-            StatusCode::BAD_REQUEST,
-            &format!("chat {} is unknown", input.chat_id),
-        );
+        return control::bad_request(&format!("chat {} is unknown", input.chat_id));
     };
     let Some(message) = chat.messages.get(&input.message_id) else {
-        return control_error(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "message {} is not in chat {}",
-                input.message_id, input.chat_id
-            ),
-        );
+        return control::bad_request(&format!(
+            "message {} is not in chat {}",
+            input.message_id, input.chat_id
+        ));
     };
     let has_button = message.sender.is_none()
         && message.reply_markup.as_ref().is_some_and(|markup| {
@@ -2385,17 +2324,14 @@ async fn control_press(State(sandbox): State<TelegramSandbox>, body: Bytes) -> R
                 .any(|b| b["callback_data"].as_str() == Some(input.data.as_str()))
         });
     if !has_button {
-        return control_error(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "message {} has no inline button with callback_data {:?}",
-                input.message_id, input.data
-            ),
-        );
+        return control::bad_request(&format!(
+            "message {} has no inline button with callback_data {:?}",
+            input.message_id, input.data
+        ));
     }
     let person = match person_in(data, input.chat_id, input.from) {
         Ok(person) => person,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, &message),
+        Err(message) => return control::bad_request(&message),
     };
     enter_chat(data, input.chat_id, &person);
     data.last_callback += 1;
@@ -2433,7 +2369,7 @@ async fn control_messages(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let Some(chat_id) = query.get("chat_id").and_then(|id| id.parse::<i64>().ok()) else {
-        return control_error(StatusCode::BAD_REQUEST, "chat_id must be an integer");
+        return control::bad_request("chat_id must be an integer");
     };
     axum::Json(sandbox.messages(chat_id)).into_response()
 }
@@ -2442,27 +2378,16 @@ async fn control_answers(State(sandbox): State<TelegramSandbox>) -> Response {
     axum::Json(sandbox.lock().callback_answers.clone()).into_response()
 }
 
-async fn control_fault(State(sandbox): State<TelegramSandbox>, body: Bytes) -> Response {
-    let fault: TelegramFault = match parse_input(&body) {
-        Ok(fault) => fault,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, &message),
-    };
-    if fault.times == 0 {
-        return control_error(StatusCode::BAD_REQUEST, "times must be at least 1");
-    }
-    if fault
-        .status
-        .is_some_and(|s| StatusCode::from_u16(s).is_err() || s < 400)
-    {
-        return control_error(StatusCode::BAD_REQUEST, "status must be an error status");
-    }
-    sandbox.lock().faults.push(fault);
-    axum::Json(json!({"ok": true})).into_response()
-}
+impl Controlled for TelegramSandbox {
+    type Fault = TelegramFault;
 
-async fn control_reset(State(sandbox): State<TelegramSandbox>) -> Response {
-    sandbox.reset();
-    axum::Json(json!({"ok": true})).into_response()
+    fn forget(&self) {
+        self.reset();
+    }
+
+    fn inject(&self, fault: TelegramFault) {
+        self.lock().faults.push(fault);
+    }
 }
 
 #[cfg(test)]
