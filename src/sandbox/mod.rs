@@ -4,11 +4,17 @@ so the bot's production clients run unchanged against them in demos, training an
 See ../shared/SANDBOX.md. State lives in memory.
 */
 
+mod common;
+mod control;
 pub mod telegram;
 pub mod whatsapp;
 pub mod x;
 
 use std::net::SocketAddr;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 
 pub use telegram::{TelegramSandbox, TelegramSettings};
 pub use whatsapp::{WhatsAppSandbox, WhatsAppSettings};
@@ -23,7 +29,7 @@ pub struct Running {
     pub telegram: Option<(TelegramSandbox, SocketAddr)>,
     /// The WhatsApp stand-in and its address, when it runs.
     pub whatsapp: Option<(WhatsAppSandbox, SocketAddr)>,
-    handles: Vec<tokio::task::JoinHandle<()>>,
+    handles: Vec<JoinHandle<()>>,
 }
 
 impl Running {
@@ -67,49 +73,48 @@ pub async fn serve(
     telegram: Option<(TelegramSettings, SocketAddr)>,
     whatsapp: Option<(WhatsAppSettings, SocketAddr)>,
 ) -> std::io::Result<Running> {
-    let listener = tokio::net::TcpListener::bind(x_addr).await?;
-    let addr = listener.local_addr()?;
+    let (listener, addr) = bind(x_addr).await?;
     let x = XSandbox::new(settings);
     let mut router = x.router();
     let mut handles = Vec::new();
     let mut running_telegram = None;
     if let Some((tg_settings, tg_addr)) = telegram {
-        let tg_listener = tokio::net::TcpListener::bind(tg_addr).await?;
-        let tg_addr = tg_listener.local_addr()?;
+        let (tg_listener, tg_addr) = bind(tg_addr).await?;
         let tg = TelegramSandbox::new(tg_settings);
         router = router.merge(tg.control_router());
-        let api = tg.api_router();
-        handles.push(tokio::spawn(async move {
-            if let Err(e) = axum::serve(tg_listener, api).await {
-                tracing::error!(error = %e, "Telegram sandbox stopped");
-            }
-        }));
+        handles.push(spawn(tg_listener, tg.api_router(), "Telegram"));
         running_telegram = Some((tg, tg_addr));
     }
     let mut running_whatsapp = None;
     if let Some((wa_settings, wa_addr)) = whatsapp {
-        let wa_listener = tokio::net::TcpListener::bind(wa_addr).await?;
-        let wa_addr = wa_listener.local_addr()?;
+        let (wa_listener, wa_addr) = bind(wa_addr).await?;
         let wa = WhatsAppSandbox::new(wa_settings);
         router = router.merge(wa.control_router());
-        let api = wa.api_router();
-        handles.push(tokio::spawn(async move {
-            if let Err(e) = axum::serve(wa_listener, api).await {
-                tracing::error!(error = %e, "WhatsApp sandbox stopped");
-            }
-        }));
+        handles.push(spawn(wa_listener, wa.api_router(), "WhatsApp"));
         running_whatsapp = Some((wa, wa_addr));
     }
-    handles.push(tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
-            tracing::error!(error = %e, "X sandbox stopped");
-        }
-    }));
+    handles.push(spawn(listener, router, "X"));
     Ok(Running {
         addr,
         x,
         telegram: running_telegram,
         whatsapp: running_whatsapp,
         handles,
+    })
+}
+
+/// Binds `addr`, answering the listener and the address it got (port 0 picks a free one).
+async fn bind(addr: SocketAddr) -> std::io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    Ok((listener, addr))
+}
+
+/// Serves `router` in the background; `name` says in the log which stand-in stopped.
+fn spawn(listener: TcpListener, router: Router, name: &'static str) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "{name} sandbox stopped");
+        }
     })
 }

@@ -60,6 +60,9 @@ use serde_json::{Map, Value, json};
 use sha2::Sha256;
 use tokio::sync::oneshot;
 
+use crate::sandbox::common::{now_s, webhook_client};
+use crate::sandbox::control::{self, Controlled, Faults, JsonBody, once};
+
 /// Longest text message body, in characters.
 const MAX_TEXT: usize = 4096;
 /// Longest body of an interactive message, in characters.
@@ -285,22 +288,20 @@ struct Outcome {
 /// gives 190, others 131000) or, without a status, proceed.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Fault {
+pub(super) struct Fault {
     #[serde(default)]
     status: Option<u16>,
     #[serde(default)]
     code: Option<u32>,
     #[serde(default)]
     details: Option<String>,
-    #[serde(default = "one")]
+    #[serde(default = "once")]
     times: u32,
     #[serde(default)]
     delay_ms: u64,
 }
 
-fn one() -> u32 {
-    1
-}
+control::impl_fault!(Fault);
 
 #[derive(Default)]
 struct Data {
@@ -311,7 +312,7 @@ struct Data {
     worker_running: bool,
     /// Finished webhook deliveries, oldest first.
     deliveries: Vec<Value>,
-    faults: Vec<Fault>,
+    faults: Faults<Fault>,
     /// Grows on every reset, so work begun before it is dropped.
     generation: u64,
 }
@@ -475,13 +476,6 @@ impl IntoResponse for GraphError {
 
 impl WhatsAppSandbox {
     pub fn new(settings: WhatsAppSettings) -> WhatsAppSandbox {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            // Webhooks go to the bot on loopback; a proxy from the environment must not catch them.
-            .no_proxy()
-            .user_agent("facebookexternalua")
-            .build()
-            .expect("a plain HTTP client builds");
         let data = Data {
             webhook_url: settings.webhook_url.clone(),
             ..Data::default()
@@ -489,7 +483,7 @@ impl WhatsAppSandbox {
         WhatsAppSandbox {
             settings: Arc::new(settings),
             data: Arc::new(Mutex::new(data)),
-            http,
+            http: webhook_client(Some("facebookexternalua")),
             nonce: rand::random(),
         }
     }
@@ -568,8 +562,10 @@ impl WhatsAppSandbox {
             .route("/sandbox/whatsapp/webhooks", get(control_webhooks))
             .route("/sandbox/whatsapp/webhook-url", post(control_webhook_url))
             .route("/sandbox/whatsapp/verify-webhook", post(control_verify))
-            .route("/sandbox/whatsapp/faults", post(control_fault))
-            .route("/sandbox/whatsapp/reset", post(control_reset))
+            .merge(control::shared_routes(
+                "/sandbox/whatsapp/reset",
+                "/sandbox/whatsapp/faults",
+            ))
             .with_state(self.clone())
     }
 
@@ -613,9 +609,7 @@ impl WhatsAppSandbox {
             return Err(GraphError::unknown_object(phone_number_id));
         }
         if let Some(fault) = self.take_fault() {
-            if fault.delay_ms > 0 {
-                tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
-            }
+            control::pause(&fault).await;
             if let Some(status) = fault.status {
                 return Err(GraphError::fault(status, fault.code, fault.details));
             }
@@ -628,15 +622,9 @@ impl WhatsAppSandbox {
         }
     }
 
+    /// Takes the next injected fault: faults hit every send alike.
     fn take_fault(&self) -> Option<Fault> {
-        let mut data = self.lock();
-        let fault = data.faults.first_mut()?;
-        fault.times -= 1;
-        let taken = fault.clone();
-        if fault.times == 0 {
-            data.faults.remove(0);
-        }
-        Some(taken)
+        self.lock().faults.take(|_| true)
     }
 
     /// A read receipt is accepted for a message the person wrote, as the Cloud API requires.
@@ -1508,13 +1496,6 @@ fn meta_json(value: &Value) -> Vec<u8> {
     escaped.into_bytes()
 }
 
-fn now_s() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 /// An opaque id like Graph's `fbtrace_id`.
 fn trace_id() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
@@ -1627,15 +1608,6 @@ struct VerifyInput {
     verify_token: String,
 }
 
-fn control_error(status: StatusCode, message: &str) -> Response {
-    (status, axum::Json(json!({"error": message}))).into_response()
-}
-
-/// A control endpoint's JSON body, or what is wrong with it.
-fn parse_input<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
-    serde_json::from_slice(body).map_err(|e| format!("invalid body: {e}"))
-}
-
 /// The answer of a control endpoint that waited for its webhook.
 async fn delivered(message_id: String, outcome: oneshot::Receiver<Outcome>) -> Response {
     // A reset drops the queue, and with it the sender.
@@ -1654,23 +1626,21 @@ async fn delivered(message_id: String, outcome: oneshot::Receiver<Outcome>) -> R
     .into_response()
 }
 
-async fn control_reply(State(sandbox): State<WhatsAppSandbox>, body: Bytes) -> Response {
-    let input: ReplyInput = match parse_input(&body) {
-        Ok(input) => input,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, &message),
-    };
+async fn control_reply(
+    State(sandbox): State<WhatsAppSandbox>,
+    JsonBody(input): JsonBody<ReplyInput>,
+) -> Response {
     match sandbox.person_writes(input) {
         Ok((message_id, outcome)) => delivered(message_id, outcome).await,
-        Err(message) => control_error(StatusCode::BAD_REQUEST, &message),
+        Err(message) => control::bad_request(&message),
     }
 }
 
 /// The person reads one of the bot's messages: a `read` status follows.
-async fn control_read(State(sandbox): State<WhatsAppSandbox>, body: Bytes) -> Response {
-    let input: MessageIdInput = match parse_input(&body) {
-        Ok(input) => input,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, &message),
-    };
+async fn control_read(
+    State(sandbox): State<WhatsAppSandbox>,
+    JsonBody(input): JsonBody<MessageIdInput>,
+) -> Response {
     let outcome = {
         let mut guard = sandbox.lock();
         let data = &mut *guard;
@@ -1682,16 +1652,16 @@ async fn control_read(State(sandbox): State<WhatsAppSandbox>, body: Bytes) -> Re
         });
         match found {
             None => {
-                return control_error(
-                    StatusCode::BAD_REQUEST,
-                    &format!("{} is not a message the bot sent", input.message_id),
-                );
+                return control::bad_request(&format!(
+                    "{} is not a message the bot sent",
+                    input.message_id
+                ));
             }
             Some((_, true)) => {
-                return control_error(
-                    StatusCode::BAD_REQUEST,
-                    &format!("{} failed, so it cannot be read", input.message_id),
-                );
+                return control::bad_request(&format!(
+                    "{} failed, so it cannot be read",
+                    input.message_id
+                ));
             }
             Some((number, false)) => {
                 let effect = Effect::new(&number, &input.message_id, "read", None);
@@ -1702,16 +1672,12 @@ async fn control_read(State(sandbox): State<WhatsAppSandbox>, body: Bytes) -> Re
     delivered(input.message_id, outcome).await
 }
 
-async fn control_close_window(State(sandbox): State<WhatsAppSandbox>, body: Bytes) -> Response {
-    let input: NumberInput = match parse_input(&body) {
-        Ok(input) => input,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, &message),
-    };
+async fn control_close_window(
+    State(sandbox): State<WhatsAppSandbox>,
+    JsonBody(input): JsonBody<NumberInput>,
+) -> Response {
     let Some(number) = phone_digits(&input.number) else {
-        return control_error(
-            StatusCode::BAD_REQUEST,
-            "number must be a phone number of 7 to 15 digits",
-        );
+        return control::bad_request("number must be a phone number of 7 to 15 digits");
     };
     let was_open = sandbox
         .lock()
@@ -1727,10 +1693,7 @@ async fn control_messages(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let Some(to) = query.get("to").and_then(|to| phone_digits(to.trim())) else {
-        return control_error(
-            StatusCode::BAD_REQUEST,
-            "to must be a phone number of 7 to 15 digits",
-        );
+        return control::bad_request("to must be a phone number of 7 to 15 digits");
     };
     axum::Json(sandbox.messages(&to)).into_response()
 }
@@ -1739,13 +1702,12 @@ async fn control_webhooks(State(sandbox): State<WhatsAppSandbox>) -> Response {
     axum::Json(sandbox.webhooks()).into_response()
 }
 
-async fn control_webhook_url(State(sandbox): State<WhatsAppSandbox>, body: Bytes) -> Response {
-    let input: UrlInput = match parse_input(&body) {
-        Ok(input) => input,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, &message),
-    };
+async fn control_webhook_url(
+    State(sandbox): State<WhatsAppSandbox>,
+    JsonBody(input): JsonBody<UrlInput>,
+) -> Response {
     if !input.url.starts_with("http://") && !input.url.starts_with("https://") {
-        return control_error(StatusCode::BAD_REQUEST, "url must be an http(s) URL");
+        return control::bad_request("url must be an http(s) URL");
     }
     sandbox.set_webhook_url(input.url);
     axum::Json(json!({"ok": true})).into_response()
@@ -1753,11 +1715,10 @@ async fn control_webhook_url(State(sandbox): State<WhatsAppSandbox>, body: Bytes
 
 /// Meta's verification request: `GET <webhook>?hub.mode=subscribe&hub.challenge=...&
 /// hub.verify_token=...`; verified when the bot answers 200 with the challenge as its body.
-async fn control_verify(State(sandbox): State<WhatsAppSandbox>, body: Bytes) -> Response {
-    let input: VerifyInput = match parse_input(&body) {
-        Ok(input) => input,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, &message),
-    };
+async fn control_verify(
+    State(sandbox): State<WhatsAppSandbox>,
+    JsonBody(input): JsonBody<VerifyInput>,
+) -> Response {
     let url = sandbox.lock().webhook_url.clone();
     let challenge = (rand::random::<u32>() % 1_000_000_000).to_string();
     let request = sandbox.http.get(&url).query(&[
@@ -1778,34 +1739,23 @@ async fn control_verify(State(sandbox): State<WhatsAppSandbox>, body: Bytes) -> 
             }))
             .into_response()
         }
-        Err(e) => control_error(
+        Err(e) => control::error(
             StatusCode::BAD_GATEWAY,
             &format!("the webhook at {url} could not be reached: {e}"),
         ),
     }
 }
 
-async fn control_fault(State(sandbox): State<WhatsAppSandbox>, body: Bytes) -> Response {
-    let fault: Fault = match parse_input(&body) {
-        Ok(fault) => fault,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, &message),
-    };
-    if fault.times == 0 {
-        return control_error(StatusCode::BAD_REQUEST, "times must be at least 1");
-    }
-    if fault
-        .status
-        .is_some_and(|s| StatusCode::from_u16(s).is_err() || s < 400)
-    {
-        return control_error(StatusCode::BAD_REQUEST, "status must be an error status");
-    }
-    sandbox.lock().faults.push(fault);
-    axum::Json(json!({"ok": true})).into_response()
-}
+impl Controlled for WhatsAppSandbox {
+    type Fault = Fault;
 
-async fn control_reset(State(sandbox): State<WhatsAppSandbox>) -> Response {
-    sandbox.reset();
-    axum::Json(json!({"ok": true})).into_response()
+    fn forget(&self) {
+        self.reset();
+    }
+
+    fn inject(&self, fault: Fault) {
+        self.lock().faults.push(fault);
+    }
 }
 
 #[cfg(test)]

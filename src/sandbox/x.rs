@@ -23,6 +23,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha1::Sha1;
 
+use crate::sandbox::common::{now_ms, percent_decode};
+use crate::sandbox::control::{self, Controlled, Faults, once};
+
 /// X's epoch for time-based ids (2010-11-04T01:42:54.657Z).
 const X_EPOCH_MS: u64 = 1_288_834_974_657;
 /// How many of the newest mentions the mentions timeline reaches, as on X.
@@ -112,6 +115,9 @@ struct Tweet {
     media_keys: Vec<String>,
 }
 
+/// A fault to inject: the next `times` requests to `path` (a route pattern such as
+/// `/2/users/:id/mentions`, or a literal path) with `method` (any when absent) wait `delay_ms`,
+/// then fail with `status` or, without a status, proceed.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Fault {
     #[serde(default)]
@@ -119,22 +125,20 @@ pub struct Fault {
     pub path: String,
     #[serde(default)]
     pub status: Option<u16>,
-    #[serde(default = "one")]
+    #[serde(default = "once")]
     pub times: u32,
     #[serde(default)]
     pub delay_ms: u64,
 }
 
-fn one() -> u32 {
-    1
-}
+control::impl_fault!(Fault);
 
 #[derive(Default)]
 struct Data {
     users: HashMap<String, User>,
     tweets: BTreeMap<u64, Tweet>,
     last_id: u64,
-    faults: Vec<Fault>,
+    faults: Faults<Fault>,
     /// (endpoint, caller) -> (window start ms, used).
     usage: HashMap<(String, String), (u64, u32)>,
     nonces: VecDeque<(u64, String)>,
@@ -263,8 +267,10 @@ impl XSandbox {
             .route("/2/oauth2/token", post(oauth2_token))
             .route("/2/oauth2/revoke", post(oauth2_revoke))
             .route("/sandbox", get(page))
-            .route("/sandbox/reset", post(reset))
-            .route("/sandbox/x/faults", post(add_fault))
+            .merge(control::shared_routes(
+                "/sandbox/reset",
+                "/sandbox/x/faults",
+            ))
             .layer(middleware::from_fn_with_state(
                 self.clone(),
                 limits_and_faults,
@@ -360,7 +366,7 @@ impl XSandbox {
             let Some((k, v)) = part.trim().split_once('=') else {
                 return Err(Problem::unauthorized());
             };
-            oauth.insert(decode(k), decode(v.trim_matches('"')));
+            oauth.insert(percent_decode(k), percent_decode(v.trim_matches('"')));
         }
         let get = |k: &str| oauth.get(k).cloned().unwrap_or_default();
         let s = &self.settings;
@@ -382,7 +388,7 @@ impl XSandbox {
             .collect();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            params.push((decode(k), decode(v)));
+            params.push((percent_decode(k), percent_decode(v)));
         }
         let mut encoded: Vec<String> = params
             .iter()
@@ -441,13 +447,6 @@ fn user_for(username: &str) -> User {
     }
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
@@ -458,25 +457,6 @@ fn encode(text: &str) -> String {
         }
     }
     out
-}
-
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 // --- Rate limits and faults -------------------------------------------------------------------
@@ -494,23 +474,10 @@ async fn limits_and_faults(
         return next.run(request).await;
     }
     let route = route_of(&path);
-    let fault = {
-        let mut data = sandbox.data.lock().expect("sandbox lock");
-        let index = data.faults.iter().position(|f| {
-            f.method
-                .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
-                && (f.path == route || f.path == path)
-        });
-        index.map(|i| {
-            let fault = data.faults[i].clone();
-            data.faults[i].times -= 1;
-            if data.faults[i].times == 0 {
-                data.faults.remove(i);
-            }
-            fault
-        })
-    };
+    let fault = sandbox.data.lock().expect("sandbox lock").faults.take(|f| {
+        control::method_hits(f.method.as_deref(), method.as_str())
+            && (f.path == route || f.path == path)
+    });
     let (window, limit) = if sandbox.settings.realistic {
         (
             15 * 60 * 1000,
@@ -556,9 +523,7 @@ async fn limits_and_faults(
     };
     let mut response = match fault {
         Some(fault) => {
-            if fault.delay_ms > 0 {
-                tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
-            }
+            control::pause(&fault).await;
             match fault.status {
                 Some(429) => too_many(),
                 Some(status) => {
@@ -733,7 +698,7 @@ async fn oauth2_token(
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(k), decode(v))
+            (percent_decode(k), percent_decode(v))
         })
         .collect();
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
@@ -826,7 +791,7 @@ async fn oauth2_revoke(State(sandbox): State<XSandbox>, body: Bytes) -> Response
         .split('&')
         .filter_map(|p| p.split_once('='))
         .find(|(k, _)| *k == "token")
-        .map(|(_, v)| decode(v))
+        .map(|(_, v)| percent_decode(v))
         .unwrap_or_default();
     let mut data = sandbox.data.lock().expect("sandbox lock");
     // A revoked access token stays known, so using it gets X's 401 (not an app-only reading).
@@ -1427,29 +1392,16 @@ fn weighted_length(text: &str) -> usize {
 
 // --- Control ----------------------------------------------------------------------------------
 
-async fn reset(State(sandbox): State<XSandbox>) -> Response {
-    sandbox.reset();
-    json_ok(json!({"ok": true}))
-}
+impl Controlled for XSandbox {
+    type Fault = Fault;
 
-async fn add_fault(
-    State(sandbox): State<XSandbox>,
-    axum::Json(fault): axum::Json<Fault>,
-) -> Response {
-    if fault.times == 0 {
-        return (
-            StatusCode::BAD_REQUEST,
-            axum::Json(json!({"error": "times must be at least 1"})),
-        )
-            .into_response();
+    fn forget(&self) {
+        self.reset();
     }
-    sandbox
-        .data
-        .lock()
-        .expect("sandbox lock")
-        .faults
-        .push(fault);
-    json_ok(json!({"ok": true}))
+
+    fn inject(&self, fault: Fault) {
+        self.data.lock().expect("sandbox lock").faults.push(fault);
+    }
 }
 
 /// A page to act as a citizen by hand: tweet to the account and watch the thread, for demos and

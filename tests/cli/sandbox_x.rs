@@ -467,6 +467,35 @@ async fn rate_limit_headers_and_injected_faults() {
     sandbox.stop();
 }
 
+/// The faults endpoint is the one the Telegram and WhatsApp stand-ins share: a fault that hits
+/// nothing, one with a status that is not an error, and a body that does not parse are refused
+/// with 400 and `{"error": ...}`.
+#[tokio::test]
+async fn faults_that_cannot_hit_are_refused() {
+    let (sandbox, client) = start().await;
+    let url = format!("{}/sandbox/x/faults", sandbox.x_url());
+    let refused = |fault: Value| {
+        let request = client.post(&url).json(&fault);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 400);
+            let body: Value = response.json().await.unwrap();
+            body["error"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    assert_eq!(
+        refused(json!({"path": "/2/tweets", "status": 503, "times": 0})).await,
+        "times must be at least 1"
+    );
+    assert_eq!(
+        refused(json!({"path": "/2/tweets", "status": 200})).await,
+        "status must be an error status"
+    );
+    let error = refused(json!({"status": 503})).await;
+    assert!(error.starts_with("invalid body: "), "{error}");
+    sandbox.stop();
+}
+
 /// A sample of responses checked against data/x-api/openapi-v2.159.json: every key the sandbox
 /// sends is one the spec defines, and the required ones are there.
 #[tokio::test]
