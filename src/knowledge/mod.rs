@@ -9,6 +9,7 @@ is an error (the entry is wrong: exit status 1) or a warning (a date is near or 
 
 pub mod entry;
 pub mod index;
+pub mod places;
 
 use std::collections::HashMap;
 use std::fmt;

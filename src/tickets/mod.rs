@@ -11,7 +11,7 @@ buttons that may follow.
 */
 
 mod delivery;
-pub mod location;
+
 pub mod messages;
 mod notes;
 pub mod pending;
@@ -227,7 +227,7 @@ pub struct NewTicket {
 pub struct Tickets {
     pub config: std::sync::Arc<Config>,
     pub calendar: sla::Calendar,
-    pub gazetteer: std::sync::Arc<location::Gazetteer>,
+    pub gazetteer: std::sync::Arc<crate::knowledge::places::Gazetteer>,
 }
 
 impl Tickets {
@@ -242,7 +242,7 @@ impl Tickets {
             days.push(day);
         }
         let path = config.knowledge.dir.join("gazetteer.tsv");
-        let gazetteer = location::Gazetteer::load(&path)?;
+        let gazetteer = crate::knowledge::places::Gazetteer::load(&path)?;
         Ok(Tickets {
             calendar: sla::Calendar::new(days),
             gazetteer: std::sync::Arc::new(gazetteer),
