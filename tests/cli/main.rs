@@ -17,8 +17,11 @@ mod service;
 mod staff_group;
 mod store;
 mod takeover;
+mod ticket_console;
 mod ticket_staff;
+mod ticket_thread;
 mod tickets;
+mod tickets_whatsapp;
 mod twitter_text;
 
 use std::path::{Path, PathBuf};
