@@ -1,7 +1,14 @@
 /*!
-Local stand-ins for X (and, later, Telegram and WhatsApp) that speak their published wire formats,
-so the bot's production clients run unchanged against them in demos, training and every test.
-See ../shared/SANDBOX.md. State lives in memory.
+Local stand-ins for X, Telegram and WhatsApp that speak their published wire formats, so the
+bot's production clients run unchanged against them in demos, training and every test. See
+../shared/SANDBOX.md. State lives in memory.
+
+x.rs is the X API, telegram/ the Telegram Bot API and whatsapp/ the WhatsApp Cloud API, each with
+its control endpoints; control.rs holds what those control endpoints share (reset, fault
+injection, JSON bodies and answers) and common.rs the small helpers the stand-ins share. This
+module starts them: the X port also carries every control endpoint.
+
+The sandbox knows nothing of the bot: it uses no module of the crate outside this folder.
 */
 
 mod common;
@@ -21,7 +28,7 @@ pub use whatsapp::{WhatsAppSandbox, WhatsAppSettings};
 pub use x::{XSandbox, XSettings};
 
 /// A running sandbox: the X API (with every control endpoint) and, when asked for, the
-/// Telegram Bot API on a port of its own.
+/// Telegram Bot API and the WhatsApp Cloud API, each on a port of its own.
 pub struct Running {
     pub addr: SocketAddr,
     pub x: XSandbox,

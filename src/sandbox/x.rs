@@ -1,10 +1,12 @@
-//! The X API v2 stand-in: users, tweets, mentions, replies, OAuth 1.0a verification, OAuth 2.0
-//! (authorize with PKCE, token exchange, rotating refresh tokens, bearer user tokens), rate-limit
-//! headers, X's 403 rules, and fault injection. Shapes follow data/x-api/openapi-v2.159.json.
-//!
-//! This module implements the published formats on its own (its own OAuth verification, its own
-//! tweet-length rule), without the bot's client types, so that a mistake shared by the client and
-//! the stand-in cannot hide.
+/*!
+The X API v2 stand-in: users, tweets, mentions, replies, OAuth 1.0a verification, OAuth 2.0
+(authorize with PKCE, token exchange, rotating refresh tokens, bearer user tokens), rate-limit
+headers, X's 403 rules, and fault injection. Shapes follow data/x-api/openapi-v2.159.json.
+
+This module implements the published formats on its own (its own OAuth verification, its own
+tweet-length rule), without the bot's client types, so that a mistake shared by the client and
+the stand-in cannot hide.
+*/
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
