@@ -5,29 +5,23 @@
 //! that fails goes to the dead letters, a held note is approved from the staff group, a ticket
 //! reopened through the API.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use kicau::desk::{Actor, Desk, Role};
 use kicau::store::Store;
-use kicau::tickets::{Mover, NoteDecision, NoteOutcome, TicketError, TicketState, Tickets};
+use kicau::tickets::{Mover, NoteDecision, NoteOutcome, TicketError, TicketState};
 use serde_json::{Value, json};
 
-use crate::service::post_as;
-use crate::takeover::{replies_to, staff, wait_until};
-use crate::tickets::{chat, file_ticket, file_ticket_for, reply_as};
+use crate::helpers::{
+    Backends, Console, Deployment, Sandbox, engine, file_ticket, file_ticket_for, shipped_config,
+    sqlite, tickets_with, wait_until,
+};
 
 const AGENCY: Mover<'static> = Mover {
     name: "DPUPRPKP (@petugas_pu)",
     staff: false,
     note: "",
 };
-
-fn tickets_with(edit: impl FnOnce(&mut kicau::Config)) -> Tickets {
-    let mut config = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
-    edit(&mut config);
-    Tickets::load(Arc::new(config)).unwrap()
-}
 
 /// The tweets queued for the citizen about `number`, oldest first: (state, text).
 async fn citizen_tweets(store: &Store, number: &str) -> Vec<(String, String)> {
@@ -57,7 +51,7 @@ async fn agency_notes_wait_for_staff_approval_when_bot_toml_says_so() {
         let dlh = c.agencies.iter_mut().find(|a| a.id == "dlh").unwrap();
         dlh.approve_notes = Some(false);
     });
-    let backends = crate::store::Backends::new().await;
+    let backends = Backends::new().await;
     for (name, store) in &backends.stores {
         let number = file_ticket(store, &tickets, "700", "warga21").await;
         assert_eq!(citizen_tweets(store, &number).await.len(), 1, "{name}");
@@ -177,7 +171,7 @@ async fn agency_notes_wait_for_staff_approval_when_bot_toml_says_so() {
 #[tokio::test]
 async fn staff_reopen_a_resolved_ticket_with_a_fresh_deadline_and_a_new_agency_message() {
     let tickets = tickets_with(|_| {});
-    let backends = crate::store::Backends::new().await;
+    let backends = Backends::new().await;
     for (name, store) in &backends.stores {
         let number = file_ticket(store, &tickets, "710", "warga23").await;
         tickets
@@ -253,7 +247,7 @@ async fn staff_reopen_a_resolved_ticket_with_a_fresh_deadline_and_a_new_agency_m
 #[tokio::test]
 async fn ticket_news_waits_while_a_person_holds_the_conversation() {
     let tickets = tickets_with(|_| {});
-    let backends = crate::store::Backends::new().await;
+    let backends = Backends::new().await;
     for (name, store) in &backends.stores {
         let number = file_ticket(store, &tickets, "720", "warga24").await;
         let conversation = tickets
@@ -323,7 +317,7 @@ async fn ticket_news_waits_while_a_person_holds_the_conversation() {
 #[tokio::test]
 async fn a_citizen_who_wrote_stop_gets_no_automatic_ticket_tweets() {
     let tickets = tickets_with(|_| {});
-    let backends = crate::store::Backends::new().await;
+    let backends = Backends::new().await;
     for (name, store) in &backends.stores {
         let number = file_ticket(store, &tickets, "750", "warga28").await;
         store.opt_out("u-warga28", "warga28").await.unwrap();
@@ -365,7 +359,7 @@ fn press(id: &str, data: &str) -> Value {
 #[tokio::test]
 async fn a_whatsapp_message_that_cannot_be_handled_goes_to_dead_letters_and_the_rest_go_on() {
     let tickets = tickets_with(|_| {});
-    let backends = crate::store::Backends::new().await;
+    let backends = Backends::new().await;
     for (name, store) in &backends.stores {
         let number = file_ticket_for(store, &tickets, "730", "warga25", "tugu-tirta").await;
         // A fault only the acknowledgement meets.
@@ -419,51 +413,39 @@ async fn a_whatsapp_message_that_cannot_be_handled_goes_to_dead_letters_and_the_
 const DPUPRPKP: i64 = -1002000000001;
 const GROUP: i64 = -1001000000001;
 
-async fn find(client: &reqwest::Client, x: &str, in_chat: i64, needle: &str) -> Option<Value> {
-    chat(client, x, in_chat)
-        .await
-        .into_iter()
-        .find(|m| m["text"].as_str().is_some_and(|t| t.contains(needle)))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_approve_notes_in_the_group_reopen_through_the_api_and_bad_updates_are_kept() {
-    let mut d = crate::service::Deployment::start_with(|config| {
-        config.replace("approve_notes = false", "approve_notes = true")
-    });
-    staff(&d, &["add", "sari", "--telegram-id", "5001"]);
-    let token = staff(&d, &["token", "sari"]);
-    let token = token.trim();
-    d.start_bot();
-    let client = reqwest::Client::new();
-    let x = d.x_url.clone();
-    let console = d.console_url.clone();
-
-    let complaint = post_as(
-        &client,
-        &x,
-        "warga26",
-        "@PemkotMalang min jalan berlubang besar di jl tidar, bahaya",
-    )
+    let mut d = Deployment::start_with(|config| {
+        config.set("tickets.approve_notes", true);
+    })
     .await;
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            find(&client, &x, DPUPRPKP, "MLG-").await.is_some()
-        })
-        .await,
-        "no ticket in the agency's chat: {}",
-        d.log()
-    );
-    let ticket = find(&client, &x, DPUPRPKP, "MLG-").await.unwrap();
+    d.staff(&["add", "sari", "--telegram-id", "5001"]);
+    let token = d.staff(&["token", "sari"]);
+    d.start_bot().await;
+    let x = d.sandbox();
+
+    let complaint = x
+        .post_as(
+            "warga26",
+            "@PemkotMalang min jalan berlubang besar di jl tidar, bahaya",
+        )
+        .await;
+    let ticket = d
+        .wait_for(
+            Duration::from_secs(30),
+            "the ticket in the agency's chat",
+            || x.telegram_message(DPUPRPKP, "MLG-"),
+        )
+        .await;
     let message_id = ticket["message_id"].as_i64().unwrap();
     let text = ticket["text"].as_str().unwrap();
     let number = kicau::tickets::number_in(text).unwrap();
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            replies_to(&client, &x, &complaint).await.len() == 1
-        })
-        .await
-    );
+    d.wait_until(
+        Duration::from_secs(30),
+        "the ticket's number for the citizen",
+        || async { x.replies_to(&complaint).await.len() == 1 },
+    )
+    .await;
 
     // An update the bot cannot handle (the database refuses it) goes to the dead letters, and
     // the reader goes on to the next one.
@@ -480,29 +462,21 @@ async fn staff_approve_notes_in_the_group_reopen_through_the_api_and_bad_updates
                "text": text, "reply_to_message_id": message_id})
     };
     for text in ["RACUN", "Sudah ditambal tadi siang. Info: 081234567890"] {
-        client
-            .post(format!("{x}/sandbox/telegram/send"))
-            .json(&agency_reply(text))
-            .send()
-            .await
-            .unwrap();
+        x.control("/sandbox/telegram/send", agency_reply(text))
+            .await;
     }
-    let held = wait_until(Duration::from_secs(30), || async {
-        find(&client, &x, GROUP, "menunggu persetujuan")
-            .await
-            .is_some()
-    })
+    d.wait_until(
+        Duration::from_secs(30),
+        "the held note in the staff group",
+        || async {
+            x.telegram_message(GROUP, "menunggu persetujuan")
+                .await
+                .is_some()
+        },
+    )
     .await;
-    assert!(held, "no held note in the staff group: {}", d.log());
-    let letters: Value = client
-        .get(format!("{console}/api/dead-letters"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let api = d.api(&token);
+    let letters = api.get("/api/dead-letters").await;
     let letters = letters["data"].as_array().unwrap();
     assert_eq!(letters.len(), 1, "{letters:?}");
     assert_eq!(letters[0]["source"], "telegram");
@@ -514,23 +488,17 @@ async fn staff_approve_notes_in_the_group_reopen_through_the_api_and_bad_updates
         "{letters:?}"
     );
     // The agency is told the note waits; the citizen has heard nothing more.
-    assert!(
-        wait_until(Duration::from_secs(10), || async {
-            find(&client, &x, DPUPRPKP, "menunggu persetujuan petugas")
+    wait_until(
+        Duration::from_secs(10),
+        "the agency to be told the note waits",
+        || async {
+            x.telegram_message(DPUPRPKP, "menunggu persetujuan petugas")
                 .await
                 .is_some()
-        })
-        .await
-    );
-    let listed: Value = client
-        .get(format!("{console}/api/ticket-notes"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        },
+    )
+    .await;
+    let listed = api.get("/api/ticket-notes").await;
     assert_eq!(listed["data"][0]["ticket"], number.as_str(), "{listed}");
     assert!(
         !listed["data"][0]["note"]
@@ -538,14 +506,12 @@ async fn staff_approve_notes_in_the_group_reopen_through_the_api_and_bad_updates
             .unwrap()
             .contains("081234567890")
     );
-    let answer_tweets = || async {
-        let first = replies_to(&client, &x, &complaint).await;
-        first.len()
-    };
+    let answer_tweets = || async { x.replies_to(&complaint).await.len() };
     assert_eq!(answer_tweets().await, 1);
 
     // Sari approves from the group: one tweet, the buttons go.
-    let note = find(&client, &x, GROUP, "menunggu persetujuan")
+    let note = x
+        .telegram_message(GROUP, "menunggu persetujuan")
         .await
         .unwrap();
     let approve = note["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
@@ -553,22 +519,19 @@ async fn staff_approve_notes_in_the_group_reopen_through_the_api_and_bad_updates
         .unwrap()
         .to_owned();
     assert!(approve.ends_with(":approve"), "{note}");
-    client
-        .post(format!("{x}/sandbox/telegram/press"))
-        .json(&json!({"chat_id": GROUP, "message_id": note["message_id"],
-                      "from": {"id": 5001, "username": "sari"}, "data": approve}))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            answer_tweets().await == 2
-        })
-        .await,
-        "the approved note did not reach the citizen: {}",
-        d.log()
-    );
-    let tweets = replies_to(&client, &x, &complaint).await;
+    x.control(
+        "/sandbox/telegram/press",
+        json!({"chat_id": GROUP, "message_id": note["message_id"],
+               "from": {"id": 5001, "username": "sari"}, "data": approve}),
+    )
+    .await;
+    d.wait_until(
+        Duration::from_secs(30),
+        "the approved note for the citizen",
+        || async { answer_tweets().await == 2 },
+    )
+    .await;
+    let tweets = x.replies_to(&complaint).await;
     assert!(
         tweets[1].contains("Sudah ditambal tadi siang"),
         "{tweets:?}"
@@ -576,51 +539,39 @@ async fn staff_approve_notes_in_the_group_reopen_through_the_api_and_bad_updates
     assert!(!tweets[1].contains("081234567890"), "{tweets:?}");
 
     // The agency resolves it; the citizen says it is not fixed; sari reopens it by the API.
-    client
-        .post(format!("{x}/sandbox/telegram/press"))
-        .json(&json!({"chat_id": DPUPRPKP, "message_id": message_id,
-                      "from": {"id": 9001, "username": "petugas_pu"},
-                      "data": format!("t:{number}:resolved")}))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            answer_tweets().await == 3
-        })
-        .await
-    );
-    let refused = client
-        .post(format!("{console}/api/tickets/{number}/reopen"))
-        .bearer_auth(token)
-        .json(&json!({"note": "  "}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 400);
-    let reopened: Value = client
-        .post(format!("{console}/api/tickets/{number}/reopen"))
-        .bearer_auth(token)
-        .json(&json!({"note": "warga: lubangnya masih ada"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    x.control(
+        "/sandbox/telegram/press",
+        json!({"chat_id": DPUPRPKP, "message_id": message_id,
+               "from": {"id": 9001, "username": "petugas_pu"},
+               "data": format!("t:{number}:resolved")}),
+    )
+    .await;
+    d.wait_until(Duration::from_secs(30), "the 'selesai' tweet", || async {
+        answer_tweets().await == 3
+    })
+    .await;
+    let reopen = format!("/api/tickets/{number}/reopen");
+    let (status, _) = api.post(&reopen, Some(json!({"note": "  "}))).await;
+    assert_eq!(status, 400);
+    let (_, reopened) = api
+        .post(&reopen, Some(json!({"note": "warga: lubangnya masih ada"})))
+        .await;
     assert_eq!(reopened["data"]["state"], "in_progress", "{reopened}");
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            find(&client, &x, DPUPRPKP, "Dibuka kembali")
+    d.wait_until(
+        Duration::from_secs(30),
+        "the reopened ticket in the agency's chat and the citizen's thread",
+        || async {
+            x.telegram_message(DPUPRPKP, "Dibuka kembali")
                 .await
                 .is_some()
                 && answer_tweets().await == 4
-        })
-        .await,
-        "{}",
-        d.log()
-    );
-    let again = find(&client, &x, DPUPRPKP, "Dibuka kembali").await.unwrap();
+        },
+    )
+    .await;
+    let again = x
+        .telegram_message(DPUPRPKP, "Dibuka kembali")
+        .await
+        .unwrap();
     assert_ne!(again["message_id"].as_i64().unwrap(), message_id);
     assert!(
         again["text"]
@@ -639,33 +590,16 @@ async fn staff_approve_notes_in_the_group_reopen_through_the_api_and_bad_updates
         ["Selesai", "Bukan wewenang"]
     );
     // Reopening twice is refused.
-    let twice = client
-        .post(format!("{console}/api/tickets/{number}/reopen"))
-        .bearer_auth(token)
-        .json(&json!({"note": "lagi"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(twice.status(), 409);
+    let (status, _) = api.post(&reopen, Some(json!({"note": "lagi"}))).await;
+    assert_eq!(status, 409);
     store.close().await;
     assert!(d.stop_bot().success());
 }
 
 #[tokio::test]
 async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a_conversation() {
-    use axum::body::Body;
-    use axum::http::Request;
-    let config = {
-        let mut c = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
-        c.tickets.approve_notes = true;
-        c
-    };
-    let engine = Arc::new(kicau::Engine::load(&config).unwrap());
-    let tickets = Tickets::load(Arc::new(config)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("k.db").display()))
-        .await
-        .unwrap();
+    let tickets = tickets_with(|c| c.tickets.approve_notes = true);
+    let (store, _dir) = sqlite().await;
     let number = file_ticket(&store, &tickets, "740", "warga27").await;
     let NoteOutcome::Held(note) = tickets
         .add_note(
@@ -680,26 +614,12 @@ async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a
     else {
         panic!("not held")
     };
-    let console = crate::tickets::StaffConsole::new(&store, &tickets, engine).await;
-    let send = |request: Request<Body>| console.send(request);
-    let cookie = console.cookie.clone();
-    let form = |path: String, body: String| {
-        Request::post(path)
-            .header("cookie", &cookie)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap()
-    };
+    let (mut console, sari) = Console::signed_in(&store, Some(&tickets)).await;
 
     // The held note heads the tickets page, escaped, with its forms.
-    let (status, page) = send(
-        Request::get("/tickets")
-            .header("cookie", &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 200);
+    let page = console.get("/tickets").await;
+    assert_eq!(page.status, 200);
+    let page = page.body;
     assert!(
         page.contains("Kabar instansi menunggu persetujuan (1)"),
         "{page}"
@@ -710,66 +630,66 @@ async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a
     );
     assert!(page.contains(&format!("/ticket-notes/{note}/approve")));
     // A forged form changes nothing; the real one relays the edited text.
-    let (status, _) = send(form(
-        format!("/ticket-notes/{note}/approve"),
-        "csrf=forged&text=x".into(),
-    ))
-    .await;
-    assert_eq!(status, 403);
+    let approve = format!("/ticket-notes/{note}/approve");
+    let forged = console
+        .post_form(&approve, &[("csrf", "forged"), ("text", "x")])
+        .await;
+    assert_eq!(forged.status, 403);
     assert_eq!(tickets.held_notes(&store).await.unwrap().len(), 1);
-    let (status, _) = send(form(
-        format!("/ticket-notes/{note}/approve"),
-        format!(
-            "csrf={}&text=Tim+meluncur+besok+pagi+pukul+08.00",
-            console.csrf
-        ),
-    ))
-    .await;
-    assert!(status.is_redirection(), "{status}");
+    let approved = console
+        .post_form(
+            &approve,
+            &[
+                ("csrf", &sari.csrf),
+                ("text", "Tim meluncur besok pagi pukul 08.00"),
+            ],
+        )
+        .await;
+    assert!(approved.status.is_redirection(), "{}", approved.status);
     let tweets = citizen_tweets(&store, &number).await;
     assert!(
         tweets[1].1.ends_with("Tim meluncur besok pagi pukul 08.00"),
         "{tweets:?}"
     );
-    let (_, page) = send(form(
-        format!("/ticket-notes/{note}/drop"),
-        format!("csrf={}", console.csrf),
-    ))
-    .await;
-    assert!(page.contains("sudah diputuskan"), "{page}");
+    let dropped = console
+        .post_form(
+            &format!("/ticket-notes/{note}/drop"),
+            &[("csrf", &sari.csrf)],
+        )
+        .await;
+    assert!(
+        dropped.body.contains("sudah diputuskan"),
+        "{}",
+        dropped.body
+    );
 
     // A resolved ticket offers "Buka kembali"; a reason is required.
     tickets
         .transition(&store, &number, TicketState::Resolved, &AGENCY)
         .await
         .unwrap();
-    let (_, page) = send(
-        Request::get("/tickets?state=resolved")
-            .header("cookie", &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let page = console.get("/tickets?state=resolved").await.body;
     assert!(
         page.contains(&format!("/tickets/{number}/reopen")),
         "{page}"
     );
-    let (_, page) = send(form(
-        format!("/tickets/{number}/reopen"),
-        format!("csrf={}&note=", console.csrf),
-    ))
-    .await;
+    let reopen = format!("/tickets/{number}/reopen");
+    let page = console
+        .post_form(&reopen, &[("csrf", &sari.csrf), ("note", "")])
+        .await
+        .body;
     assert!(page.contains("tuliskan alasan"), "{page}");
     assert_eq!(
         tickets.get(&store, &number).await.unwrap().state,
         TicketState::Resolved
     );
-    let (status, _) = send(form(
-        format!("/tickets/{number}/reopen"),
-        format!("csrf={}&note=warga+bilang+belum+beres", console.csrf),
-    ))
-    .await;
-    assert!(status.is_redirection());
+    let reopened = console
+        .post_form(
+            &reopen,
+            &[("csrf", &sari.csrf), ("note", "warga bilang belum beres")],
+        )
+        .await;
+    assert!(reopened.status.is_redirection());
     assert_eq!(
         tickets.get(&store, &number).await.unwrap().state,
         TicketState::InProgress
@@ -782,27 +702,24 @@ async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a
         .unwrap()
         .conversation_id
         .unwrap();
-    let sari = Actor {
+    let holder = Actor {
         name: "sari".into(),
         role: Role::Staff,
     };
     console
         .state
         .desk
-        .claim(&conversation, &sari)
+        .claim(&conversation, &holder)
         .await
         .unwrap();
     tickets
         .transition(&store, &number, TicketState::Resolved, &AGENCY)
         .await
         .unwrap();
-    let (_, page) = send(
-        Request::get(format!("/conversations/{conversation}"))
-            .header("cookie", &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let page = console
+        .get(&format!("/conversations/{conversation}"))
+        .await
+        .body;
     assert!(page.contains("Kabar laporan yang tertahan"), "{page}");
     assert!(page.contains("sudah selesai ditangani DPUPRPKP"), "{page}");
     store.close().await;
@@ -811,24 +728,21 @@ async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a
 #[tokio::test]
 async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not_fixed() {
     use kicau::service::{Service, sandbox_credentials, sandbox_settings};
-    let config = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
+    let config = shipped_config();
     let sandbox =
         kicau::sandbox::serve_x(sandbox_settings(&config), "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
     let x = sandbox.x_url();
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("k.db").display()))
-        .await
-        .unwrap();
+    let (store, _dir) = sqlite().await;
     let client = kicau::channels::x::XClient::new(
         &x,
         kicau::channels::x::Auth::OAuth1(sandbox_credentials(&config.sandbox)),
     );
     let me = client.me().await.unwrap();
-    let tickets = Tickets::load(Arc::new(config.clone())).unwrap();
+    let tickets = tickets_with(|_| {});
     let service = Service {
-        engine: Arc::new(kicau::Engine::load(&config).unwrap()),
+        engine: engine(),
         store: store.clone(),
         x: client,
         account_id: me.id,
@@ -868,7 +782,7 @@ async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not
             (rule, reply)
         }
     };
-    let http = reqwest::Client::new();
+    let citizens = Sandbox::at(&x);
     let count = || async {
         sqlx::query_scalar::<sqlx::Any, i64>("SELECT COUNT(*) FROM tickets")
             .fetch_one(store.pool())
@@ -876,13 +790,12 @@ async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not
             .unwrap()
     };
 
-    let complaint = post_as(
-        &http,
-        &x,
-        "warga30",
-        "@PemkotMalang lampu jalan di jl tidar mati semua, gelap banget",
-    )
-    .await;
+    let complaint = citizens
+        .post_as(
+            "warga30",
+            "@PemkotMalang lampu jalan di jl tidar mati semua, gelap banget",
+        )
+        .await;
     run().await;
     assert_eq!(count().await, 1);
     let number: String = sqlx::query_scalar::<sqlx::Any, String>("SELECT number FROM tickets")
@@ -891,9 +804,9 @@ async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not
         .unwrap();
     // `user` replies in the complaint's thread; what the bot decided and queued.
     let say = |user: &'static str, text: &'static str| {
-        let (http, x, complaint, run, decided) = (&http, &x, &complaint, &run, &decided);
+        let (citizens, complaint, run, decided) = (&citizens, &complaint, &run, &decided);
         async move {
-            let tweet = reply_as(http, x, user, complaint, text).await;
+            let tweet = citizens.reply_as(user, complaint, text).await;
             run().await;
             decided(tweet).await
         }
@@ -944,18 +857,8 @@ async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not
     assert_eq!(count().await, 1);
 
     // After "stop": a question gets no reply; "still broken" still reaches staff, silently.
-    let citizen: Value = http
-        .get(format!("{x}/2/users/by/username/warga30"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    store
-        .opt_out(citizen["data"]["id"].as_str().unwrap(), "warga30")
-        .await
-        .unwrap();
+    let citizen = citizens.user_id("warga30").await;
+    store.opt_out(&citizen, "warga30").await.unwrap();
     let quiet = say("warga30", "@PemkotMalang laporan saya gimana min?").await;
     assert_eq!(quiet, ("opted_out".to_owned(), String::new()));
     let quiet_dispute = say("warga30", "@PemkotMalang lampunya masih mati lagi min").await;

@@ -7,50 +7,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::service::post_as;
-use crate::takeover::{deployment_with_console, replies_to, staff, wait_until};
+use crate::helpers::{
+    Backends, Console, Deployment, file_ticket, quiet_period, sqlite, tickets_with,
+};
 
 const DPUPRPKP: i64 = -1002000000001;
-
-/// Posts `text` as `user` in reply to `parent`; returns the new tweet's id.
-pub async fn reply_as(
-    client: &reqwest::Client,
-    x: &str,
-    user: &str,
-    parent: &str,
-    text: &str,
-) -> String {
-    let response: Value = client
-        .post(format!("{x}/2/tweets"))
-        .header("Authorization", format!("Bearer sandbox-user:{user}"))
-        .json(&json!({"text": text, "reply": {"in_reply_to_tweet_id": parent}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    response["data"]["id"].as_str().unwrap().to_owned()
-}
-
-pub async fn chat(client: &reqwest::Client, x: &str, chat: i64) -> Vec<Value> {
-    client
-        .get(format!("{x}/sandbox/telegram/messages?chat_id={chat}"))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// The ids of the account's tweets replying to `parent`, with their texts.
-async fn account_replies(client: &reqwest::Client, x: &str, parent: &str) -> Vec<String> {
-    replies_to(client, x, parent).await
-}
 
 fn buttons(message: &Value) -> Vec<String> {
     message["reply_markup"]["inline_keyboard"]
@@ -64,78 +25,51 @@ fn buttons(message: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pothole_becomes_a_ticket_and_each_step_reaches_the_citizen_once() {
-    let (mut d, console) = deployment_with_console();
-    d.start_bot();
-    let client = reqwest::Client::new();
-    let x = d.x_url.clone();
+    let mut d = Deployment::start().await;
+    d.start_bot().await;
+    let x = d.sandbox();
 
     // With a photo attached (the sandbox's sample photos).
-    let posted: Value = client
-        .post(format!("{x}/2/tweets"))
-        .header("Authorization", "Bearer sandbox-user:warga11")
-        .json(&json!({"text": "@PemkotMalang min jalan depan rumah berlubang besar, bahaya buat motor",
-                      "media": {"media_ids": ["sandbox-photo-1"]}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let complaint = posted["data"]["id"].as_str().unwrap().to_owned();
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            account_replies(&client, &x, &complaint).await.len() == 1
-        })
-        .await,
-        "no question about the place: {}",
-        d.log()
-    );
-    let ask = account_replies(&client, &x, &complaint).await;
+    let complaint = x
+        .tweet_as(
+            "warga11",
+            json!({"text": "@PemkotMalang min jalan depan rumah berlubang besar, bahaya buat motor",
+                   "media": {"media_ids": ["sandbox-photo-1"]}}),
+        )
+        .await;
+    d.wait_until(
+        Duration::from_secs(30),
+        "a question about the place",
+        || async { x.replies_to(&complaint).await.len() == 1 },
+    )
+    .await;
+    let ask = x.replies_to(&complaint).await;
     assert_eq!(
         ask[0],
         "@warga11 Boleh info lokasi lengkapnya: nama jalan, kelurahan?"
     );
 
     // The citizen answers in the thread, under the bot's question.
-    let account: Value = client
-        .get(format!("{x}/2/users/by/username/PemkotMalang"))
-        .send()
-        .await
+    let question = x.account_tweets().await[0]["id"]
+        .as_str()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let account_id = account["data"]["id"].as_str().unwrap().to_owned();
-    let timeline: Value = client
-        .get(format!(
-            "{x}/2/users/{account_id}/tweets?tweet.fields=referenced_tweets"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let question = timeline["data"][0]["id"].as_str().unwrap().to_owned();
-    let answer = reply_as(
-        &client,
-        &x,
-        "warga11",
-        &question,
-        "@PemkotMalang di jl danau toba sawojajar min",
-    )
-    .await;
+        .to_owned();
+    let answer = x
+        .reply_as(
+            "warga11",
+            &question,
+            "@PemkotMalang di jl danau toba sawojajar min",
+        )
+        .await;
 
     // The ticket reaches the DPUPRPKP chat with its buttons, and the citizen gets the number.
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            !chat(&client, &x, DPUPRPKP).await.is_empty()
-        })
-        .await,
-        "no ticket in the agency's chat: {}",
-        d.log()
-    );
-    let ticket = chat(&client, &x, DPUPRPKP).await[0].clone();
+    d.wait_until(
+        Duration::from_secs(30),
+        "the ticket in the agency's chat",
+        || async { !x.telegram_chat(DPUPRPKP).await.is_empty() },
+    )
+    .await;
+    let ticket = x.telegram_chat(DPUPRPKP).await[0].clone();
     let text = ticket["text"].as_str().unwrap().to_owned();
     assert!(text.contains("Jl. Danau Toba, Sawojajar"), "{text}");
     assert!(text.contains("berlubang besar"), "{text}");
@@ -146,56 +80,43 @@ async fn a_pothole_becomes_a_ticket_and_each_step_reaches_the_citizen_once() {
         ["Diterima", "Diproses", "Selesai", "Bukan wewenang"]
     );
     let number = kicau::tickets::number_in(&text).unwrap();
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            account_replies(&client, &x, &answer).await.len() == 1
-        })
-        .await
-    );
-    assert!(account_replies(&client, &x, &answer).await[0].contains(&number));
+    d.wait_until(
+        Duration::from_secs(30),
+        "the ticket's number for the citizen",
+        || async { x.replies_to(&answer).await.len() == 1 },
+    )
+    .await;
+    assert!(x.replies_to(&answer).await[0].contains(&number));
 
-    // Someone presses in another agency's chat: refused. The agency presses Diterima, then Selesai.
+    // The agency presses Diterima, then Selesai.
     let message_id = ticket["message_id"].as_i64().unwrap();
     let press = |state: &str| {
         json!({"chat_id": DPUPRPKP, "message_id": message_id,
                "from": {"id": 9001, "username": "petugas_pu"},
                "data": format!("t:{number}:{state}")})
     };
-    client
-        .post(format!("{x}/sandbox/telegram/press"))
-        .json(&press("acknowledged"))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            account_replies(&client, &x, &answer).await.len() == 2
-        })
-        .await,
-        "no 'diterima' tweet: {}",
-        d.log()
-    );
-    assert!(
-        wait_until(Duration::from_secs(10), || async {
-            buttons(&chat(&client, &x, DPUPRPKP).await[0])
+    x.control("/sandbox/telegram/press", press("acknowledged"))
+        .await;
+    d.wait_until(Duration::from_secs(30), "the 'diterima' tweet", || async {
+        x.replies_to(&answer).await.len() == 2
+    })
+    .await;
+    d.wait_until(
+        Duration::from_secs(10),
+        "the next steps on the agency's message",
+        || async {
+            buttons(&x.telegram_chat(DPUPRPKP).await[0])
                 == ["Diproses", "Selesai", "Bukan wewenang"]
-        })
-        .await,
-        "the agency's message did not show the next steps"
-    );
-    client
-        .post(format!("{x}/sandbox/telegram/press"))
-        .json(&press("resolved"))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            account_replies(&client, &x, &answer).await.len() == 3
-        })
-        .await
-    );
-    let steps = account_replies(&client, &x, &answer).await;
+        },
+    )
+    .await;
+    x.control("/sandbox/telegram/press", press("resolved"))
+        .await;
+    d.wait_until(Duration::from_secs(30), "the 'selesai' tweet", || async {
+        x.replies_to(&answer).await.len() == 3
+    })
+    .await;
+    let steps = x.replies_to(&answer).await;
     assert!(
         steps[0].contains(&number) && steps[0].contains("DPUPRPKP"),
         "{steps:?}"
@@ -203,75 +124,57 @@ async fn a_pothole_becomes_a_ticket_and_each_step_reaches_the_citizen_once() {
     assert!(steps[1].contains("sudah diterima DPUPRPKP"), "{steps:?}");
     assert!(steps[2].contains("sudah selesai"), "{steps:?}");
     // A press on a finished ticket changes nothing and posts nothing.
-    client
-        .post(format!("{x}/sandbox/telegram/press"))
-        .json(&press("resolved"))
-        .send()
-        .await
-        .ok();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(account_replies(&client, &x, &answer).await.len(), 3);
-    assert_eq!(account_replies(&client, &x, &complaint).await.len(), 1);
+    x.control("/sandbox/telegram/press", press("resolved"))
+        .await;
+    quiet_period(
+        Duration::from_secs(2),
+        "a tweet for the second press on a finished ticket would be out by now",
+    )
+    .await;
+    assert_eq!(x.replies_to(&answer).await.len(), 3);
+    assert_eq!(x.replies_to(&complaint).await.len(), 1);
 
     // An agency member's reply to the ticket's message reaches the citizen, without the phone
     // number in it.
-    client
-        .post(format!("{x}/sandbox/telegram/send"))
-        .json(
-            &json!({"chat_id": DPUPRPKP, "from": {"id": 9001, "username": "petugas_pu"},
-                      "text": "Sudah ditambal tadi siang. Info: 081234567890",
-                      "reply_to_message_id": message_id}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            account_replies(&client, &x, &answer).await.len() == 4
-        })
-        .await,
-        "the agency's note did not reach the citizen: {}",
-        d.log()
-    );
-    let note = &account_replies(&client, &x, &answer).await[3];
+    x.control(
+        "/sandbox/telegram/send",
+        json!({"chat_id": DPUPRPKP, "from": {"id": 9001, "username": "petugas_pu"},
+               "text": "Sudah ditambal tadi siang. Info: 081234567890",
+               "reply_to_message_id": message_id}),
+    )
+    .await;
+    d.wait_until(
+        Duration::from_secs(30),
+        "the agency's note for the citizen",
+        || async { x.replies_to(&answer).await.len() == 4 },
+    )
+    .await;
+    let note = &x.replies_to(&answer).await[3];
     assert!(note.contains("Kabar dari DPUPRPKP untuk laporan"), "{note}");
     assert!(note.contains("Sudah ditambal tadi siang"), "{note}");
     assert!(!note.contains("081234567890"), "{note}");
 
     // "cek laporan" answers with the status.
-    let check = post_as(
-        &client,
-        &x,
-        "warga12",
-        &format!("@PemkotMalang cek laporan {number}"),
-    )
-    .await;
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            account_replies(&client, &x, &check)
+    let check = x
+        .post_as("warga12", &format!("@PemkotMalang cek laporan {number}"))
+        .await;
+    d.wait_until(
+        Duration::from_secs(30),
+        "the status in answer to 'cek laporan'",
+        || async {
+            x.replies_to(&check)
                 .await
                 .first()
                 .is_some_and(|t| t.contains("status selesai"))
-        })
-        .await,
-        "{:?}",
-        account_replies(&client, &x, &check).await
-    );
+        },
+    )
+    .await;
 
     // The tickets API: the documented shape, and the history of each step.
-    staff(&d, &["add", "kepala", "--role", "admin"]);
-    let token = staff(&d, &["token", "kepala"]);
-    let listed: Value = client
-        .get(format!(
-            "{console}/api/tickets?agency=dpuprpkp&state=resolved"
-        ))
-        .bearer_auth(token.trim())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    d.staff(&["add", "kepala", "--role", "admin"]);
+    let token = d.staff(&["token", "kepala"]);
+    let api = d.api(&token);
+    let listed = api.get("/api/tickets?agency=dpuprpkp&state=resolved").await;
     let first = &listed["data"][0];
     assert_eq!(first["number"], number.as_str());
     assert_eq!(first["agency"], "dpuprpkp");
@@ -284,15 +187,7 @@ async fn a_pothole_becomes_a_ticket_and_each_step_reaches_the_citizen_once() {
     assert_eq!(first["delivery"]["channel"], "telegram");
     assert_eq!(first["delivery"]["chat_id"], DPUPRPKP);
     assert_eq!(first["delivery"]["message_id"], message_id);
-    let one: Value = client
-        .get(format!("{console}/api/tickets/{number}"))
-        .bearer_auth(token.trim())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let one = api.get(&format!("/api/tickets/{number}")).await;
     let states: Vec<&str> = one["data"]["history"]
         .as_array()
         .unwrap()
@@ -303,17 +198,7 @@ async fn a_pothole_becomes_a_ticket_and_each_step_reaches_the_citizen_once() {
     assert_eq!(one["data"]["history"][3]["by"], "DPUPRPKP (@petugas_pu)");
     assert_eq!(one["data"]["history"][1]["by"], "DPUPRPKP (@petugas_pu)");
     // The Open311 GeoReport v2 export.
-    let export: Value = client
-        .get(format!(
-            "{console}/api/open311/requests.json?agency=dpuprpkp"
-        ))
-        .bearer_auth(token.trim())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let export = api.get("/api/open311/requests.json?agency=dpuprpkp").await;
     let request = &export[0];
     assert_eq!(request["service_request_id"], number.as_str());
     assert_eq!(request["status"], "closed");
@@ -339,80 +224,10 @@ async fn a_pothole_becomes_a_ticket_and_each_step_reaches_the_citizen_once() {
     assert!(d.stop_bot().success());
 }
 
-/// Files a ticket the way the worker does, for a mention that names its place.
-pub async fn file_ticket(
-    store: &kicau::store::Store,
-    tickets: &kicau::tickets::Tickets,
-    id: &str,
-    citizen: &str,
-) -> String {
-    file_ticket_for(store, tickets, id, citizen, "dpuprpkp").await
-}
-
-/// As [`file_ticket`], for `agency`.
-pub async fn file_ticket_for(
-    store: &kicau::store::Store,
-    tickets: &kicau::tickets::Tickets,
-    id: &str,
-    citizen: &str,
-    agency: &str,
-) -> String {
-    use kicau::desk::intake;
-    use kicau::store::{Mention, NewDecision, NewMention};
-    let new = NewMention {
-        tweet_id: id.into(),
-        author_id: format!("u-{citizen}"),
-        author_username: citizen.into(),
-        text: "@PemkotMalang jalan berlubang besar di jl tidar".into(),
-        conversation_id: Some(id.into()),
-        in_reply_to_id: None,
-        created_at: 0,
-        raw: "{}".into(),
-    };
-    store
-        .store_mentions("x.mentions", std::slice::from_ref(&new), Some(id))
-        .await
-        .unwrap();
-    let mention = Mention {
-        tweet_id: new.tweet_id,
-        author_id: new.author_id,
-        author_username: new.author_username,
-        text: new.text,
-        conversation_id: new.conversation_id,
-        in_reply_to_id: None,
-        created_at: 0,
-        attempts: 1,
-        raw: "{}".into(),
-    };
-    let decision = NewDecision {
-        conversation_id: None,
-        kind: "report".into(),
-        topic: None,
-        agency: Some(agency.into()),
-        rule: "complaint_routed".into(),
-        evidence: "{}".into(),
-    };
-    let recorded = intake::record_mention(
-        store,
-        &mention,
-        &intake::Decided {
-            decision: &decision,
-            replies: &[],
-            priority: 0,
-            joins: true,
-        },
-        Some(tickets),
-    )
-    .await
-    .unwrap();
-    recorded.ticket.expect("a ticket")
-}
-
 #[tokio::test]
 async fn deadlines_remind_the_agency_and_put_late_tickets_before_staff_exactly_once() {
-    let config = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
-    let tickets = kicau::tickets::Tickets::load(std::sync::Arc::new(config)).unwrap();
-    let backends = crate::store::Backends::new().await;
+    let tickets = tickets_with(|_| {});
+    let backends = Backends::new().await;
     for (name, store) in &backends.stores {
         let number = file_ticket(store, &tickets, "500", "warga13").await;
         let ticket = tickets.get(store, &number).await.unwrap();
@@ -485,9 +300,8 @@ async fn deadlines_remind_the_agency_and_put_late_tickets_before_staff_exactly_o
 #[tokio::test]
 async fn a_rejected_ticket_goes_to_staff_who_send_it_to_another_agency() {
     use kicau::tickets::{Mover, TicketState};
-    let config = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
-    let tickets = kicau::tickets::Tickets::load(std::sync::Arc::new(config)).unwrap();
-    let backends = crate::store::Backends::new().await;
+    let tickets = tickets_with(|_| {});
+    let backends = Backends::new().await;
     for (name, store) in &backends.stores {
         let number = file_ticket(store, &tickets, "600", "warga15").await;
         let agency = Mover {
@@ -582,44 +396,26 @@ async fn a_rejected_ticket_goes_to_staff_who_send_it_to_another_agency() {
 
 const TUGU_TIRTA: &str = "6281200000005";
 
-async fn wa_messages(client: &reqwest::Client, x: &str) -> Vec<Value> {
-    client
-        .get(format!("{x}/sandbox/whatsapp/messages?to={TUGU_TIRTA}"))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() {
     use hmac::Mac as _;
-    let (mut d, console) = deployment_with_console();
-    d.start_bot();
+    let mut d = Deployment::start().await;
+    d.start_bot().await;
+    let console = d.console_url();
     let client = reqwest::Client::new();
-    let x = d.x_url.clone();
-    let complaint = post_as(
-        &client,
-        &x,
-        "warga16",
-        "@PemkotMalang air pdam mati sejak pagi di jl kawi, tolong dicek",
-    )
-    .await;
+    let x = d.sandbox();
+    let complaint = x
+        .post_as(
+            "warga16",
+            "@PemkotMalang air pdam mati sejak pagi di jl kawi, tolong dicek",
+        )
+        .await;
     // The agency's number has not written: the ticket goes as the approved template.
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            !wa_messages(&client, &x).await.is_empty()
-        })
-        .await,
-        "no WhatsApp message: {}",
-        d.log()
-    );
-    let first = wa_messages(&client, &x).await[0].clone();
+    d.wait_until(Duration::from_secs(30), "a WhatsApp message", || async {
+        !x.whatsapp_chat(TUGU_TIRTA).await.is_empty()
+    })
+    .await;
+    let first = x.whatsapp_chat(TUGU_TIRTA).await[0].clone();
     assert_eq!(first["type"], "template", "{first}");
     let params = first["template"]["components"][0]["parameters"].to_string();
     let number = kicau::tickets::number_in(&params).unwrap();
@@ -666,39 +462,35 @@ async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() 
         .unwrap();
     assert_eq!(bad.status(), 403);
     assert_eq!(
-        account_replies(&client, &x, &complaint).await.len(),
+        x.replies_to(&complaint).await.len(),
         1,
         "only the ticket number"
     );
 
     // The agency answers the template with a quick reply: acknowledged.
-    let r: Value = client
-        .post(format!("{x}/sandbox/whatsapp/reply"))
-        .json(&json!({"from": TUGU_TIRTA, "button": {"payload": format!("t:{number}:acknowledged"), "text": "Diterima"},
-                      "context_id": first["id"]}))
-        .send()
+    let r: Value = x
+        .control(
+            "/sandbox/whatsapp/reply",
+            json!({"from": TUGU_TIRTA, "button": {"payload": format!("t:{number}:acknowledged"), "text": "Diterima"},
+                   "context_id": first["id"]}),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(r["ok"], true, "{r}");
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            account_replies(&client, &x, &complaint).await.len() == 2
-        })
-        .await,
-        "no 'diterima' tweet: {}",
-        d.log()
-    );
+    d.wait_until(Duration::from_secs(30), "the 'diterima' tweet", || async {
+        x.replies_to(&complaint).await.len() == 2
+    })
+    .await;
     // Now inside the window: reply buttons for the next states (at most three).
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            wa_messages(&client, &x).await.len() == 2
-        })
-        .await
-    );
-    let second = wa_messages(&client, &x).await[1].clone();
+    d.wait_until(
+        Duration::from_secs(30),
+        "the second WhatsApp message",
+        || async { x.whatsapp_chat(TUGU_TIRTA).await.len() == 2 },
+    )
+    .await;
+    let second = x.whatsapp_chat(TUGU_TIRTA).await[1].clone();
     assert_eq!(second["type"], "interactive", "{second}");
     let titles: Vec<String> = second["interactive"]["action"]["buttons"]
         .as_array()
@@ -707,50 +499,42 @@ async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() 
         .map(|b| b["reply"]["title"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(titles, ["Diproses", "Selesai", "Bukan wewenang"]);
-    client
-        .post(format!("{x}/sandbox/whatsapp/reply"))
-        .json(&json!({"from": TUGU_TIRTA, "button_reply": {"id": format!("t:{number}:resolved"), "title": "Selesai"},
-                      "context_id": second["id"]}))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            account_replies(&client, &x, &complaint).await.len() == 3
-        })
-        .await
-    );
-    let steps = account_replies(&client, &x, &complaint).await;
+    x.control(
+        "/sandbox/whatsapp/reply",
+        json!({"from": TUGU_TIRTA, "button_reply": {"id": format!("t:{number}:resolved"), "title": "Selesai"},
+               "context_id": second["id"]}),
+    )
+    .await;
+    d.wait_until(Duration::from_secs(30), "the 'selesai' tweet", || async {
+        x.replies_to(&complaint).await.len() == 3
+    })
+    .await;
+    let steps = x.replies_to(&complaint).await;
     assert!(steps[0].contains(&number), "{steps:?}");
     assert!(steps[1].contains("sudah diterima"), "{steps:?}");
     assert!(steps[2].contains("sudah selesai"), "{steps:?}");
 
     // A typed reply quoting the bot's message is a note for the citizen (without the number).
-    let third = wa_messages(&client, &x).await;
-    assert!(
-        third.len() >= 3
-            || wait_until(Duration::from_secs(30), || async {
-                wa_messages(&client, &x).await.len() >= 3
-            })
-            .await
-    );
-    let done_message = wa_messages(&client, &x).await[2].clone();
-    client
-        .post(format!("{x}/sandbox/whatsapp/reply"))
-        .json(&json!({"from": TUGU_TIRTA, "text": "Pipa sudah diganti, hubungi 081298765432 bila mati lagi",
-                      "context_id": done_message["id"]}))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            account_replies(&client, &x, &complaint).await.len() == 4
-        })
-        .await,
-        "the note did not reach the citizen: {}",
-        d.log()
-    );
-    let note = &account_replies(&client, &x, &complaint).await[3];
+    d.wait_until(
+        Duration::from_secs(30),
+        "the third WhatsApp message",
+        || async { x.whatsapp_chat(TUGU_TIRTA).await.len() >= 3 },
+    )
+    .await;
+    let done_message = x.whatsapp_chat(TUGU_TIRTA).await[2].clone();
+    x.control(
+        "/sandbox/whatsapp/reply",
+        json!({"from": TUGU_TIRTA, "text": "Pipa sudah diganti, hubungi 081298765432 bila mati lagi",
+               "context_id": done_message["id"]}),
+    )
+    .await;
+    d.wait_until(
+        Duration::from_secs(30),
+        "the note for the citizen",
+        || async { x.replies_to(&complaint).await.len() == 4 },
+    )
+    .await;
+    let note = &x.replies_to(&complaint).await[3];
     assert!(
         note.contains("Pipa sudah diganti") && !note.contains("081298765432"),
         "{note}"
@@ -760,13 +544,13 @@ async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() 
     // buttons fail with 131047, and the bot sends the template instead.
     // The agency is told the ticket is done (plain text: nothing follows a resolved ticket),
     // and that its note went to the citizen.
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            wa_messages(&client, &x).await.len() == 4
-        })
-        .await
-    );
-    let told = wa_messages(&client, &x).await;
+    d.wait_until(
+        Duration::from_secs(30),
+        "the fourth WhatsApp message",
+        || async { x.whatsapp_chat(TUGU_TIRTA).await.len() == 4 },
+    )
+    .await;
+    let told = x.whatsapp_chat(TUGU_TIRTA).await;
     assert_eq!(told[2]["type"], "text");
     assert_eq!(told[3]["type"], "text");
     assert!(
@@ -777,48 +561,35 @@ async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() 
         told[3]
     );
     let before = 4;
-    client
-        .post(format!("{x}/sandbox/whatsapp/close-window"))
-        .json(&json!({"number": TUGU_TIRTA}))
-        .send()
-        .await
-        .unwrap();
-    post_as(
-        &client,
-        &x,
+    x.control(
+        "/sandbox/whatsapp/close-window",
+        json!({"number": TUGU_TIRTA}),
+    )
+    .await;
+    x.post_as(
         "warga17",
         "@PemkotMalang pipa bocor di jl ijen airnya muncrat ke jalan",
     )
     .await;
-    assert!(
-        wait_until(Duration::from_secs(40), || async {
-            let all = wa_messages(&client, &x).await;
+    d.wait_until(
+        Duration::from_secs(40),
+        "a template after 131047",
+        || async {
+            let all = x.whatsapp_chat(TUGU_TIRTA).await;
             all.len() >= before + 2
                 && all[before]["status"] == "failed"
                 && all[before + 1]["type"] == "template"
-        })
-        .await,
-        "no template after 131047: {:?}\n{}",
-        &wa_messages(&client, &x).await[before..],
-        d.log()
-    );
-    let _ = staff;
+        },
+    )
+    .await;
     assert!(d.stop_bot().success());
 }
 
 #[tokio::test]
 async fn staff_reroute_a_rejected_ticket_from_the_tickets_page_and_the_api() {
-    use axum::body::Body;
-    use axum::http::Request;
     use kicau::tickets::{Mover, TicketState};
-    let config = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
-    let engine = std::sync::Arc::new(kicau::Engine::load(&config).unwrap());
-    let tickets = kicau::tickets::Tickets::load(std::sync::Arc::new(config)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store =
-        kicau::store::Store::connect(&format!("sqlite://{}", dir.path().join("k.db").display()))
-            .await
-            .unwrap();
+    let tickets = tickets_with(|_| {});
+    let (store, _dir) = sqlite().await;
     let first = file_ticket(&store, &tickets, "700", "warga18").await;
     let second = file_ticket(&store, &tickets, "701", "warga19").await;
     let agency = Mover {
@@ -832,126 +603,56 @@ async fn staff_reroute_a_rejected_ticket_from_the_tickets_page_and_the_api() {
             .await
             .unwrap();
     }
-    let console = StaffConsole::new(&store, &tickets, engine).await;
-    let send = |request: Request<Body>| console.send(request);
-    let (cookie, token) = (console.cookie.clone(), console.token.clone());
-    let (status, page) = send(
-        Request::get("/tickets?state=rejected")
-            .header("cookie", &cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 200);
+    let (mut console, sari) = Console::signed_in(&store, Some(&tickets)).await;
+    let page = console.get("/tickets?state=rejected").await;
+    assert_eq!(page.status, 200);
     assert!(
-        page.contains(&format!("/tickets/{first}/reroute")),
-        "{page}"
+        page.body.contains(&format!("/tickets/{first}/reroute")),
+        "{}",
+        page.body
     );
     // Without the form's token nothing happens; with it the ticket goes to DLH.
-    let (status, _) = send(
-        Request::post(format!("/tickets/{first}/reroute"))
-            .header("cookie", &cookie)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Body::from("csrf=forged&agency=dlh"))
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 403);
+    let reroute = format!("/tickets/{first}/reroute");
+    let forged = console
+        .post_form(&reroute, &[("csrf", "forged"), ("agency", "dlh")])
+        .await;
+    assert_eq!(forged.status, 403);
     assert_eq!(
         tickets.get(&store, &first).await.unwrap().state,
         TicketState::Rejected
     );
-    let (status, _) = send(
-        Request::post(format!("/tickets/{first}/reroute"))
-            .header("cookie", &cookie)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Body::from(format!("csrf={}&agency=dlh", console.csrf)))
-            .unwrap(),
-    )
-    .await;
-    assert!(status.is_redirection());
+    let sent = console
+        .post_form(&reroute, &[("csrf", &sari.csrf), ("agency", "dlh")])
+        .await;
+    assert!(sent.status.is_redirection());
     let moved = tickets.get(&store, &first).await.unwrap();
     assert_eq!(
         (moved.state, moved.agency.as_str()),
         (TicketState::Open, "dlh")
     );
     // The API does the same with a bearer token; a ticket that is not rejected is a 409.
-    let (status, body) = send(
-        Request::post(format!("/api/tickets/{second}/reroute"))
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .body(Body::from(r#"{"agency":"satpolpp"}"#))
-            .unwrap(),
-    )
-    .await;
+    let reroute = format!("/api/tickets/{second}/reroute");
+    let (status, body) = console
+        .api(
+            "POST",
+            &reroute,
+            Some(&sari.token),
+            Some(json!({"agency": "satpolpp"})),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("\"agency\":\"satpolpp\""), "{body}");
-    let (status, _) = send(
-        Request::post(format!("/api/tickets/{second}/reroute"))
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .body(Body::from(r#"{"agency":"dlh"}"#))
-            .unwrap(),
-    )
-    .await;
+    assert!(
+        body.to_string().contains("\"agency\":\"satpolpp\""),
+        "{body}"
+    );
+    let (status, _) = console
+        .api(
+            "POST",
+            &reroute,
+            Some(&sari.token),
+            Some(json!({"agency": "dlh"})),
+        )
+        .await;
     assert_eq!(status, 409);
     store.close().await;
-}
-
-/// The console over `store` for oneshot requests, with "sari" (staff) signed in: her session
-/// cookie header, the session's CSRF token, and an API token.
-pub struct StaffConsole {
-    pub state: kicau::console::AppState,
-    pub cookie: String,
-    pub csrf: String,
-    pub token: String,
-}
-
-impl StaffConsole {
-    pub async fn new(
-        store: &kicau::store::Store,
-        tickets: &kicau::tickets::Tickets,
-        engine: std::sync::Arc<kicau::Engine>,
-    ) -> StaffConsole {
-        use kicau::desk::{Role, staff as accounts};
-        let password = accounts::add(store, "sari", Role::Staff).await.unwrap();
-        accounts::change_password(store, "sari", &password, "kata-sandi-baru-sari")
-            .await
-            .unwrap();
-        let session = accounts::login(store, "sari", "kata-sandi-baru-sari")
-            .await
-            .unwrap()
-            .unwrap();
-        let token = accounts::new_token(store, "sari").await.unwrap();
-        StaffConsole {
-            state: kicau::console::AppState {
-                desk: kicau::desk::Desk::new(store.clone()),
-                engine,
-                account: "PemkotMalang".into(),
-                secure_cookies: false,
-                tickets: Some(tickets.clone()),
-                whatsapp: None,
-            },
-            cookie: format!("kicau_session={}", session.cookie),
-            csrf: session.csrf,
-            token,
-        }
-    }
-
-    /// One request through the console's router: its status and body.
-    pub async fn send(
-        &self,
-        request: axum::http::Request<axum::body::Body>,
-    ) -> (axum::http::StatusCode, String) {
-        use tower::ServiceExt as _;
-        let response = kicau::console::app(self.state.clone())
-            .oneshot(request)
-            .await
-            .unwrap();
-        let status = response.status();
-        let body = axum::body::to_bytes(response.into_body(), 1 << 22)
-            .await
-            .unwrap();
-        (status, String::from_utf8_lossy(&body).into_owned())
-    }
 }
