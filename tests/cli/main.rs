@@ -20,8 +20,13 @@ mod service;
 mod staff_group;
 mod store;
 mod takeover;
-mod ticket_staff;
-mod tickets;
+mod ticket_deadlines;
+mod ticket_notes;
+mod ticket_reopening;
+mod ticket_rerouting;
+mod ticket_threads;
+mod tickets_telegram;
+mod tickets_whatsapp;
 mod twitter_text;
 
 // The sandbox's own tests still call `crate::shared()`.

@@ -10,7 +10,8 @@ The one harness the behaviour files share; they import from here and never from 
   staff member; `Deployment::api`: the running bot's console API with a staff token.
 - [`Sandbox`]: the sandbox as citizens, agencies and an auditor see it: tweets, replies, the
   Telegram and WhatsApp chats, the control endpoints.
-- Records made the way the worker makes them: [`mention_at`], [`file_ticket`].
+- Records made the way the worker makes them: [`mention_at`], [`file_ticket`]; what a
+  citizen was told about a ticket: [`citizen_tweets`].
 - Waiting: [`wait_until`] and [`wait_for`] poll a condition until a deadline; [`quiet_period`]
   is the one fixed wait, for assertions that something does *not* happen.
 */
@@ -32,7 +33,7 @@ pub use backends::{Backends, engine, shipped_config, sqlite, tickets_with};
 pub use bot_toml::BotToml;
 pub use console::{Console, Reply};
 pub use deployment::{Deployment, Process};
-pub use records::{file_ticket, file_ticket_for, mention_at};
+pub use records::{AGENCY_MEMBER, citizen_tweets, file_ticket, file_ticket_for, mention_at};
 pub use sandbox::Sandbox;
 
 /// The repository's root, where the shipped bot.toml and knowledge/ live.

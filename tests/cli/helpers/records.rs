@@ -1,12 +1,20 @@
 /*!
 Records made the way the worker makes them, for in-process tests: a citizen's mention with its
-decision, and a complaint filed as a ticket.
+decision, and a complaint filed as a ticket; an agency member acting on tickets; what the
+citizen was told about a ticket.
 */
 
 use kicau::desk::intake;
 use kicau::store::{Mention, NewDecision, NewMention, Store};
-use kicau::tickets::Tickets;
-use serde_json::json;
+use kicau::tickets::{Mover, Tickets};
+use serde_json::{Value, json};
+
+/// A DPUPRPKP member acting on its tickets from the agency's chat.
+pub const AGENCY_MEMBER: Mover<'static> = Mover {
+    name: "DPUPRPKP (@petugas_pu)",
+    staff: false,
+    note: "",
+};
 
 /// Stores `citizen`'s tweet `id` as a mention posted at `created_at` (milliseconds since the
 /// epoch), claimed once.
@@ -120,4 +128,25 @@ pub async fn file_ticket_for(
     .await
     .unwrap();
     recorded.ticket.expect("a ticket")
+}
+
+/// The tweets queued for the citizen about ticket `number`, oldest first: (state, text).
+pub async fn citizen_tweets(store: &Store, number: &str) -> Vec<(String, String)> {
+    use sqlx::Row as _;
+    sqlx::query(&format!(
+        "SELECT state, payload FROM outbox WHERE idempotency_key LIKE 'x:ticket:{number}:%' \
+         ORDER BY id"
+    ))
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| {
+        let payload: Value = serde_json::from_str(&r.get::<String, _>(1)).unwrap();
+        (
+            r.get::<String, _>(0),
+            payload["text"].as_str().unwrap().to_owned(),
+        )
+    })
+    .collect()
 }
