@@ -1,13 +1,13 @@
 //! `kicau ask`: the decision, its evidence and the exact reply, on the shipped knowledge base.
 
-use crate::{kicau, repo, stdout};
+use crate::helpers::{kicau, repo, stderr, stdout};
 
 fn ask(text: &str) -> serde_json::Value {
     let output = kicau(
         &repo().join("bot.toml"),
         &["ask", "--json", "--from", "warga1", text],
     );
-    assert!(output.status.success(), "{}", crate::stderr(&output));
+    assert!(output.status.success(), "{}", stderr(&output));
     serde_json::from_str(&stdout(&output)).expect("ask --json prints JSON")
 }
 
@@ -111,7 +111,7 @@ fn personal_data_never_reaches_the_reply_or_the_evidence() {
     let phone = "081234567890";
     let text = format!("@PemkotMalang ktp ku ilang, NIK {nik}, hp {phone}. gimana ngurusnya?");
     let output = kicau(&repo().join("bot.toml"), &["ask", "--json", &text]);
-    let out = stdout(&output) + &crate::stderr(&output);
+    let out = stdout(&output) + &stderr(&output);
     assert!(!out.contains(nik) && !out.contains(phone), "{out}");
     // Where the reply has room, it asks the citizen not to post such data in public.
     let v = ask(&format!(

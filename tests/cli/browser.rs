@@ -5,29 +5,22 @@
 //! Without chromedriver the test is skipped with a warning on a developer's machine and fails
 //! under `CI=true`.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::service::post_as;
-use crate::takeover::{deployment_with_console, free_port, replies_to, staff, wait_until};
+use crate::helpers::{Deployment, Process, wait_for, wait_until};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 struct Driver {
-    process: Child,
-    _profile: tempfile::TempDir,
+    // Dropped in this order: the client, chromedriver (killed), the profile.
     client: Client,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
+    _process: Process,
+    _profile: tempfile::TempDir,
 }
 
 async fn driver() -> Option<Driver> {
@@ -38,14 +31,20 @@ async fn driver() -> Option<Driver> {
         eprintln!("warning: {CHROMEDRIVER} is missing: browser test skipped");
         return None;
     }
-    let port = free_port();
-    let process = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     let profile = tempfile::tempdir().unwrap();
+    // Port 0: chromedriver binds a free port and says which.
+    let mut command = Command::new(CHROMEDRIVER);
+    command.arg("--port=0");
+    let mut process = Process::spawn(command, &profile.path().join("chromedriver.log"));
+    let started = process
+        .line_starting_with(
+            "ChromeDriver was started successfully on port ",
+            Duration::from_secs(30),
+        )
+        .await;
+    let port = started
+        .trim_start_matches("ChromeDriver was started successfully on port ")
+        .trim_end_matches('.');
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".into(),
@@ -60,40 +59,34 @@ async fn driver() -> Option<Driver> {
         }),
     );
     let url = format!("http://127.0.0.1:{port}");
-    let mut last = None;
-    for _ in 0..50 {
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector)
-            .capabilities(capabilities.clone())
-            .connect(&url)
-            .await
-        {
-            Ok(client) => {
-                return Some(Driver {
-                    process,
-                    _profile: profile,
-                    client,
-                });
-            }
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("chromedriver did not start: {last:?}");
+    let client = wait_for(
+        Duration::from_secs(10),
+        "a Chromium session from chromedriver",
+        || async {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            ClientBuilder::new(connector)
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+                .inspect_err(|e| eprintln!("chromedriver: {e}"))
+                .ok()
+        },
+    )
+    .await;
+    Some(Driver {
+        client,
+        _process: process,
+        _profile: profile,
+    })
 }
 
 /// Waits for the browser to arrive at a path that `check` accepts (a form's navigation is not
 /// always over when the click returns).
-async fn arrive(client: &Client, check: impl Fn(&str) -> bool) {
-    let mut path = String::new();
-    for _ in 0..100 {
-        path = client.current_url().await.unwrap().path().to_owned();
-        if check(&path) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the browser stayed at {path}");
+async fn arrive(client: &Client, what: &str, check: impl Fn(&str) -> bool) {
+    wait_until(Duration::from_secs(10), what, || async {
+        check(client.current_url().await.unwrap().path())
+    })
+    .await
 }
 
 async fn text_of(client: &Client, css: &str) -> String {
@@ -108,25 +101,16 @@ async fn a_person_logs_in_claims_and_replies_in_headless_chromium() {
     let Some(browser) = driver().await else {
         return;
     };
-    let (mut d, console) = deployment_with_console();
-    d.start_bot();
-    let x = d.x_url.clone();
-    let http = reqwest::Client::new();
-    let added = staff(&d, &["add", "sari"]);
+    let mut d = Deployment::start().await;
+    d.start_bot().await;
+    let console = d.console_url();
+    let x = d.sandbox();
+    let added = d.staff(&["add", "sari"]);
     let password = added.lines().nth(1).unwrap().trim().to_owned();
 
-    // The console answers once the bot has started.
-    assert!(
-        wait_until(Duration::from_secs(60), || async {
-            http.get(format!("{console}/login")).send().await.is_ok()
-        })
-        .await,
-        "the console did not start: {}",
-        d.log()
-    );
     let c = &browser.client;
     c.goto(&format!("{console}/")).await.unwrap();
-    arrive(c, |p| p.ends_with("/login")).await;
+    arrive(c, "the login page", |p| p.ends_with("/login")).await;
     c.find(Locator::Id("name"))
         .await
         .unwrap()
@@ -145,7 +129,7 @@ async fn a_person_logs_in_claims_and_replies_in_headless_chromium() {
         .click()
         .await
         .unwrap();
-    arrive(c, |p| p.ends_with("/password")).await;
+    arrive(c, "the password page", |p| p.ends_with("/password")).await;
     c.find(Locator::Id("current"))
         .await
         .unwrap()
@@ -164,26 +148,23 @@ async fn a_person_logs_in_claims_and_replies_in_headless_chromium() {
         .click()
         .await
         .unwrap();
-    arrive(c, |p| p == "/").await;
+    arrive(c, "the queue", |p| p == "/").await;
     assert!(text_of(c, ".flash").await.contains("Kata sandi tersimpan"));
     assert!(text_of(c, "main").await.contains("Tidak ada percakapan"));
 
     // A hand-off arrives while the queue is open: it appears without a reload.
-    let question = post_as(
-        &http,
-        &x,
-        "warga8",
-        "@PemkotMalang <script>alert('x')</script> min kapan konser band luar negeri di stadion gajayana?",
+    let question = x
+        .post_as(
+            "warga8",
+            "@PemkotMalang <script>alert('x')</script> min kapan konser band luar negeri di stadion gajayana?",
+        )
+        .await;
+    d.wait_until(
+        Duration::from_secs(30),
+        "the hand-off in the open queue, without a reload",
+        || async { text_of(c, "table.queue").await.contains("@warga8") },
     )
     .await;
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            text_of(c, "table.queue").await.contains("@warga8")
-        })
-        .await,
-        "the queue did not update live: {}",
-        d.log()
-    );
     let queue = text_of(c, "table.queue").await;
     assert!(queue.contains("<script>alert('x')</script>"), "{queue}");
     c.find(Locator::Css("table.queue a"))
@@ -192,7 +173,7 @@ async fn a_person_logs_in_claims_and_replies_in_headless_chromium() {
         .click()
         .await
         .unwrap();
-    arrive(c, |p| p.starts_with("/conversations/")).await;
+    arrive(c, "the conversation", |p| p.starts_with("/conversations/")).await;
     assert!(
         text_of(c, ".thread")
             .await
@@ -204,15 +185,10 @@ async fn a_person_logs_in_claims_and_replies_in_headless_chromium() {
         .click()
         .await
         .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(5), || async {
-            text_of(c, ".flash").await.contains("Anda pegang")
-        })
-        .await,
-        "{:?}: {}",
-        c.current_url().await,
-        text_of(c, "main").await
-    );
+    wait_until(Duration::from_secs(5), "the claim's flash", || async {
+        text_of(c, ".flash").await.contains("Anda pegang")
+    })
+    .await;
     // A knowledge-base answer can start the reply.
     c.find(Locator::Id("kbq"))
         .await
@@ -220,13 +196,12 @@ async fn a_person_logs_in_claims_and_replies_in_headless_chromium() {
         .send_keys("syarat kk baru")
         .await
         .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(10), || async {
-            c.find(Locator::Css("#kbresults button")).await.is_ok()
-        })
-        .await,
-        "no knowledge-base suggestions"
-    );
+    wait_until(
+        Duration::from_secs(10),
+        "knowledge-base suggestions",
+        || async { c.find(Locator::Css("#kbresults button")).await.is_ok() },
+    )
+    .await;
     c.find(Locator::Css("#kbresults button"))
         .await
         .unwrap()
@@ -253,29 +228,25 @@ async fn a_person_logs_in_claims_and_replies_in_headless_chromium() {
         .click()
         .await
         .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(5), || async {
-            text_of(c, ".flash")
-                .await
-                .contains("Balasan diantrekan (1 twit)")
-        })
-        .await,
-        "{}",
-        text_of(c, "main").await
-    );
+    wait_until(Duration::from_secs(5), "the reply's flash", || async {
+        text_of(c, ".flash")
+            .await
+            .contains("Balasan diantrekan (1 twit)")
+    })
+    .await;
 
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            replies_to(&http, &x, &question).await.iter().any(|t| {
+    d.wait_until(
+        Duration::from_secs(30),
+        "the reply in the sandbox thread",
+        || async {
+            x.replies_to(&question).await.iter().any(|t| {
                 t == "@warga8 Halo kak, jadwal konser belum kami terima. Pantau akun ini ya."
             })
-        })
-        .await,
-        "the reply is not in the sandbox thread: {}",
-        d.log()
-    );
+        },
+    )
+    .await;
     // The hand-off line and the person's reply; the bot said nothing else there.
-    assert_eq!(replies_to(&http, &x, &question).await.len(), 2);
+    assert_eq!(x.replies_to(&question).await.len(), 2);
     browser.client.clone().close().await.unwrap();
     assert!(d.stop_bot().success());
 }

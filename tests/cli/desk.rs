@@ -2,29 +2,13 @@
 //! backends where it matters): the API's shapes and statuses, CSRF on cookie sessions, login
 //! with a one-time password, escaping of citizens' text, and atomic claims under contention.
 
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use kicau::console::{AppState, app};
 use kicau::desk::{Actor, Desk, DeskError, Role, staff};
-use kicau::run::intake;
-use kicau::store::{Mention, NewDecision, NewMention, Store};
+use kicau::store::Store;
 use serde_json::{Value, json};
-use tower::ServiceExt as _;
 
-use crate::repo;
-use crate::store::Backends;
-
-fn engine() -> Arc<kicau::Engine> {
-    static ENGINE: OnceLock<Arc<kicau::Engine>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            Arc::new(kicau::Engine::from_config_path(&repo().join("bot.toml")).unwrap())
-        })
-        .clone()
-}
+use crate::helpers::{Backends, Console, Reply, mention_at, sqlite, wait_for};
 
 /// Stores a citizen's mention and records `kind`/`rule` for it, as the worker does. Returns
 /// the conversation id.
@@ -37,107 +21,6 @@ async fn mention(
     rule: &str,
 ) -> Option<String> {
     mention_at(store, id, citizen, text, (kind, rule), 0).await
-}
-
-/// As [`mention`], for a tweet posted at `created_at` (milliseconds since the epoch).
-pub async fn mention_at(
-    store: &Store,
-    id: &str,
-    citizen: &str,
-    text: &str,
-    (kind, rule): (&str, &str),
-    created_at: i64,
-) -> Option<String> {
-    let new = NewMention {
-        tweet_id: id.into(),
-        author_id: format!("u-{citizen}"),
-        author_username: citizen.into(),
-        text: text.into(),
-        conversation_id: Some(id.into()),
-        in_reply_to_id: None,
-        created_at,
-        raw: "{}".into(),
-    };
-    store
-        .store_mentions("x.mentions", std::slice::from_ref(&new), Some(id))
-        .await
-        .unwrap();
-    let m = Mention {
-        tweet_id: new.tweet_id,
-        author_id: new.author_id,
-        author_username: new.author_username,
-        text: new.text,
-        conversation_id: new.conversation_id,
-        in_reply_to_id: None,
-        created_at,
-        attempts: 1,
-        raw: "{}".into(),
-    };
-    let decision = NewDecision {
-        conversation_id: None,
-        kind: kind.into(),
-        topic: None,
-        agency: None,
-        rule: rule.into(),
-        evidence: json!({"score": 0.1}).to_string(),
-    };
-    let replies = vec![format!(
-        "@{citizen} Pertanyaan kakak kami teruskan ke petugas."
-    )];
-    intake::record_mention(
-        store,
-        &m,
-        &intake::Decided {
-            decision: &decision,
-            replies: &replies,
-            priority: 0,
-            joins: true,
-        },
-        None,
-    )
-    .await
-    .unwrap()
-    .conversation
-}
-
-fn state(store: &Store) -> AppState {
-    AppState {
-        desk: Desk::new(store.clone()),
-        engine: engine(),
-        account: "PemkotMalang".into(),
-        secure_cookies: false,
-        tickets: None,
-        whatsapp: None,
-    }
-}
-
-async fn call(
-    state: &AppState,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = Request::builder().method(method).uri(uri);
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let request = match body {
-        Some(body) => request
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_string())),
-        None => request.body(Body::empty()),
-    }
-    .unwrap();
-    let response = app(state.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
 }
 
 #[tokio::test]
@@ -160,29 +43,26 @@ async fn the_api_lists_claims_replies_releases_and_closes_with_the_documented_sh
         let sari = staff::new_token(store, "sari").await.unwrap();
         let budi = staff::new_token(store, "budi").await.unwrap();
         let admin = staff::new_token(store, "kepala").await.unwrap();
-        let s = state(store);
+        let s = Console::new(store, None);
 
-        let (status, body) = call(
-            &s,
-            "GET",
-            "/api/conversations?state=waiting_staff",
-            None,
-            None,
-        )
-        .await;
+        let (status, body) = s
+            .api("GET", "/api/conversations?state=waiting_staff", None, None)
+            .await;
         assert_eq!(status, 401, "{name}");
         assert!(body["error"].is_string());
-        let (status, _) = call(&s, "GET", "/api/conversations", Some("kicau_wrong"), None).await;
+        let (status, _) = s
+            .api("GET", "/api/conversations", Some("kicau_wrong"), None)
+            .await;
         assert_eq!(status, 401, "{name}");
 
-        let (status, body) = call(
-            &s,
-            "GET",
-            "/api/conversations?state=waiting_staff",
-            Some(&sari),
-            None,
-        )
-        .await;
+        let (status, body) = s
+            .api(
+                "GET",
+                "/api/conversations?state=waiting_staff",
+                Some(&sari),
+                None,
+            )
+            .await;
         assert_eq!(status, 200, "{name}: {body}");
         let first = &body["data"][0];
         assert_eq!(first["id"], conv.as_str());
@@ -192,112 +72,109 @@ async fn the_api_lists_claims_replies_releases_and_closes_with_the_documented_sh
         assert!(first["waiting_since"].as_str().unwrap().ends_with('Z'));
         assert_eq!(first["reason"], "no_kb_match");
         assert_eq!(first["last_text"], "@PemkotMalang kapan festival?");
-        let (status, _) = call(
-            &s,
-            "GET",
-            "/api/conversations?state=open",
-            Some(&sari),
-            None,
-        )
-        .await;
+        let (status, _) = s
+            .api("GET", "/api/conversations?state=open", Some(&sari), None)
+            .await;
         assert_eq!(status, 400);
 
-        let (status, body) = call(
-            &s,
-            "GET",
-            &format!("/api/conversations/{conv}"),
-            Some(&sari),
-            None,
-        )
-        .await;
+        let (status, body) = s
+            .api(
+                "GET",
+                &format!("/api/conversations/{conv}"),
+                Some(&sari),
+                None,
+            )
+            .await;
         assert_eq!(status, 200);
         assert_eq!(body["data"]["messages"][0]["direction"], "in");
         assert_eq!(body["data"]["messages"][1]["author"], "bot");
         assert_eq!(body["data"]["decisions"][0]["rule"], "no_kb_match");
-        let (status, _) = call(&s, "GET", "/api/conversations/nope", Some(&sari), None).await;
+        let (status, _) = s
+            .api("GET", "/api/conversations/nope", Some(&sari), None)
+            .await;
         assert_eq!(status, 404);
 
         // Replying before claiming is refused.
         let reply = json!({"text": "Festival diumumkan di kanal resmi, kak."});
-        let (status, _) = call(
-            &s,
-            "POST",
-            &format!("/api/conversations/{conv}/reply"),
-            Some(&sari),
-            Some(reply.clone()),
-        )
-        .await;
+        let (status, _) = s
+            .api(
+                "POST",
+                &format!("/api/conversations/{conv}/reply"),
+                Some(&sari),
+                Some(reply.clone()),
+            )
+            .await;
         assert_eq!(status, 403);
 
-        let (status, body) = call(
-            &s,
-            "POST",
-            &format!("/api/conversations/{conv}/claim"),
-            Some(&sari),
-            None,
-        )
-        .await;
+        let (status, body) = s
+            .api(
+                "POST",
+                &format!("/api/conversations/{conv}/claim"),
+                Some(&sari),
+                None,
+            )
+            .await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["data"]["state"], "staff");
         assert_eq!(body["data"]["held_by"], "sari");
-        let (status, body) = call(
-            &s,
-            "POST",
-            &format!("/api/conversations/{conv}/claim"),
-            Some(&budi),
-            None,
-        )
-        .await;
+        let (status, body) = s
+            .api(
+                "POST",
+                &format!("/api/conversations/{conv}/claim"),
+                Some(&budi),
+                None,
+            )
+            .await;
         assert_eq!(status, 409);
         assert_eq!(body["error"], "sudah ditangani oleh sari");
-        let (status, _) = call(
-            &s,
-            "POST",
-            &format!("/api/conversations/{conv}/reply"),
-            Some(&budi),
-            Some(reply.clone()),
-        )
-        .await;
+        let (status, _) = s
+            .api(
+                "POST",
+                &format!("/api/conversations/{conv}/reply"),
+                Some(&budi),
+                Some(reply.clone()),
+            )
+            .await;
         assert_eq!(status, 409);
-        let (status, _) = call(
-            &s,
-            "POST",
-            &format!("/api/conversations/{conv}/release"),
-            Some(&budi),
-            None,
-        )
-        .await;
+        let (status, _) = s
+            .api(
+                "POST",
+                &format!("/api/conversations/{conv}/release"),
+                Some(&budi),
+                None,
+            )
+            .await;
         assert_eq!(status, 409);
 
-        let (status, _) = call(
-            &s,
-            "POST",
-            &format!("/api/conversations/{conv}/reply"),
-            Some(&sari),
-            Some(json!({"text": ""})),
-        )
-        .await;
+        let (status, _) = s
+            .api(
+                "POST",
+                &format!("/api/conversations/{conv}/reply"),
+                Some(&sari),
+                Some(json!({"text": ""})),
+            )
+            .await;
         assert_eq!(status, 400);
-        let (status, body) = call(
-            &s,
-            "POST",
-            &format!("/api/conversations/{conv}/reply"),
-            Some(&sari),
-            Some(reply),
-        )
-        .await;
+        let (status, body) = s
+            .api(
+                "POST",
+                &format!("/api/conversations/{conv}/reply"),
+                Some(&sari),
+                Some(reply),
+            )
+            .await;
         assert_eq!(status, 202, "{body}");
         assert_eq!(body["data"]["queued"], 1);
         let long = "Informasi lengkap festival: ".to_owned()
             + &"jadwal, lokasi dan tiket diumumkan resmi. ".repeat(12);
-        let (status, body) = call(
-            &s,
-            "POST",
-            &format!("/api/conversations/{conv}/reply"),
-            Some(&sari),
-            Some(json!({"text": long})),
-        )
-        .await;
+        let (status, body) = s
+            .api(
+                "POST",
+                &format!("/api/conversations/{conv}/reply"),
+                Some(&sari),
+                Some(json!({"text": long})),
+            )
+            .await;
         assert_eq!(status, 202);
         assert!(body["data"]["queued"].as_i64().unwrap() >= 2, "{body}");
         let outbox = store.outbox_counts().await.unwrap();
@@ -338,24 +215,24 @@ async fn the_api_lists_claims_replies_releases_and_closes_with_the_documented_sh
         );
 
         // Only the holder or an admin closes; the admin may.
-        let (status, body) = call(
-            &s,
-            "POST",
-            &format!("/api/conversations/{conv}/close"),
-            Some(&admin),
-            None,
-        )
-        .await;
+        let (status, body) = s
+            .api(
+                "POST",
+                &format!("/api/conversations/{conv}/close"),
+                Some(&admin),
+                None,
+            )
+            .await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["data"]["state"], "closed");
-        let (status, body) = call(
-            &s,
-            "POST",
-            &format!("/api/conversations/{conv}/claim"),
-            Some(&budi),
-            None,
-        )
-        .await;
+        let (status, body) = s
+            .api(
+                "POST",
+                &format!("/api/conversations/{conv}/claim"),
+                Some(&budi),
+                None,
+            )
+            .await;
         assert_eq!(status, 409);
         assert_eq!(body["error"], "percakapan sudah ditutup");
 
@@ -370,32 +247,31 @@ async fn the_api_lists_claims_replies_releases_and_closes_with_the_documented_sh
         )
         .await
         .unwrap();
-        call(
-            &s,
+        s.api(
             "POST",
             &format!("/api/conversations/{other}/claim"),
             Some(&budi),
             None,
         )
         .await;
-        let (status, body) = call(
-            &s,
-            "POST",
-            &format!("/api/conversations/{other}/release"),
-            Some(&budi),
-            None,
-        )
-        .await;
+        let (status, body) = s
+            .api(
+                "POST",
+                &format!("/api/conversations/{other}/release"),
+                Some(&budi),
+                None,
+            )
+            .await;
         assert_eq!(status, 200);
         assert_eq!(body["data"]["state"], "bot");
-        let (status, body) = call(
-            &s,
-            "GET",
-            "/api/conversations?state=staff&held_by=budi",
-            Some(&budi),
-            None,
-        )
-        .await;
+        let (status, body) = s
+            .api(
+                "GET",
+                "/api/conversations?state=staff&held_by=budi",
+                Some(&budi),
+                None,
+            )
+            .await;
         assert_eq!(status, 200);
         assert_eq!(body["data"].as_array().unwrap().len(), 0);
 
@@ -409,7 +285,7 @@ async fn the_api_lists_claims_replies_releases_and_closes_with_the_documented_sh
         }
         // Revoked tokens stop working.
         staff::revoke(store, "budi").await.unwrap();
-        let (status, _) = call(&s, "GET", "/api/conversations", Some(&budi), None).await;
+        let (status, _) = s.api("GET", "/api/conversations", Some(&budi), None).await;
         assert_eq!(status, 401);
     }
     backends.finish().await;
@@ -459,71 +335,6 @@ async fn two_staff_claiming_at_once_a_hundred_times_exactly_one_wins_each_time()
     backends.finish().await;
 }
 
-/// A browser-like session: cookies kept between calls.
-struct Browser {
-    state: AppState,
-    cookies: Vec<(String, String)>,
-}
-
-impl Browser {
-    async fn send(
-        &mut self,
-        method: &str,
-        uri: &str,
-        form: Option<&[(&str, &str)]>,
-        headers: &[(&str, &str)],
-    ) -> (StatusCode, String, Option<String>) {
-        let mut request = Request::builder().method(method).uri(uri);
-        let cookie: Vec<String> = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        if !cookie.is_empty() {
-            request = request.header("cookie", cookie.join("; "));
-        }
-        for (k, v) in headers {
-            request = request.header(*k, *v);
-        }
-        let request = match form {
-            Some(form) => {
-                let body: Vec<String> = form
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", kicau::channels::x::oauth1::percent_encode(v)))
-                    .collect();
-                request
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .body(Body::from(body.join("&")))
-            }
-            None => request.body(Body::empty()),
-        }
-        .unwrap();
-        let response = app(self.state.clone()).oneshot(request).await.unwrap();
-        for value in response.headers().get_all("set-cookie") {
-            let text = value.to_str().unwrap();
-            let (pair, _) = text.split_once(';').unwrap_or((text, ""));
-            let (k, v) = pair.split_once('=').unwrap();
-            self.cookies.retain(|(name, _)| name != k);
-            if !v.is_empty() {
-                self.cookies.push((k.to_owned(), v.to_owned()));
-            }
-        }
-        let location = response
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_owned());
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
-            .await
-            .unwrap();
-        (
-            status,
-            String::from_utf8_lossy(&bytes).into_owned(),
-            location,
-        )
-    }
-}
-
 fn hidden_csrf(page: &str) -> String {
     let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
     page[at..].split('"').next().unwrap().to_owned()
@@ -531,10 +342,7 @@ fn hidden_csrf(page: &str) -> String {
 
 #[tokio::test]
 async fn login_one_time_password_csrf_and_escaping_in_the_pages() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("k.db").display()))
-        .await
-        .unwrap();
+    let (store, _dir) = sqlite().await;
     let conv = mention(
         &store,
         "200",
@@ -546,22 +354,18 @@ async fn login_one_time_password_csrf_and_escaping_in_the_pages() {
     .await
     .unwrap();
     let password = staff::add(&store, "sari", Role::Staff).await.unwrap();
-    let mut browser = Browser {
-        state: state(&store),
-        cookies: Vec::new(),
-    };
+    let mut browser = Console::new(&store, None);
 
-    let (status, _, location) = browser.send("GET", "/", None, &[]).await;
+    let Reply {
+        status, location, ..
+    } = browser.send("GET", "/", None, &[]).await;
     assert!(status.is_redirection());
     assert_eq!(location.as_deref(), Some("/login"));
-    let (_, page, _) = browser.send("GET", "/login", None, &[]).await;
+    let Reply { body: page, .. } = browser.send("GET", "/login", None, &[]).await;
     let token = hidden_csrf(&page);
     // A forged login form (no matching cookie) is refused.
-    let mut stranger = Browser {
-        state: state(&store),
-        cookies: Vec::new(),
-    };
-    let (_, _, location) = stranger
+    let mut stranger = Console::new(&store, None);
+    let Reply { location, .. } = stranger
         .send(
             "POST",
             "/login",
@@ -571,7 +375,7 @@ async fn login_one_time_password_csrf_and_escaping_in_the_pages() {
         .await;
     assert!(location.unwrap().starts_with("/login?msg="));
     // A wrong password is refused without saying which part was wrong.
-    let (_, _, location) = browser
+    let Reply { location, .. } = browser
         .send(
             "POST",
             "/login",
@@ -584,9 +388,9 @@ async fn login_one_time_password_csrf_and_escaping_in_the_pages() {
             .unwrap()
             .contains("Nama%20pengguna%20atau%20kata%20sandi%20salah")
     );
-    let (_, page, _) = browser.send("GET", "/login", None, &[]).await;
+    let Reply { body: page, .. } = browser.send("GET", "/login", None, &[]).await;
     let token = hidden_csrf(&page);
-    let (_, _, location) = browser
+    let Reply { location, .. } = browser
         .send(
             "POST",
             "/login",
@@ -599,19 +403,13 @@ async fn login_one_time_password_csrf_and_escaping_in_the_pages() {
         Some("/password"),
         "the one-time password must be changed first"
     );
-    let session = browser
-        .cookies
-        .iter()
-        .find(|(k, _)| k == "kicau_session")
-        .unwrap()
-        .1
-        .clone();
-    let (_, _, location) = browser.send("GET", "/", None, &[]).await;
+    let session = browser.cookie("kicau_session").unwrap().to_owned();
+    let Reply { location, .. } = browser.send("GET", "/", None, &[]).await;
     assert_eq!(location.as_deref(), Some("/password"));
     // The API refuses a session that still has the one-time password.
-    let (_, page, _) = browser.send("GET", "/password", None, &[]).await;
+    let Reply { body: page, .. } = browser.send("GET", "/password", None, &[]).await;
     let csrf = hidden_csrf(&page);
-    let (_, _, location) = browser
+    let Reply { location, .. } = browser
         .send(
             "POST",
             "/password",
@@ -620,7 +418,7 @@ async fn login_one_time_password_csrf_and_escaping_in_the_pages() {
         )
         .await;
     assert!(location.unwrap().contains("minimal"));
-    let (_, _, location) = browser
+    let Reply { location, .. } = browser
         .send(
             "POST",
             "/password",
@@ -635,7 +433,9 @@ async fn login_one_time_password_csrf_and_escaping_in_the_pages() {
     assert_eq!(location.as_deref(), Some("/?msg=Kata%20sandi%20tersimpan."));
 
     // The queue shows the citizen's text as text.
-    let (status, page, _) = browser.send("GET", "/", None, &[]).await;
+    let Reply {
+        status, body: page, ..
+    } = browser.send("GET", "/", None, &[]).await;
     assert_eq!(status, 200);
     assert!(
         page.contains(
@@ -644,14 +444,14 @@ async fn login_one_time_password_csrf_and_escaping_in_the_pages() {
         "{page}"
     );
     assert!(!page.contains("<script>alert"));
-    let (_, page, _) = browser
+    let Reply { body: page, .. } = browser
         .send("GET", &format!("/conversations/{conv}"), None, &[])
         .await;
     assert!(!page.contains("<script>alert"));
     assert!(page.contains("Ambil alih"));
 
     // A form without the session's CSRF token does nothing.
-    let (status, _, _) = browser
+    let Reply { status, .. } = browser
         .send(
             "POST",
             &format!("/conversations/{conv}/claim"),
@@ -665,7 +465,7 @@ async fn login_one_time_password_csrf_and_escaping_in_the_pages() {
         None
     );
     // Nor does an API call on the cookie session without the header.
-    let (status, _, _) = browser
+    let Reply { status, .. } = browser
         .send(
             "POST",
             &format!("/api/conversations/{conv}/claim"),
@@ -678,9 +478,9 @@ async fn login_one_time_password_csrf_and_escaping_in_the_pages() {
         &browser
             .send("GET", &format!("/conversations/{conv}"), None, &[])
             .await
-            .1,
+            .body,
     );
-    let (status, body, _) = browser
+    let Reply { status, body, .. } = browser
         .send(
             "POST",
             &format!("/api/conversations/{conv}/claim"),
@@ -689,7 +489,7 @@ async fn login_one_time_password_csrf_and_escaping_in_the_pages() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let (_, _, location) = browser
+    let Reply { location, .. } = browser
         .send(
             "POST",
             &format!("/conversations/{conv}/reply"),
@@ -701,7 +501,7 @@ async fn login_one_time_password_csrf_and_escaping_in_the_pages() {
         )
         .await;
     assert!(location.unwrap().contains("Balasan%20diantrekan"));
-    let (_, page, _) = browser
+    let Reply { body: page, .. } = browser
         .send("GET", &format!("/conversations/{conv}"), None, &[])
         .await;
     // Staff text (from the console or a Telegram message) is shown as text too.
@@ -715,11 +515,11 @@ async fn login_one_time_password_csrf_and_escaping_in_the_pages() {
         .send("POST", "/logout", Some(&[("csrf", &csrf)]), &[])
         .await;
     assert!(staff::session(&store, &session).await.unwrap().is_none());
-    let (_, _, location) = browser.send("GET", "/", None, &[]).await;
+    let Reply { location, .. } = browser.send("GET", "/", None, &[]).await;
     assert_eq!(location.as_deref(), Some("/login"));
 
     // The OpenAPI document is served and names every endpoint.
-    let (status, body) = call(&state(&store), "GET", "/api/openapi.json", None, None).await;
+    let (status, body) = browser.api("GET", "/api/openapi.json", None, None).await;
     assert_eq!(status, 200);
     for path in [
         "/api/conversations",
@@ -736,10 +536,7 @@ async fn login_one_time_password_csrf_and_escaping_in_the_pages() {
 
 #[tokio::test]
 async fn an_unclaimed_handoff_is_announced_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("k.db").display()))
-        .await
-        .unwrap();
+    let (store, _dir) = sqlite().await;
     let desk = Desk::new(store.clone());
     let conv = mention(
         &store,
@@ -755,8 +552,12 @@ async fn an_unclaimed_handoff_is_announced_again() {
         desk.reannounce(60_000).await.unwrap().is_empty(),
         "not yet due"
     );
-    tokio::time::sleep(Duration::from_millis(30)).await;
-    let again = desk.reannounce(10).await.unwrap();
+    let again = wait_for(
+        Duration::from_secs(5),
+        "the hand-off to wait 10 ms and be announced again",
+        || async { Some(desk.reannounce(10).await.unwrap()).filter(|a| !a.is_empty()) },
+    )
+    .await;
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].id, conv);
     assert!(
@@ -775,7 +576,7 @@ async fn an_unclaimed_handoff_is_announced_again() {
     )
     .await
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(30)).await;
-    assert!(desk.reannounce(10).await.unwrap().is_empty());
+    // Not even a period of zero makes a claimed hand-off due.
+    assert!(desk.reannounce(0).await.unwrap().is_empty());
     store.close().await;
 }

@@ -1,6 +1,6 @@
 //! `kicau eval`: the table, the JSON keys of ../shared/eval/README.md, clear errors.
 
-use crate::{kicau, repo, stderr, stdout};
+use crate::helpers::{kicau, repo, shared, stderr, stdout};
 
 const KEYS: [&str; 13] = [
     "cases",
@@ -104,7 +104,7 @@ fn the_table_shows_figures_confusion_and_failures() {
 /// The dev set's bars, as a regression guard on quality (speed is measured by the benchmark).
 #[test]
 fn the_dev_set_meets_the_quality_bars() {
-    let Some(shared) = crate::shared() else {
+    let Some(shared) = shared() else {
         return;
     };
     assert_meets_bars(&shared.join("eval/dev.jsonl"));

@@ -2,17 +2,15 @@
 //! Telegram updates) are leased. The lease on both backends; then two `kicau run` processes on
 //! one database, the reader killed, the other taking over, every mention answered exactly once.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use kicau::store::lease::Lease;
 
-use crate::service::{Deployment, post_as};
-use crate::takeover::{replies_to, wait_until};
+use crate::helpers::{Backends, Deployment, quiet_period, wait_until};
 
 #[tokio::test]
 async fn one_instance_holds_a_lease_until_it_lapses_or_is_released() {
-    let backends = crate::store::Backends::new().await;
+    let backends = Backends::new().await;
     for (name, store) in &backends.stores {
         let ttl = Duration::from_millis(400);
         let a = Lease::new(store.clone(), "x.mentions", "a", ttl);
@@ -23,13 +21,25 @@ async fn one_instance_holds_a_lease_until_it_lapses_or_is_released() {
         // Another job's lease is its own.
         assert!(other.hold().await.unwrap(), "{name}");
         // Renewed in time, it stays.
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        quiet_period(
+            Duration::from_millis(250),
+            "most of the 400 ms lease passes before a renews it",
+        )
+        .await;
         assert!(a.hold().await.unwrap());
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        quiet_period(
+            Duration::from_millis(250),
+            "past the first term's end: only the renewal keeps b out",
+        )
+        .await;
         assert!(!b.hold().await.unwrap(), "{name}");
         // Not renewed, it lapses and the other takes it.
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        assert!(b.hold().await.unwrap(), "{name}");
+        wait_until(
+            Duration::from_secs(5),
+            format!("{name}: a's lease to lapse and b to take it"),
+            || async { b.hold().await.unwrap() },
+        )
+        .await;
         assert!(!a.hold().await.unwrap(), "{name}");
         // Released, it is free at once.
         b.release().await.unwrap();
@@ -55,53 +65,28 @@ async fn holder(database_url: &str, lease: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_take_turns_reading_and_every_mention_is_answered_once() {
-    let mut d = Deployment::start();
+    let mut d = Deployment::start().await;
+    d.start_bot().await;
+    let database = d.database_url();
+    let first_holder = d
+        .wait_for(
+            Duration::from_secs(10),
+            "the first instance to hold the mentions lease",
+            || holder(&database, "x.mentions"),
+        )
+        .await;
     // A second instance on the same database and sandbox, without a console of its own.
-    let second_config = d.config_path().with_file_name("second.toml");
-    let config = std::fs::read_to_string(d.config_path()).unwrap();
-    let console_line = config
-        .lines()
-        .find(|l| l.starts_with("listen = \"127.0.0.1:"))
-        .unwrap()
-        .to_owned();
-    std::fs::write(
-        &second_config,
-        config.replace(&console_line, "listen = \"\""),
-    )
-    .unwrap();
-    d.start_bot();
-    let first_holder = {
-        let url = d.database_url();
-        let mut found = None;
-        for _ in 0..100 {
-            found = holder(&url, "x.mentions").await;
-            if found.is_some() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        found.expect("the first instance reads mentions")
-    };
-    let log = std::fs::File::create(d.config_path().with_file_name("second.log")).unwrap();
-    let mut second = Command::new(env!("CARGO_BIN_EXE_kicau"))
-        .arg("--config")
-        .arg(&second_config)
-        .arg("--database-url")
-        .arg(d.database_url())
-        .arg("run")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
+    let second = d
+        .start_instance("second", |c| {
+            c.set("console.listen", "");
+        })
+        .await;
 
-    let client = reqwest::Client::new();
-    let x = d.x_url.clone();
+    let x = d.sandbox().clone();
     let mut asked = Vec::new();
     for i in 0..10 {
         asked.push(
-            post_as(
-                &client,
-                &x,
+            x.post_as(
                 &format!("warga{}", 60 + i),
                 "@PemkotMalang min syarat bikin kk baru apa aja?",
             )
@@ -109,24 +94,25 @@ async fn two_instances_take_turns_reading_and_every_mention_is_answered_once() {
         );
     }
     let answered_once = |tweets: Vec<String>| {
-        let (client, x) = (client.clone(), x.clone());
+        let x = x.clone();
         async move {
             for tweet in &tweets {
-                if replies_to(&client, &x, tweet).await.len() != 1 {
+                if x.replies_to(tweet).await.len() != 1 {
                     return false;
                 }
             }
             true
         }
     };
-    assert!(
-        wait_until(Duration::from_secs(60), || answered_once(asked.clone())).await,
-        "{}",
-        d.log()
-    );
+    d.wait_until(
+        Duration::from_secs(60),
+        "one reply to each of the first ten mentions",
+        || answered_once(asked.clone()),
+    )
+    .await;
     // The second instance stood by.
     assert_eq!(
-        holder(&d.database_url(), "x.mentions").await.as_deref(),
+        holder(&database, "x.mentions").await.as_deref(),
         Some(first_holder.as_str())
     );
 
@@ -135,26 +121,26 @@ async fn two_instances_take_turns_reading_and_every_mention_is_answered_once() {
     let mut later = Vec::new();
     for i in 0..10 {
         later.push(
-            post_as(
-                &client,
-                &x,
+            x.post_as(
                 &format!("warga{}", 80 + i),
                 "@PemkotMalang min syarat bikin kk baru apa aja?",
             )
             .await,
         );
     }
-    let ok = wait_until(Duration::from_secs(90), || answered_once(later.clone())).await;
-    let second_log =
-        std::fs::read_to_string(d.config_path().with_file_name("second.log")).unwrap_or_default();
-    assert!(ok, "the second instance did not take over:\n{second_log}");
-    let now_holder = holder(&d.database_url(), "x.mentions").await;
+    second
+        .wait_until(
+            Duration::from_secs(90),
+            "the second instance to take over and answer the next ten mentions",
+            || answered_once(later.clone()),
+        )
+        .await;
+    let now_holder = holder(&database, "x.mentions").await;
     assert!(
         now_holder.is_some() && now_holder.as_deref() != Some(first_holder.as_str()),
         "{now_holder:?}"
     );
     // Nothing twice, before or after.
     assert!(answered_once(asked.clone()).await);
-    let _ = second.kill();
-    let _ = second.wait();
+    drop(second);
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{kicau, repo, stdout};
+use crate::helpers::{BotToml, kicau, repo, shared, stderr, stdout};
 
 /// A deployment in a temporary folder: the shipped bot.toml with its knowledge folder replaced by
 /// the given files, and the shipped lexicon (or a copy, when a test breaks it).
@@ -13,23 +13,30 @@ struct Fixture {
 
 impl Fixture {
     fn new(files: &[(&str, &str)]) -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let shipped = std::fs::read_to_string(repo().join("bot.toml")).unwrap();
-        let lexicon = repo().join("knowledge/lexicon");
-        let config = shipped
-            .replace("dir = \"knowledge\"", "dir = \"kb\"")
-            .replace(
-                "lexicon_dir = \"knowledge/lexicon\"",
-                &format!("lexicon_dir = {:?}", lexicon.display().to_string()),
-            );
-        std::fs::write(dir.path().join("bot.toml"), config).unwrap();
+        let fixture = Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        fixture.configure(|_| {});
+        let dir = &fixture.dir;
         for (name, text) in files {
             let path = dir.path().join("kb").join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
         std::fs::create_dir_all(dir.path().join("kb")).unwrap();
-        Fixture { dir }
+        fixture
+    }
+
+    /// Writes the shipped bot.toml, reading the fixture's knowledge folder and the shipped
+    /// lexicon, with `edit` applied last.
+    fn configure(&self, edit: impl FnOnce(&mut BotToml)) {
+        let mut config = BotToml::shipped();
+        config.set("knowledge.dir", "kb").set(
+            "knowledge.lexicon_dir",
+            repo().join("knowledge/lexicon").display().to_string(),
+        );
+        edit(&mut config);
+        config.write(&self.config());
     }
 
     fn config(&self) -> PathBuf {
@@ -87,7 +94,7 @@ fn the_shipped_knowledge_base_passes() {
 
 #[test]
 fn the_shipped_base_has_one_entry_per_catalogue_topic() {
-    let Some(shared) = crate::shared() else {
+    let Some(shared) = shared() else {
         return;
     };
     let catalogue = std::fs::read_to_string(shared.join("eval/topics.toml")).unwrap();
@@ -301,19 +308,9 @@ fn a_malformed_lexicon_file_names_file_and_line() {
     let line = text.lines().count() + 1;
     text.push_str("kolom tanpa tab\n");
     std::fs::write(&slang, text).unwrap();
-    let config = std::fs::read_to_string(fixture.config()).unwrap();
-    let config = config
-        .lines()
-        .map(|l| {
-            if l.starts_with("lexicon_dir") {
-                "lexicon_dir = \"lexicon\"".to_owned()
-            } else {
-                l.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    std::fs::write(fixture.config(), config).unwrap();
+    fixture.configure(|c| {
+        c.set("knowledge.lexicon_dir", "lexicon");
+    });
     let (ok, output) = fixture.check(&[]);
     assert!(!ok);
     assert!(
@@ -328,15 +325,12 @@ fn a_malformed_lexicon_file_names_file_and_line() {
 #[test]
 fn an_unknown_key_in_bot_toml_is_named() {
     let fixture = Fixture::new(&[("kk.md", &entry("kk"))]);
-    let config = std::fs::read_to_string(fixture.config()).unwrap();
-    std::fs::write(
-        fixture.config(),
-        config.replace("[triage]", "[triage]\nmood = \"ceria\""),
-    )
-    .unwrap();
+    fixture.configure(|c| {
+        c.add_unknown("triage.mood", "ceria");
+    });
     let output = kicau(&fixture.config(), &["kb", "check"]);
     assert!(!output.status.success());
-    let err = crate::stderr(&output);
+    let err = stderr(&output);
     assert!(err.contains("unknown field `mood`"), "{err}");
 }
 

@@ -13,7 +13,7 @@ use kicau::channels::x::{Auth, XClient};
 use kicau::sandbox::{Running, XSettings, serve_x};
 use serde_json::Value;
 
-use crate::store::Backends;
+use crate::helpers::{Backends, Deployment, wait_until};
 
 fn settings(ttl: Duration) -> XSettings {
     XSettings {
@@ -221,14 +221,21 @@ async fn tokens_without_write_scope_cannot_post_and_expired_tokens_get_401() {
         .await
         .unwrap();
     assert_eq!(post.status(), 403);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let me = reqwest::Client::new()
-        .get(format!("{base}/2/users/me"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(me.status(), 401);
+    // The token lives one second; then it is refused.
+    wait_until(
+        Duration::from_secs(10),
+        "the expired access token to get 401",
+        || async {
+            let me = reqwest::Client::new()
+                .get(format!("{base}/2/users/me"))
+                .bearer_auth(access)
+                .send()
+                .await
+                .unwrap();
+            me.status() == 401
+        },
+    )
+    .await;
 }
 
 /// Authorizes the account against `running` and stores the tokens in `store`.
@@ -356,45 +363,65 @@ async fn a_401_gets_one_refresh_and_one_retry() {
     backends.finish().await;
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Starts `kicau x authorize` waiting at a free port on loopback. The redirect URI is sent to X
+/// and must be the one the command listens at, so the command cannot take port 0: the test
+/// picks a free port, and picks again in the rare case another process took it first.
+fn authorize_command(
+    deployment: &Deployment,
+) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let redirect = format!("http://127.0.0.1:{port}/callback");
+        let mut authorize = Command::new(env!("CARGO_BIN_EXE_kicau"))
+            .arg("--config")
+            .arg(deployment.config_path())
+            .arg("--database-url")
+            .arg(deployment.database_url())
+            .args([
+                "x",
+                "authorize",
+                "--redirect-uri",
+                &redirect,
+                "--timeout-secs",
+                "60",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // It prints only once it listens; without a line it ended, on the port or otherwise.
+        let mut stdout = BufReader::new(authorize.stdout.take().unwrap());
+        if !stdout.fill_buf().unwrap().is_empty() {
+            return (authorize, stdout);
+        }
+        let output = authorize.wait_with_output().unwrap();
+        let error = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            error.contains("cannot listen at"),
+            "kicau x authorize: {error}"
+        );
+    }
+    panic!("no free port for kicau x authorize in five tries");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kicau_x_authorize_stores_tokens_the_bot_then_uses() {
-    use crate::service::{Deployment, post_as, wait_for};
     let mut deployment = Deployment::start_with(|config| {
         config
-            .replace("x_auth = \"oauth1\"", "x_auth = \"oauth2\"")
-            .replace("oauth2_token_ttl_secs = 7200", "oauth2_token_ttl_secs = 62")
-    });
-    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
-    let mut authorize = Command::new(env!("CARGO_BIN_EXE_kicau"))
-        .arg("--config")
-        .arg(deployment.config_path())
-        .arg("--database-url")
-        .arg(deployment.database_url())
-        .args([
-            "x",
-            "authorize",
-            "--redirect-uri",
-            &redirect,
-            "--timeout-secs",
-            "60",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(authorize.stdout.take().unwrap()).lines();
+            .set("sandbox.x_auth", "oauth2")
+            .set("sandbox.oauth2_token_ttl_secs", 62);
+    })
+    .await;
+    let (mut authorize, stdout) = authorize_command(&deployment);
+    let mut lines = stdout.lines();
     let intro = lines.next().unwrap().unwrap();
     assert!(intro.contains("@PemkotMalang"), "{intro}");
     let url = lines.next().unwrap().unwrap();
-    assert!(url.starts_with(&deployment.x_url), "{url}");
+    assert!(url.starts_with(deployment.x_url()), "{url}");
     assert!(url.contains("offline.access"), "{url}");
     // The person's browser: the sandbox consents and redirects to the waiting command.
     let page = reqwest::get(&url).await.unwrap();
@@ -415,23 +442,20 @@ async fn kicau_x_authorize_stores_tokens_the_bot_then_uses() {
     );
 
     // The bot runs on the stored tokens. They live 62 s and the session keeps a minute in hand,
-    // so it refreshes (rotating the refresh token) after two seconds.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    deployment.start_bot();
-    let client = reqwest::Client::new();
-    let id = post_as(
-        &client,
-        &deployment.x_url,
-        "warga1",
-        "@PemkotMalang min syarat bikin kk baru apa aja?",
-    )
-    .await;
-    let counts = wait_for(&client, &deployment.x_url, 1, Duration::from_secs(30)).await;
+    // so it refreshes them (rotating the refresh token) two seconds after they were issued.
+    deployment.start_bot().await;
+    let x = deployment.sandbox();
+    let id = x
+        .post_as("warga1", "@PemkotMalang min syarat bikin kk baru apa aja?")
+        .await;
+    let counts = x.wait_for_replies(1, Duration::from_secs(30)).await;
     assert_eq!(counts.get(&id), Some(&1), "{}", deployment.log());
+    deployment
+        .wait_until(
+            Duration::from_secs(30),
+            "the bot to refresh its access token",
+            || async { deployment.log().contains("X access token refreshed") },
+        )
+        .await;
     assert!(deployment.stop_bot().success());
-    assert!(
-        deployment.log().contains("X access token refreshed"),
-        "{}",
-        deployment.log()
-    );
 }

@@ -5,20 +5,11 @@
 //! numbers; threads keep every word; the knowledge-base parser refuses bad files without
 //! panicking.
 
-use std::sync::{Arc, OnceLock};
-
 use proptest::prelude::*;
 
 use kicau::language::pii::redact;
 
-fn engine() -> Arc<kicau::Engine> {
-    static ENGINE: OnceLock<Arc<kicau::Engine>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            Arc::new(kicau::Engine::from_config_path(&crate::repo().join("bot.toml")).unwrap())
-        })
-        .clone()
-}
+use crate::helpers::engine;
 
 /// A NIK or KK number: a province code (11 to 94), then 14 digits; plain or in groups.
 fn id_number() -> impl Strategy<Value = String> {

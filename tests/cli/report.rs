@@ -8,11 +8,13 @@ use kicau::desk::{Actor, Desk, Role};
 use kicau::store::{Store, now_ms};
 use kicau::tickets::{Mover, TicketState, Tickets};
 
-use crate::tickets::{StaffConsole, file_ticket, file_ticket_for};
+use crate::helpers::{
+    Backends, Console, file_ticket, file_ticket_for, mention_at, repo, shipped_config,
+};
 
 /// A mention posted two seconds ago, recorded with `kind`/`rule`; its conversation.
 async fn record(store: &Store, id: &str, citizen: &str, kind: &str, rule: &str) -> String {
-    crate::desk::mention_at(
+    mention_at(
         store,
         id,
         citizen,
@@ -26,14 +28,14 @@ async fn record(store: &Store, id: &str, citizen: &str, kind: &str, rule: &str) 
 
 #[tokio::test]
 async fn the_report_counts_decisions_response_times_and_late_agencies() {
-    let config = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
+    let config = shipped_config();
     let tickets = Tickets::load(Arc::new(config.clone())).unwrap();
     let agency = Mover {
         name: "DPUPRPKP (@petugas_pu)",
         staff: false,
         note: "",
     };
-    let backends = crate::store::Backends::new().await;
+    let backends = Backends::new().await;
     for (name, store) in &backends.stores {
         let on_time = file_ticket(store, &tickets, "800", "warga40").await;
         let late = file_ticket(store, &tickets, "801", "warga41").await;
@@ -125,47 +127,49 @@ async fn the_report_counts_decisions_response_times_and_late_agencies() {
 async fn the_summary_page_the_report_api_metrics_and_the_command() {
     use axum::body::Body;
     use axum::http::Request;
-    let config = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
-    let engine = Arc::new(kicau::Engine::load(&config).unwrap());
-    let tickets = Tickets::load(Arc::new(config)).unwrap();
+    let tickets = Tickets::load(Arc::new(shipped_config())).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("k.db").display());
     let store = Store::connect(&url).await.unwrap();
     file_ticket(&store, &tickets, "810", "warga45").await;
-    let console = StaffConsole::new(&store, &tickets, engine).await;
-    let get = |path: &str, auth: Option<(&str, String)>| {
-        let mut request = Request::get(path);
-        if let Some((header, value)) = auth {
-            request = request.header(header, value);
-        }
-        console.send(request.body(Body::empty()).unwrap())
-    };
-    let (status, page) = get("/report?days=30", Some(("cookie", console.cookie.clone()))).await;
-    assert_eq!(status, 200);
+    let (mut console, sari) = Console::signed_in(&store, Some(&tickets)).await;
+    let page = console.get("/report?days=30").await;
+    assert_eq!(page.status, 200);
+    let page = page.body;
     assert!(page.contains("<h1>Ringkasan</h1>"), "{page}");
     assert!(page.contains("DPUPRPKP"), "{page}");
     assert!(page.contains("aria-current=\"page\">30 hari"), "{page}");
 
-    let bearer = Some(("authorization", format!("Bearer {}", console.token)));
-    let (status, body) = get("/api/report?days=7", bearer.clone()).await;
-    assert_eq!(status, 200, "{body}");
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (status, json) = console
+        .api("GET", "/api/report?days=7", Some(&sari.token), None)
+        .await;
+    assert_eq!(status, 200, "{json}");
     assert_eq!(json["data"]["decisions"]["report"], 1, "{json}");
-    let (status, _) = get("/api/report?days=0", bearer.clone()).await;
+    let (status, _) = console
+        .api("GET", "/api/report?days=0", Some(&sari.token), None)
+        .await;
     assert_eq!(status, 400);
 
-    let (status, _) = get("/metrics", None).await;
-    assert_eq!(status, 401);
-    let (status, text) = get("/metrics", bearer).await;
-    assert_eq!(status, 200);
+    let metrics = |bearer: bool| {
+        let mut request = Request::get("/metrics");
+        if bearer {
+            request = request.header("authorization", format!("Bearer {}", sari.token));
+        }
+        console.request(request.body(Body::empty()).unwrap())
+    };
+    assert_eq!(metrics(false).await.status, 401);
+    let text = metrics(true).await;
+    assert_eq!(text.status, 200);
     assert!(
-        text.contains("kicau_tickets{agency=\"dpuprpkp\",state=\"open\"} 1"),
-        "{text}"
+        text.body
+            .contains("kicau_tickets{agency=\"dpuprpkp\",state=\"open\"} 1"),
+        "{}",
+        text.body
     );
     store.close().await;
 
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_kicau"))
-        .current_dir(crate::repo())
+        .current_dir(repo())
         .args(["--database-url", &url, "report", "--days", "7"])
         .output()
         .unwrap();
@@ -184,9 +188,9 @@ async fn the_summary_page_the_report_api_metrics_and_the_command() {
 #[tokio::test]
 async fn the_weekly_summary_reaches_the_staff_group_once_per_week() {
     use time::macros::datetime;
-    let config = kicau::Config::load(&crate::repo().join("bot.toml")).unwrap();
+    let config = shipped_config();
     let tickets = Tickets::load(Arc::new(config)).unwrap();
-    let backends = crate::store::Backends::new().await;
+    let backends = Backends::new().await;
     for (name, store) in &backends.stores {
         file_ticket(store, &tickets, "820", "warga46").await;
         let group = kicau::staff_group::StaffGroup {

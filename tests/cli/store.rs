@@ -1,79 +1,12 @@
-//! The store on both backends: SQLite in a temporary file, and PostgreSQL from
-//! `KICAU_TEST_POSTGRES_URL` (each test in a database of its own). Without that variable the
-//! PostgreSQL half is skipped with a warning on a developer's machine and fails under `CI=true`.
+//! The store on both backends (SQLite, and PostgreSQL from `KICAU_TEST_POSTGRES_URL`): mentions
+//! stored once with their cursor, leases on mentions and outbox rows, urgent messages first,
+//! dead letters, concurrent workers, and the audit log.
 
 use std::time::Duration;
 
-use kicau::store::{NewDecision, NewMention, NewOutbox, Store};
+use kicau::store::{NewDecision, NewMention, NewOutbox};
 
-/// A store per backend available, each fresh.
-pub struct Backends {
-    pub stores: Vec<(&'static str, Store)>,
-    _dir: tempfile::TempDir,
-    cleanup: Vec<(String, String)>,
-}
-
-impl Backends {
-    pub async fn new() -> Backends {
-        let dir = tempfile::tempdir().unwrap();
-        let sqlite = format!("sqlite://{}", dir.path().join("kicau.db").display());
-        let mut stores = vec![("sqlite", Store::connect(&sqlite).await.unwrap())];
-        let mut cleanup = Vec::new();
-        match std::env::var("KICAU_TEST_POSTGRES_URL") {
-            Ok(admin) => {
-                let (url, name) = fresh_postgres(&admin).await;
-                stores.push(("postgres", Store::connect(&url).await.unwrap()));
-                cleanup.push((admin, name));
-            }
-            Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-                panic!("KICAU_TEST_POSTGRES_URL is not set, and CI must test PostgreSQL")
-            }
-            Err(_) => eprintln!("warning: KICAU_TEST_POSTGRES_URL is not set: PostgreSQL skipped"),
-        }
-        Backends {
-            stores,
-            _dir: dir,
-            cleanup,
-        }
-    }
-
-    pub async fn finish(self) {
-        for (_, store) in &self.stores {
-            store.close().await;
-        }
-        for (admin, name) in self.cleanup {
-            use sqlx::Connection as _;
-            if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                    .execute(&mut conn)
-                    .await;
-            }
-        }
-    }
-}
-
-/// Creates an empty database next to the one `admin` names and returns its URL and name.
-async fn fresh_postgres(admin: &str) -> (String, String) {
-    use sqlx::Connection as _;
-    let name = format!("kicau_t_{}_{}", std::process::id(), rand_suffix());
-    let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
-    (format!("{base}/{name}"), name)
-}
-
-fn rand_suffix() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
-    nanos * 1000 + N.fetch_add(1, Ordering::Relaxed)
-}
+use crate::helpers::{Backends, wait_for};
 
 fn mention(id: &str) -> NewMention {
     NewMention {
@@ -197,12 +130,12 @@ async fn an_expired_lease_lets_another_worker_take_the_mention() {
             .unwrap()
             .unwrap();
         assert_eq!(taken.attempts, 1);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let again = store
-            .claim_mention(Duration::from_secs(60))
-            .await
-            .unwrap()
-            .unwrap();
+        let again = wait_for(
+            Duration::from_secs(5),
+            format!("{name}: the 1 ms lease to expire"),
+            || async { store.claim_mention(Duration::from_secs(60)).await.unwrap() },
+        )
+        .await;
         assert_eq!(
             (again.tweet_id.as_str(), again.attempts),
             ("7", 2),

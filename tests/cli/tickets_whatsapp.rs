@@ -1,54 +1,37 @@
-//! A ticket for an agency on WhatsApp: the approved template outside the 24-hour window, reply
-//! buttons inside it, typed words, forged webhook signatures refused, and the 131047 fallback.
+//! Complaints to an agency on WhatsApp (Perumda Tugu Tirta): end to end, the ticket goes as the
+//! approved template, then as reply buttons inside the 24-hour window, and as the template again
+//! when the window closed; forged webhooks are refused. On both backends, a WhatsApp message the
+//! bot cannot handle goes to the dead letters while the ones after it are handled.
 
 use std::time::Duration;
 
+use kicau::tickets::TicketState;
 use serde_json::{Value, json};
 
-use crate::service::post_as;
-use crate::takeover::{deployment_with_console, staff, wait_until};
-use crate::tickets::account_replies;
+use crate::helpers::{Backends, Deployment, file_ticket_for, tickets_with};
 
 const TUGU_TIRTA: &str = "6281200000005";
-
-async fn wa_messages(client: &reqwest::Client, x: &str) -> Vec<Value> {
-    client
-        .get(format!("{x}/sandbox/whatsapp/messages?to={TUGU_TIRTA}"))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() {
     use hmac::Mac as _;
-    let (mut d, console) = deployment_with_console();
-    d.start_bot();
+    let mut d = Deployment::start().await;
+    d.start_bot().await;
+    let console = d.console_url();
     let client = reqwest::Client::new();
-    let x = d.x_url.clone();
-    let complaint = post_as(
-        &client,
-        &x,
-        "warga16",
-        "@PemkotMalang air pdam mati sejak pagi di jl kawi, tolong dicek",
-    )
-    .await;
+    let x = d.sandbox();
+    let complaint = x
+        .post_as(
+            "warga16",
+            "@PemkotMalang air pdam mati sejak pagi di jl kawi, tolong dicek",
+        )
+        .await;
     // The agency's number has not written: the ticket goes as the approved template.
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            !wa_messages(&client, &x).await.is_empty()
-        })
-        .await,
-        "no WhatsApp message: {}",
-        d.log()
-    );
-    let first = wa_messages(&client, &x).await[0].clone();
+    d.wait_until(Duration::from_secs(30), "a WhatsApp message", || async {
+        !x.whatsapp_chat(TUGU_TIRTA).await.is_empty()
+    })
+    .await;
+    let first = x.whatsapp_chat(TUGU_TIRTA).await[0].clone();
     assert_eq!(first["type"], "template", "{first}");
     let params = first["template"]["components"][0]["parameters"].to_string();
     let number = kicau::tickets::number_in(&params).unwrap();
@@ -95,39 +78,35 @@ async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() 
         .unwrap();
     assert_eq!(bad.status(), 403);
     assert_eq!(
-        account_replies(&client, &x, &complaint).await.len(),
+        x.replies_to(&complaint).await.len(),
         1,
         "only the ticket number"
     );
 
     // The agency answers the template with a quick reply: acknowledged.
-    let r: Value = client
-        .post(format!("{x}/sandbox/whatsapp/reply"))
-        .json(&json!({"from": TUGU_TIRTA, "button": {"payload": format!("t:{number}:acknowledged"), "text": "Diterima"},
-                      "context_id": first["id"]}))
-        .send()
+    let r: Value = x
+        .control(
+            "/sandbox/whatsapp/reply",
+            json!({"from": TUGU_TIRTA, "button": {"payload": format!("t:{number}:acknowledged"), "text": "Diterima"},
+                   "context_id": first["id"]}),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(r["ok"], true, "{r}");
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            account_replies(&client, &x, &complaint).await.len() == 2
-        })
-        .await,
-        "no 'diterima' tweet: {}",
-        d.log()
-    );
+    d.wait_until(Duration::from_secs(30), "the 'diterima' tweet", || async {
+        x.replies_to(&complaint).await.len() == 2
+    })
+    .await;
     // Now inside the window: reply buttons for the next states (at most three).
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            wa_messages(&client, &x).await.len() == 2
-        })
-        .await
-    );
-    let second = wa_messages(&client, &x).await[1].clone();
+    d.wait_until(
+        Duration::from_secs(30),
+        "the second WhatsApp message",
+        || async { x.whatsapp_chat(TUGU_TIRTA).await.len() == 2 },
+    )
+    .await;
+    let second = x.whatsapp_chat(TUGU_TIRTA).await[1].clone();
     assert_eq!(second["type"], "interactive", "{second}");
     let titles: Vec<String> = second["interactive"]["action"]["buttons"]
         .as_array()
@@ -136,50 +115,42 @@ async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() 
         .map(|b| b["reply"]["title"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(titles, ["Diproses", "Selesai", "Bukan wewenang"]);
-    client
-        .post(format!("{x}/sandbox/whatsapp/reply"))
-        .json(&json!({"from": TUGU_TIRTA, "button_reply": {"id": format!("t:{number}:resolved"), "title": "Selesai"},
-                      "context_id": second["id"]}))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            account_replies(&client, &x, &complaint).await.len() == 3
-        })
-        .await
-    );
-    let steps = account_replies(&client, &x, &complaint).await;
+    x.control(
+        "/sandbox/whatsapp/reply",
+        json!({"from": TUGU_TIRTA, "button_reply": {"id": format!("t:{number}:resolved"), "title": "Selesai"},
+               "context_id": second["id"]}),
+    )
+    .await;
+    d.wait_until(Duration::from_secs(30), "the 'selesai' tweet", || async {
+        x.replies_to(&complaint).await.len() == 3
+    })
+    .await;
+    let steps = x.replies_to(&complaint).await;
     assert!(steps[0].contains(&number), "{steps:?}");
     assert!(steps[1].contains("sudah diterima"), "{steps:?}");
     assert!(steps[2].contains("sudah selesai"), "{steps:?}");
 
     // A typed reply quoting the bot's message is a note for the citizen (without the number).
-    let third = wa_messages(&client, &x).await;
-    assert!(
-        third.len() >= 3
-            || wait_until(Duration::from_secs(30), || async {
-                wa_messages(&client, &x).await.len() >= 3
-            })
-            .await
-    );
-    let done_message = wa_messages(&client, &x).await[2].clone();
-    client
-        .post(format!("{x}/sandbox/whatsapp/reply"))
-        .json(&json!({"from": TUGU_TIRTA, "text": "Pipa sudah diganti, hubungi 081298765432 bila mati lagi",
-                      "context_id": done_message["id"]}))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            account_replies(&client, &x, &complaint).await.len() == 4
-        })
-        .await,
-        "the note did not reach the citizen: {}",
-        d.log()
-    );
-    let note = &account_replies(&client, &x, &complaint).await[3];
+    d.wait_until(
+        Duration::from_secs(30),
+        "the third WhatsApp message",
+        || async { x.whatsapp_chat(TUGU_TIRTA).await.len() >= 3 },
+    )
+    .await;
+    let done_message = x.whatsapp_chat(TUGU_TIRTA).await[2].clone();
+    x.control(
+        "/sandbox/whatsapp/reply",
+        json!({"from": TUGU_TIRTA, "text": "Pipa sudah diganti, hubungi 081298765432 bila mati lagi",
+               "context_id": done_message["id"]}),
+    )
+    .await;
+    d.wait_until(
+        Duration::from_secs(30),
+        "the note for the citizen",
+        || async { x.replies_to(&complaint).await.len() == 4 },
+    )
+    .await;
+    let note = &x.replies_to(&complaint).await[3];
     assert!(
         note.contains("Pipa sudah diganti") && !note.contains("081298765432"),
         "{note}"
@@ -189,13 +160,13 @@ async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() 
     // buttons fail with 131047, and the bot sends the template instead.
     // The agency is told the ticket is done (plain text: nothing follows a resolved ticket),
     // and that its note went to the citizen.
-    assert!(
-        wait_until(Duration::from_secs(30), || async {
-            wa_messages(&client, &x).await.len() == 4
-        })
-        .await
-    );
-    let told = wa_messages(&client, &x).await;
+    d.wait_until(
+        Duration::from_secs(30),
+        "the fourth WhatsApp message",
+        || async { x.whatsapp_chat(TUGU_TIRTA).await.len() == 4 },
+    )
+    .await;
+    let told = x.whatsapp_chat(TUGU_TIRTA).await;
     assert_eq!(told[2]["type"], "text");
     assert_eq!(told[3]["type"], "text");
     assert!(
@@ -206,31 +177,85 @@ async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() 
         told[3]
     );
     let before = 4;
-    client
-        .post(format!("{x}/sandbox/whatsapp/close-window"))
-        .json(&json!({"number": TUGU_TIRTA}))
-        .send()
-        .await
-        .unwrap();
-    post_as(
-        &client,
-        &x,
+    x.control(
+        "/sandbox/whatsapp/close-window",
+        json!({"number": TUGU_TIRTA}),
+    )
+    .await;
+    x.post_as(
         "warga17",
         "@PemkotMalang pipa bocor di jl ijen airnya muncrat ke jalan",
     )
     .await;
-    assert!(
-        wait_until(Duration::from_secs(40), || async {
-            let all = wa_messages(&client, &x).await;
+    d.wait_until(
+        Duration::from_secs(40),
+        "a template after 131047",
+        || async {
+            let all = x.whatsapp_chat(TUGU_TIRTA).await;
             all.len() >= before + 2
                 && all[before]["status"] == "failed"
                 && all[before + 1]["type"] == "template"
-        })
-        .await,
-        "no template after 131047: {:?}\n{}",
-        &wa_messages(&client, &x).await[before..],
-        d.log()
-    );
-    let _ = staff;
+        },
+    )
+    .await;
     assert!(d.stop_bot().success());
+}
+
+fn press(id: &str, data: &str) -> Value {
+    json!({"from": TUGU_TIRTA, "id": id, "timestamp": "1767225600", "type": "interactive",
+           "interactive": {"type": "button_reply", "button_reply": {"id": data, "title": "x"}}})
+}
+
+#[tokio::test]
+async fn a_whatsapp_message_that_cannot_be_handled_goes_to_dead_letters_and_the_rest_go_on() {
+    let tickets = tickets_with(|_| {});
+    let backends = Backends::new().await;
+    for (name, store) in &backends.stores {
+        let number = file_ticket_for(store, &tickets, "730", "warga25", "tugu-tirta").await;
+        // A fault only the acknowledgement meets.
+        let poison: &[&str] = if *name == "sqlite" {
+            &["CREATE TRIGGER poison BEFORE INSERT ON ticket_history \
+               WHEN NEW.state = 'acknowledged' BEGIN SELECT RAISE(ABORT, 'poisoned history'); END"]
+        } else {
+            &[
+                "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.state = 'acknowledged' THEN RAISE EXCEPTION 'poisoned history'; END IF; \
+                 RETURN NEW; END $$ LANGUAGE plpgsql",
+                "CREATE TRIGGER poison BEFORE INSERT ON ticket_history \
+                 FOR EACH ROW EXECUTE FUNCTION poison()",
+            ]
+        };
+        for sql in poison {
+            sqlx::query(sql).execute(store.pool()).await.unwrap();
+        }
+        let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+        "field": "messages",
+        "value": {"messaging_product": "whatsapp", "messages": [
+            press("wamid.poison", &format!("t:{number}:acknowledged")),
+            press("wamid.next", &format!("t:{number}:in_progress")),
+        ]}}]}]});
+        kicau::tickets::whatsapp::handle_webhook(&tickets, store, &body)
+            .await
+            .unwrap();
+        assert_eq!(
+            tickets.get(store, &number).await.unwrap().state,
+            TicketState::InProgress,
+            "{name}"
+        );
+        let letters = store.dead_letters().await.unwrap();
+        assert_eq!(letters.len(), 1, "{name}: {letters:?}");
+        assert_eq!(
+            (letters[0].source.as_str(), letters[0].reference.as_str()),
+            ("whatsapp", "wamid.poison")
+        );
+        assert!(letters[0].payload.contains("acknowledged"));
+        assert!(letters[0].error.contains("poisoned history"), "{letters:?}");
+        // WhatsApp delivers the webhook again: nothing is acted on or kept twice.
+        kicau::tickets::whatsapp::handle_webhook(&tickets, store, &body)
+            .await
+            .unwrap();
+        assert_eq!(store.dead_letters().await.unwrap().len(), 1, "{name}");
+        assert_eq!(tickets.history(store, &number).await.unwrap().len(), 2);
+    }
+    backends.finish().await;
 }

@@ -4,9 +4,11 @@
 
 use kicau::tweet::{is_valid, weighted_length};
 
+use crate::helpers::shared;
+
 #[test]
 fn weighted_length_passes_the_conformance_suite() {
-    let Some(shared) = crate::shared() else {
+    let Some(shared) = shared() else {
         return;
     };
     let path = shared.join("data/twitter-text/conformance/validate.yml");
