@@ -21,6 +21,7 @@ tweet that may have reached X before the crash is looked up in the account's tim
 mod clocks;
 mod dispatcher;
 pub mod intake;
+pub mod leases;
 pub mod listener;
 pub mod poll;
 pub mod sandbox;
@@ -247,10 +248,10 @@ pub async fn run(
                 staff_group: group,
                 tickets: Some(tickets.clone()),
                 poll_timeout: Duration::from_secs(10),
-                reader_lease: Some(
-                    Lease::new(store.clone(), "telegram.updates", &holder, LEASE_TTL)
-                        .keep(shutdown.clone()),
-                ),
+                reader_lease: Some(leases::keep(
+                    Lease::new(store.clone(), "telegram.updates", &holder, LEASE_TTL),
+                    shutdown.clone(),
+                )),
             };
             Some(tokio::spawn(bridge.run(shutdown.clone())))
         }
@@ -260,8 +261,10 @@ pub async fn run(
         store.clone(),
         shutdown.clone(),
     ));
-    let mention_lease =
-        Lease::new(store.clone(), "x.mentions", &holder, LEASE_TTL).keep(shutdown.clone());
+    let mention_lease = leases::keep(
+        Lease::new(store.clone(), "x.mentions", &holder, LEASE_TTL),
+        shutdown.clone(),
+    );
     let reannouncer = tokio::spawn(clocks::reannounce(
         desk.clone(),
         Duration::from_secs(config.desk.reannounce_after_secs),

@@ -25,7 +25,7 @@ pub struct Loop {
     pub name: &'static str,
     /// The pause after an idle step.
     pub idle: Duration,
-    /// Holds the loop while another instance holds this job's lease (see `store::lease`).
+    /// Holds the loop while another instance holds this job's lease (see [`super::leases`]).
     pub lease: Option<watch::Receiver<bool>>,
     /// Cancels a step in progress at shutdown (a long poll); otherwise a step finishes first.
     pub cancel_on_shutdown: bool,
@@ -55,7 +55,7 @@ impl Loop {
         let mut backoff = Backoff::default();
         while !*shutdown.borrow() {
             if let Some(held) = &mut lease
-                && !crate::store::lease::wait_held(held, &mut shutdown).await
+                && !super::leases::wait_held(held, &mut shutdown).await
             {
                 break;
             }

@@ -1,13 +1,11 @@
 //! Leases on jobs only one instance may run at a time among instances sharing the database:
 //! reading mentions (X counts reads per account, and two readers would double them) and reading
 //! Telegram updates (Telegram refuses a second long poll). The holder renews its lease every
-//! third of its time to live; when it stops (a crash, a network cut), the lease lapses and
-//! another instance takes the job over. Everything the jobs write is idempotent, so a short
-//! overlap after a stall costs nothing but a duplicate read.
+//! third of its time to live (`run::leases`); when it stops (a crash, a network cut), the lease
+//! lapses and another instance takes the job over. Everything the jobs write is idempotent, so a
+//! short overlap after a stall costs nothing but a duplicate read.
 
 use std::time::Duration;
-
-use tokio::sync::watch;
 
 use super::{Result, Store, now_ms};
 
@@ -64,56 +62,13 @@ impl Lease {
         Ok(())
     }
 
-    /// Keeps the lease in a task until `shutdown`, then releases it. The receiver says whether
-    /// this instance holds it; a change is logged.
-    pub fn keep(self, mut shutdown: watch::Receiver<bool>) -> watch::Receiver<bool> {
-        let (tx, rx) = watch::channel(false);
-        tokio::spawn(async move {
-            while !*shutdown.borrow() {
-                let held = match self.hold().await {
-                    Ok(held) => held,
-                    Err(e) => {
-                        tracing::warn!(lease = %self.name, error = %e, "renewing a lease failed");
-                        false
-                    }
-                };
-                if held != *tx.borrow() {
-                    if held {
-                        tracing::info!(lease = %self.name, "this instance runs the job now");
-                    } else {
-                        tracing::info!(lease = %self.name, "another instance runs the job: standing by");
-                    }
-                    let _ = tx.send(held);
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(self.ttl / 3) => {}
-                    _ = shutdown.changed() => {}
-                }
-            }
-            if *tx.borrow() {
-                let _ = tx.send(false);
-                if let Err(e) = self.release().await {
-                    tracing::warn!(lease = %self.name, error = %e, "releasing a lease failed");
-                }
-            }
-        });
-        rx
+    /// The job's name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
-}
 
-/// Waits until `held` says the lease is this instance's, or `shutdown`. Whether it is held.
-pub async fn wait_held(
-    held: &mut watch::Receiver<bool>,
-    shutdown: &mut watch::Receiver<bool>,
-) -> bool {
-    while !*held.borrow() {
-        tokio::select! {
-            changed = held.changed() => if changed.is_err() { return false },
-            _ = shutdown.changed() => return false,
-        }
-        if *shutdown.borrow() {
-            return false;
-        }
+    /// How long the lease outlives its holder's last renewal.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
     }
-    true
 }
