@@ -42,9 +42,7 @@ ALLOWED = {  # module: what it may import besides itself and external crates
     "knowledge": "config language tweet",
     "triage": "config language knowledge tweet",
     "eval": "config language knowledge triage",
-    # Wire formats only, no domain. Known exception: the X OAuth 2.0 session keeps its rotating
-    # refresh token through the store (store::tokens); see ARCHITECTURE.md.
-    "channels": "tweet store",
+    "channels": "tweet",  # wire formats only: no store, no domain
     "sandbox": "tweet",  # implements the formats on its own
     "store": "config",
     "desk": "config store tweet language",

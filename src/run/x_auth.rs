@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::channels::x::oauth2;
 use crate::config::SandboxMode;
 use crate::store::Store;
 
@@ -49,7 +50,7 @@ pub async fn x_auth(
     store: &Store,
     base: &str,
 ) -> anyhow::Result<(crate::channels::x::Auth, &'static str)> {
-    use crate::channels::x::{Auth, authorize, oauth2};
+    use crate::channels::x::{Auth, authorize};
     use anyhow::Context as _;
     let account = &config.account.handle;
     if let Some((client, authorize_url)) = oauth2_setup(config, base)? {
@@ -67,7 +68,7 @@ pub async fn x_auth(
                 .await
                 .context("authorizing against the sandbox")?;
             let token = pending.exchange(&client, &code).await?;
-            store.put_x_token(account, &token).await?;
+            store.put_x_token(account, &token.into()).await?;
             tracing::info!("authorized against the sandbox with OAuth 2.0");
         }
         let session = oauth2::Session::new(client, store.clone(), account);
@@ -156,7 +157,7 @@ pub async fn authorize_x(
              nothing stored; sign in as @{handle} and run this again"
         );
     }
-    store.put_x_token(handle, &token).await?;
+    store.put_x_token(handle, &token.clone().into()).await?;
     println!(
         "Authorized: @{username} (id {}). Tokens stored in {}; the access token is refreshed \
          automatically{}.",
@@ -181,5 +182,66 @@ pub fn sandbox_credentials(
         consumer_secret: c.consumer_secret.clone(),
         access_token: c.access_token.clone(),
         access_secret: c.access_secret.clone(),
+    }
+}
+
+/// The database keeps the account's OAuth 2.0 tokens for every instance (`store::tokens`).
+impl oauth2::TokenStore for Store {
+    fn load<'a>(&'a self, account: &'a str) -> oauth2::TokenFuture<'a, Option<oauth2::XToken>> {
+        Box::pin(async move {
+            let token = self.x_token(account).await.map_err(|e| e.to_string())?;
+            Ok(token.map(oauth2::XToken::from))
+        })
+    }
+
+    fn replace<'a>(
+        &'a self,
+        account: &'a str,
+        token: &'a oauth2::XToken,
+    ) -> oauth2::TokenFuture<'a, ()> {
+        Box::pin(async move {
+            let token = crate::store::XToken::from(token.clone());
+            self.put_x_token(account, &token)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn rotate<'a>(
+        &'a self,
+        account: &'a str,
+        used: &'a str,
+        token: &'a oauth2::XToken,
+    ) -> oauth2::TokenFuture<'a, bool> {
+        Box::pin(async move {
+            let token = crate::store::XToken::from(token.clone());
+            self.rotate_x_token(account, used, &token)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+impl From<crate::store::XToken> for oauth2::XToken {
+    fn from(t: crate::store::XToken) -> oauth2::XToken {
+        oauth2::XToken {
+            access_token: t.access_token,
+            access_expires_at: t.access_expires_at,
+            refresh_token: t.refresh_token,
+            scope: t.scope,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+impl From<oauth2::XToken> for crate::store::XToken {
+    fn from(t: oauth2::XToken) -> crate::store::XToken {
+        crate::store::XToken {
+            access_token: t.access_token,
+            access_expires_at: t.access_expires_at,
+            refresh_token: t.refresh_token,
+            scope: t.scope,
+            updated_at: t.updated_at,
+        }
     }
 }

@@ -247,7 +247,10 @@ async fn authorize_into(running: &Running, store: &kicau::store::Store) {
     );
     let code = authorize::consent_in_sandbox(&pending).await.unwrap();
     let token = pending.exchange(&client(running), &code).await.unwrap();
-    store.put_x_token("PemkotMalang", &token).await.unwrap();
+    store
+        .put_x_token("PemkotMalang", &token.into())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

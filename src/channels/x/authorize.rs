@@ -9,8 +9,7 @@ use axum::extract::Query;
 use axum::response::Html;
 use tokio::sync::mpsc;
 
-use super::oauth2::{self, Client, TokenError};
-use crate::store::XToken;
+use super::oauth2::{self, Client, TokenError, XToken};
 
 /// Why an authorization failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,8 +30,6 @@ pub enum AuthorizeError {
     Follow(String),
     #[error(transparent)]
     Token(#[from] TokenError),
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
 }
 
 /// One authorization in progress: the URL to open and the PKCE verifier and state behind it.

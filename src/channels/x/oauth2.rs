@@ -13,8 +13,6 @@ use base64::Engine as _;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::store::{Store, XToken, now_ms};
-
 /// The scopes Kicau asks for: read mentions and users, post and delete, and a refresh token.
 pub const SCOPES: &str = "tweet.read tweet.write users.read offline.access";
 
@@ -79,8 +77,61 @@ pub enum TokenError {
     /// The token endpoint could not be reached or answered with a server error: try later.
     #[error("the token endpoint is unavailable: {0}")]
     Unavailable(String),
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    /// The token store (the database) failed.
+    #[error("the token store: {0}")]
+    Store(String),
+}
+
+/// The account's OAuth 2.0 tokens. Secrets: never logged, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct XToken {
+    pub access_token: String,
+    /// Milliseconds since the epoch.
+    pub access_expires_at: i64,
+    pub refresh_token: Option<String>,
+    pub scope: String,
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for XToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XToken")
+            .field("access_token", &"***")
+            .field("access_expires_at", &self.access_expires_at)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "***"))
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+/// What a token store's calls return: a boxed future, so that the store can be a trait object.
+pub type TokenFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, String>> + Send + 'a>>;
+
+/// Where a session keeps the account's tokens: shared by every instance of the bot (the
+/// database, implemented in `run::x_auth`), because X rotates the refresh token at each use and
+/// a lost one means a person must authorize again.
+pub trait TokenStore: Send + Sync {
+    /// The account's stored tokens, if it was ever authorized.
+    fn load<'a>(&'a self, account: &'a str) -> TokenFuture<'a, Option<XToken>>;
+    /// Stores tokens, replacing whatever was there.
+    fn replace<'a>(&'a self, account: &'a str, token: &'a XToken) -> TokenFuture<'a, ()>;
+    /// Stores tokens obtained with the refresh token `used`, unless another instance replaced
+    /// that refresh token meanwhile (then nothing changes and false comes back).
+    fn rotate<'a>(
+        &'a self,
+        account: &'a str,
+        used: &'a str,
+        token: &'a XToken,
+    ) -> TokenFuture<'a, bool>;
+}
+
+/// Milliseconds since the epoch.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// The token endpoint's answer (X's fields: `token_type`, `access_token`, `expires_in`, `scope`,
@@ -231,7 +282,7 @@ impl Client {
 /// database-kept rotating refresh token.
 pub struct Session {
     client: Client,
-    store: Store,
+    store: Box<dyn TokenStore>,
     account: String,
     current: tokio::sync::Mutex<Option<XToken>>,
 }
@@ -247,10 +298,10 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     /// A session for `account` (the handle, as the tokens are stored under it).
-    pub fn new(client: Client, store: Store, account: &str) -> Session {
+    pub fn new(client: Client, store: impl TokenStore + 'static, account: &str) -> Session {
         Session {
             client,
-            store,
+            store: Box::new(store),
             account: account.to_owned(),
             current: tokio::sync::Mutex::new(None),
         }
@@ -270,8 +321,9 @@ impl Session {
         // Another instance may have refreshed already.
         let stored = self
             .store
-            .x_token(&self.account)
-            .await?
+            .load(&self.account)
+            .await
+            .map_err(TokenError::Store)?
             .ok_or_else(|| TokenError::NotAuthorized(self.account.clone()))?;
         if usable(&stored) {
             let access = stored.access_token.clone();
@@ -285,7 +337,11 @@ impl Session {
             Ok(fresh) => fresh,
             Err(TokenError::Refused { status, detail }) => {
                 // Refused: if someone else rotated the token meanwhile, theirs is good.
-                let again = self.store.x_token(&self.account).await?;
+                let again = self
+                    .store
+                    .load(&self.account)
+                    .await
+                    .map_err(TokenError::Store)?;
                 if let Some(again) = again.filter(|t| usable(t)) {
                     let access = again.access_token.clone();
                     *current = Some(again);
@@ -302,11 +358,15 @@ impl Session {
         }
         if !self
             .store
-            .rotate_x_token(&self.account, &refresh_token, &fresh)
-            .await?
+            .rotate(&self.account, &refresh_token, &fresh)
+            .await
+            .map_err(TokenError::Store)?
         {
             tracing::warn!("the stored X refresh token changed during a refresh; keeping ours");
-            self.store.put_x_token(&self.account, &fresh).await?;
+            self.store
+                .replace(&self.account, &fresh)
+                .await
+                .map_err(TokenError::Store)?;
         }
         tracing::info!(
             expires_in_s = (fresh.access_expires_at - now_ms()) / 1000,
