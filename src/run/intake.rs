@@ -15,6 +15,7 @@ use crate::desk::conversation::{self, Direction, Joined, NewMessage};
 use crate::desk::{DeskError, State};
 use crate::store::{Mention, NewDecision, NewOutbox, Store, now_ms, reply_key};
 use crate::tickets::{Complaint, Tickets};
+use crate::triage::Kind;
 
 /// What happened to one mention.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -39,6 +40,8 @@ pub struct Recorded {
 #[derive(Debug, Clone, Copy)]
 pub struct Decided<'a> {
     pub decision: &'a NewDecision,
+    /// The decision's kind (recorded as `decision.kind`).
+    pub kind: Kind,
     /// The bot's tweets, in order.
     pub replies: &'a [String],
     /// The outbox priority of those tweets.
@@ -57,6 +60,7 @@ pub async fn record_mention(
 ) -> Result<Recorded, DeskError> {
     let Decided {
         decision,
+        kind,
         replies,
         priority,
         joins,
@@ -72,7 +76,6 @@ pub async fn record_mention(
             ..Recorded::default()
         });
     }
-    let kind = decision.kind.as_str();
     let thread = mention
         .conversation_id
         .clone()
@@ -90,7 +93,7 @@ pub async fn record_mention(
         {
             Some(found) => Some(found),
             // Spam and insults do not open conversations.
-            None if kind == "ignore" => None,
+            None if kind == Kind::Ignore => None,
             None => Some(
                 conversation::open(
                     &mut tx,
@@ -106,12 +109,12 @@ pub async fn record_mention(
     }
     // What may go out, by state.
     let send = match &joined {
-        None => kind != "ignore",
+        None => kind != Kind::Ignore,
         Some(Joined {
             state: State::Bot | State::Closed,
             ..
         }) => true,
-        Some(_) => kind == "emergency",
+        Some(_) => kind == Kind::Emergency,
     };
     recorded.silenced = !send && !replies.is_empty();
     let mut outgoing: Vec<String> = if send { replies.to_vec() } else { Vec::new() };
@@ -122,10 +125,10 @@ pub async fn record_mention(
     let mut consumed = false;
     if let (Some(tickets), Some(c)) = (tickets, &joined)
         && c.state == State::Bot
-        && kind != "emergency"
+        && kind != Kind::Emergency
     {
         let report_to = match (kind, &decision.agency) {
-            ("report", Some(agency)) => Some((agency.as_str(), decision.topic.as_deref())),
+            (Kind::Report, Some(agency)) => Some((agency.as_str(), decision.topic.as_deref())),
             _ => None,
         };
         let complaint = tickets
@@ -168,8 +171,9 @@ pub async fn record_mention(
             conversation::add_message(&mut tx, id, reply, now).await?;
         }
         let hand_off = *state == State::Bot
-            && (((kind == "handoff" || kind == "emergency") && !consumed) || location_handoff);
-        let urgent = kind == "emergency";
+            && (((kind == Kind::Handoff || kind == Kind::Emergency) && !consumed)
+                || location_handoff);
+        let urgent = kind == Kind::Emergency;
         if hand_off {
             let reason = if location_handoff {
                 "location_missing"
@@ -191,7 +195,7 @@ pub async fn record_mention(
         };
         let detail = json!({
             "tweet_id": mention.tweet_id,
-            "kind": kind,
+            "kind": kind.as_str(),
             "rule": decision.rule,
             "held_by": holder,
             "silenced": recorded.silenced,
@@ -214,6 +218,7 @@ pub async fn record_mention(
     }
     let record = NewDecision {
         conversation_id: recorded.conversation.clone(),
+        kind: kind.as_str().to_owned(),
         ..decision.clone()
     };
     crate::store::insert_decision(&mut tx, &mention.tweet_id, &record, now).await?;

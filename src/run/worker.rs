@@ -54,26 +54,23 @@ impl Service {
                 .await?;
             return Ok(true);
         }
-        let (decision, tweets) = self.decide(&mention).await?;
-        let priority = if decision.kind == "emergency" {
+        let verdict = self.decide(&mention).await?;
+        let priority = if verdict.kind == Kind::Emergency {
             EMERGENCY_PRIORITY
         } else {
             0
         };
-        // The account's own tweets, retweets and tweets that do not mention it belong to no
-        // conversation.
-        let joins = !matches!(
-            decision.rule.as_str(),
-            "own_tweet" | "retweet" | "not_a_mention"
-        );
+        let decision = verdict.record;
+        let tweets = verdict.replies;
         let recorded = super::intake::record_mention(
             &self.store,
             &mention,
             &super::intake::Decided {
                 decision: &decision,
+                kind: verdict.kind,
                 replies: &tweets,
                 priority,
-                joins,
+                joins: verdict.joins,
             },
             self.tickets.as_ref(),
         )
@@ -97,65 +94,43 @@ impl Service {
     /// The decision for a mention and the tweets to post. Only tweets that mention the account
     /// are answered; the account's own tweets and retweets never; "stop" and "mulai" switch
     /// automatic replies off and on (an emergency is still answered with 112).
-    async fn decide(
-        &self,
-        m: &crate::store::Mention,
-    ) -> anyhow::Result<(NewDecision, Vec<String>)> {
+    async fn decide(&self, m: &crate::store::Mention) -> anyhow::Result<Verdict> {
         let raw: Value = serde_json::from_str(&m.raw).unwrap_or(Value::Null);
         let tweet: Option<XTweet> = serde_json::from_value(raw).ok();
-        let ignore = |rule: &str| {
-            (
-                NewDecision {
-                    conversation_id: None,
-                    kind: "ignore".into(),
-                    topic: None,
-                    agency: None,
-                    rule: rule.into(),
-                    evidence: "{}".into(),
-                },
-                Vec::new(),
-            )
-        };
         if m.author_id == self.account_id {
-            return Ok(ignore("own_tweet"));
+            return Ok(Verdict::outside("own_tweet"));
         }
         if let Some(t) = &tweet {
             if t.is_retweet() {
-                return Ok(ignore("retweet"));
+                return Ok(Verdict::outside("retweet"));
             }
             if !t.mentions(&self.account) {
-                return Ok(ignore("not_a_mention"));
+                return Ok(Verdict::outside("not_a_mention"));
             }
         }
-        let command = command_of(&m.text, &self.account);
-        match command {
+        let answer = |rule: &str, text: &str| {
+            Verdict::new(
+                Kind::Answer,
+                rule,
+                crate::tweet::thread(&m.author_username, text),
+            )
+        };
+        match command_of(&m.text, &self.account) {
             Some(Command::Stop) => {
                 self.store.opt_out(&m.author_id, &m.author_username).await?;
+                let who = format!("citizen:{}", m.author_id);
                 self.store
-                    .audit(
-                        &format!("citizen:{}", m.author_id),
-                        "opt_out",
-                        &m.tweet_id,
-                        "wrote stop",
-                    )
+                    .audit(&who, "opt_out", &m.tweet_id, "wrote stop")
                     .await?;
-                let mut d = ignore("opt_out").0;
-                d.kind = "answer".into();
-                return Ok((d, crate::tweet::thread(&m.author_username, STOPPED)));
+                return Ok(answer("opt_out", STOPPED));
             }
             Some(Command::Start) => {
                 self.store.opt_in(&m.author_id).await?;
+                let who = format!("citizen:{}", m.author_id);
                 self.store
-                    .audit(
-                        &format!("citizen:{}", m.author_id),
-                        "opt_in",
-                        &m.tweet_id,
-                        "wrote mulai",
-                    )
+                    .audit(&who, "opt_in", &m.tweet_id, "wrote mulai")
                     .await?;
-                let mut d = ignore("opt_in").0;
-                d.kind = "answer".into();
-                return Ok((d, crate::tweet::thread(&m.author_username, STARTED)));
+                return Ok(answer("opt_in", STARTED));
             }
             None => {}
         }
@@ -170,30 +145,33 @@ impl Service {
                 }
                 Err(e) => return Err(e.into()),
             };
-            let mut d = ignore("ticket_status").0;
-            d.kind = "answer".into();
-            return Ok((d, crate::tweet::thread(&m.author_username, &text)));
+            return Ok(answer("ticket_status", &text));
         }
         let decision = self.engine.triage(&m.text);
+        // Read once: "stop" silences ticket threads and triage alike (never an emergency).
+        let opted_out = self.store.is_opted_out(&m.author_id).await?;
         if decision.kind != Kind::Emergency
-            && let Some(found) = self.thread_ticket(m, &decision).await?
+            && let Some(found) = self.thread_ticket(m, &decision, opted_out).await?
         {
             return Ok(found);
         }
-        let opted_out = self.store.is_opted_out(&m.author_id).await?;
         if opted_out && decision.kind != Kind::Emergency {
-            return Ok(ignore("opted_out"));
+            return Ok(Verdict::new(Kind::Ignore, "opted_out", Vec::new()));
         }
-        let tweets = self.engine.reply_thread(&decision, &m.author_username);
-        let record = NewDecision {
-            conversation_id: None,
-            kind: decision.kind.to_string(),
-            topic: decision.topic.clone(),
-            agency: decision.agency.clone(),
-            rule: decision.rule.to_owned(),
-            evidence: serde_json::to_string(&decision.evidence)?,
-        };
-        Ok((record, tweets))
+        let replies = self.engine.reply_thread(&decision, &m.author_username);
+        Ok(Verdict {
+            kind: decision.kind,
+            joins: true,
+            record: NewDecision {
+                conversation_id: None,
+                kind: decision.kind.to_string(),
+                topic: decision.topic.clone(),
+                agency: decision.agency.clone(),
+                rule: decision.rule.to_owned(),
+                evidence: serde_json::to_string(&decision.evidence)?,
+            },
+            replies,
+        })
     }
 
     /// A reply in the thread of the citizen's own ticket: a question about it gets its status;
@@ -203,7 +181,8 @@ impl Service {
         &self,
         m: &crate::store::Mention,
         decision: &crate::triage::Decision,
-    ) -> anyhow::Result<Option<(NewDecision, Vec<String>)>> {
+        quiet: bool,
+    ) -> anyhow::Result<Option<Verdict>> {
         use crate::tickets::{ThreadReply, TicketState};
         let (Some(tickets), Some(_), Some(thread)) =
             (&self.tickets, &m.in_reply_to_id, &m.conversation_id)
@@ -217,8 +196,7 @@ impl Service {
             return Ok(None);
         };
         let reply = crate::tickets::thread_reply(&m.text);
-        // After "stop": no automatic reply, but a dispute still reaches staff.
-        let quiet = self.store.is_opted_out(&m.author_id).await?;
+        // After "stop" (`quiet`): no automatic reply, but a dispute still reaches staff.
         let resolved = ticket.state == TicketState::Resolved;
         let disputed = resolved
             && (reply == ThreadReply::NotFixed
@@ -228,13 +206,12 @@ impl Service {
         } else {
             reply != ThreadReply::Other || decision.kind == Kind::Report
         };
-        let record = |kind: &str, rule: &str| NewDecision {
-            conversation_id: None,
-            kind: kind.into(),
-            topic: None,
-            agency: Some(ticket.agency.clone()),
-            rule: rule.into(),
-            evidence: json!({"ticket": ticket.number, "state": ticket.state.as_str()}).to_string(),
+        let verdict = |kind: Kind, rule: &str, replies: Vec<String>| {
+            let mut v = Verdict::new(kind, rule, replies);
+            v.record.agency = Some(ticket.agency.clone());
+            v.record.evidence =
+                json!({"ticket": ticket.number, "state": ticket.state.as_str()}).to_string();
+            v
         };
         if disputed {
             let text = ticket_messages::disputed_text(&ticket, agency);
@@ -243,19 +220,54 @@ impl Service {
             } else {
                 crate::tweet::thread(&m.author_username, &text)
             };
-            return Ok(Some((record("handoff", "ticket_disputed"), replies)));
+            return Ok(Some(verdict(Kind::Handoff, "ticket_disputed", replies)));
         }
         if status && quiet {
-            return Ok(Some((record("ignore", "opted_out"), Vec::new())));
+            return Ok(Some(verdict(Kind::Ignore, "opted_out", Vec::new())));
         }
         if status {
             let text = crate::tickets::status_text(&ticket, agency);
-            return Ok(Some((
-                record("answer", "ticket_status"),
-                crate::tweet::thread(&m.author_username, &text),
-            )));
+            let replies = crate::tweet::thread(&m.author_username, &text);
+            return Ok(Some(verdict(Kind::Answer, "ticket_status", replies)));
         }
         Ok(None)
+    }
+}
+
+/// What the worker decided about a mention, before it is recorded.
+struct Verdict {
+    kind: Kind,
+    /// Whether the mention belongs in a conversation (the account's own tweets, retweets and
+    /// tweets that do not mention it do not).
+    joins: bool,
+    record: NewDecision,
+    replies: Vec<String>,
+}
+
+impl Verdict {
+    /// A decision of the worker's own (not triage's), by its rule.
+    fn new(kind: Kind, rule: &str, replies: Vec<String>) -> Verdict {
+        Verdict {
+            kind,
+            joins: true,
+            record: NewDecision {
+                conversation_id: None,
+                kind: kind.to_string(),
+                topic: None,
+                agency: None,
+                rule: rule.into(),
+                evidence: "{}".into(),
+            },
+            replies,
+        }
+    }
+
+    /// A tweet that is not a citizen's mention of the account: ignored, in no conversation.
+    fn outside(rule: &str) -> Verdict {
+        Verdict {
+            joins: false,
+            ..Verdict::new(Kind::Ignore, rule, Vec::new())
+        }
     }
 }
 

@@ -79,6 +79,7 @@ pub async fn mention_at(
         &mention,
         &intake::Decided {
             decision: &decision,
+            kind: kicau::Kind::parse(kind).expect("a decision kind"),
             replies: &replies,
             priority: 0,
             joins: true,
@@ -119,6 +120,7 @@ pub async fn file_ticket_for(
         &mention,
         &intake::Decided {
             decision: &decision,
+            kind: kicau::Kind::Report,
             replies: &[],
             priority: 0,
             joins: true,
