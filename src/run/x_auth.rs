@@ -131,14 +131,17 @@ pub async fn authorize_x(
         .await
         .with_context(|| format!("opening {}", crate::store::redact_url(database_url)))?;
     let redirect_uri = redirect_uri.unwrap_or_else(|| config.x.redirect_uri.clone());
-    let pending = authorize::begin(&authorize_url, &client.client_id, &redirect_uri);
-    let callback = pending.listen().await?;
+    let (pending, callback) =
+        authorize::begin_listening(&authorize_url, &client.client_id, &redirect_uri).await?;
     let handle = &config.account.handle;
     println!(
         "Open this address in a browser signed in to X as @{handle} and press \"Authorize app\":"
     );
     println!("{}", pending.url);
-    println!("Waiting at {redirect_uri} (registered as the app's callback URL) ...");
+    println!(
+        "Waiting at {} (registered as the app's callback URL) ...",
+        pending.redirect_uri
+    );
     let code = callback.code(timeout).await?;
     let token = pending.exchange(&client, &code).await?;
     let me: Value = reqwest::Client::new()

@@ -366,49 +366,30 @@ async fn a_401_gets_one_refresh_and_one_retry() {
     backends.finish().await;
 }
 
-/// Starts `kicau x authorize` waiting at a free port on loopback. The redirect URI is sent to X
-/// and must be the one the command listens at, so the command cannot take port 0: the test
-/// picks a free port, and picks again in the rare case another process took it first.
+/// Starts `kicau x authorize` waiting on loopback at a port the system picks (port 0 in the
+/// redirect URI: the command binds first and sends the bound address to the sandbox).
 fn authorize_command(
     deployment: &Deployment,
 ) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
-    for _ in 0..5 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let redirect = format!("http://127.0.0.1:{port}/callback");
-        let mut authorize = Command::new(env!("CARGO_BIN_EXE_kicau"))
-            .arg("--config")
-            .arg(deployment.config_path())
-            .arg("--database-url")
-            .arg(deployment.database_url())
-            .args([
-                "x",
-                "authorize",
-                "--redirect-uri",
-                &redirect,
-                "--timeout-secs",
-                "60",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // It prints only once it listens; without a line it ended, on the port or otherwise.
-        let mut stdout = BufReader::new(authorize.stdout.take().unwrap());
-        if !stdout.fill_buf().unwrap().is_empty() {
-            return (authorize, stdout);
-        }
-        let output = authorize.wait_with_output().unwrap();
-        let error = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            error.contains("cannot listen at"),
-            "kicau x authorize: {error}"
-        );
-    }
-    panic!("no free port for kicau x authorize in five tries");
+    let mut authorize = Command::new(env!("CARGO_BIN_EXE_kicau"))
+        .arg("--config")
+        .arg(deployment.config_path())
+        .arg("--database-url")
+        .arg(deployment.database_url())
+        .args([
+            "x",
+            "authorize",
+            "--redirect-uri",
+            "http://127.0.0.1:0/callback",
+            "--timeout-secs",
+            "60",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(authorize.stdout.take().unwrap());
+    (authorize, stdout)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -68,16 +68,8 @@ impl Pending {
         Ok(token)
     }
 
-    /// Binds a listener at the redirect URI; [`Callback::code`] then waits for the browser to
-    /// come back with the code. Bind before the person opens the URL.
-    pub async fn listen(&self) -> Result<Callback, AuthorizeError> {
-        let (addr, path) = split_redirect(&self.redirect_uri)?;
-        let listener = tokio::net::TcpListener::bind(&addr)
-            .await
-            .map_err(|source| AuthorizeError::Listen {
-                addr: addr.clone(),
-                source,
-            })?;
+    /// Serves the redirect URI's path on `listener`.
+    fn serve(&self, listener: tokio::net::TcpListener, path: String) -> Callback {
         let (sender, receiver) = mpsc::channel::<Result<String, String>>(1);
         let state = self.state.clone();
         let router = axum::Router::new().route(
@@ -110,8 +102,43 @@ impl Pending {
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        Ok(Callback { receiver, server })
+        Callback { receiver, server }
     }
+}
+
+/// Starts an authorization listening at `redirect_uri` first: with port 0 there, the port the
+/// system gives replaces it in the redirect URI sent to X (useful against the sandbox, where
+/// any loopback redirect is accepted; an app registered at X names a fixed one).
+pub async fn begin_listening(
+    authorize_base: &str,
+    client_id: &str,
+    redirect_uri: &str,
+) -> Result<(Pending, Callback), AuthorizeError> {
+    let (addr, path) = split_redirect(redirect_uri)?;
+    let listener = bind(&addr).await?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| AuthorizeError::Listen {
+            addr: addr.clone(),
+            source,
+        })?;
+    let redirect_uri = if addr.ends_with(":0") {
+        format!("http://{bound}{path}")
+    } else {
+        redirect_uri.to_owned()
+    };
+    let pending = begin(authorize_base, client_id, &redirect_uri);
+    let callback = pending.serve(listener, path);
+    Ok((pending, callback))
+}
+
+async fn bind(addr: &str) -> Result<tokio::net::TcpListener, AuthorizeError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| AuthorizeError::Listen {
+            addr: addr.to_owned(),
+            source,
+        })
 }
 
 /// The listener at the redirect URI, waiting for the code.
