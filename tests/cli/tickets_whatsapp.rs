@@ -77,6 +77,14 @@ async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() 
         .await
         .unwrap();
     assert_eq!(bad.status(), 403);
+    // The ticket's tweet and its WhatsApp message leave through different queues: wait for
+    // the tweet, then check the forged webhooks added nothing to it.
+    d.wait_until(
+        Duration::from_secs(30),
+        "the ticket number in the thread",
+        || async { !x.replies_to(&complaint).await.is_empty() },
+    )
+    .await;
     assert_eq!(
         x.replies_to(&complaint).await.len(),
         1,
