@@ -1,5 +1,6 @@
-//! The clocks of `kicau run`: ticket deadlines (reminders, overdue tickets before staff) every
-//! half minute, and unclaimed hand-offs announced again.
+//! The smaller loops of `kicau run`: ticket deadlines (reminders, overdue tickets before staff)
+//! every half minute, unclaimed hand-offs announced again, and the WhatsApp sender of the
+//! agencies' bridge (`tickets::whatsapp`).
 
 use std::time::Duration;
 
@@ -34,6 +35,21 @@ pub async fn reannounce(desk: crate::desk::Desk, after: Duration, shutdown: watc
                 tracing::warn!(conversation = %c.id, "a hand-off is still unclaimed: announced again");
             }
             Ok(Step::Idle)
+        })
+        .await;
+}
+
+/// Sends the agencies' due WhatsApp messages until `shutdown`.
+pub async fn whatsapp_sender(
+    bridge: crate::tickets::whatsapp::Bridge,
+    shutdown: watch::Receiver<bool>,
+) {
+    Loop::every("whatsapp sender", Duration::from_millis(200))
+        .run(shutdown, || async {
+            Ok(match bridge.send_once().await? {
+                true => Step::Busy,
+                false => Step::Idle,
+            })
         })
         .await;
 }

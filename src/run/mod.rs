@@ -8,8 +8,9 @@ file by file (DESIGN.md, "One mention's walk"):
 - [`intake`] records the decision, the conversation, the ticket and the outgoing tweets in one
   transaction;
 - [`dispatcher`] sends the outbox to X, most urgent first;
-- [`telegram`] sends and reads Telegram (staff group and agency chats); the WhatsApp bridge is
-  `tickets::whatsapp`; [`clocks`] runs the SLA tick and the re-announcement of hand-offs.
+- [`telegram`] sends and reads Telegram (staff group and agency chats); [`clocks`] runs the SLA
+  tick, the re-announcement of hand-offs and the WhatsApp sender of `tickets::whatsapp`;
+  [`leases`] keeps this instance's leases on the single-reader jobs.
 
 Every loop runs on [`poll::Loop`]. A crash anywhere loses nothing (work is leased, and a lease
 that runs out is taken again) and sends nothing twice (each message has an idempotency key, and a
@@ -174,14 +175,12 @@ pub async fn run(
     let desk = crate::desk::Desk::new(store.clone());
     let whatsapp = whatsapp_setup(&config, embedded.as_ref().and_then(|r| r.whatsapp_url()))?;
     let whatsapp_bridge = whatsapp.as_ref().map(|(client, _)| {
-        tokio::spawn(
-            crate::tickets::whatsapp::Bridge {
-                client: client.clone(),
-                tickets: tickets.clone(),
-                store: store.clone(),
-            }
-            .run(shutdown.clone()),
-        )
+        let bridge = crate::tickets::whatsapp::Bridge {
+            client: client.clone(),
+            tickets: tickets.clone(),
+            store: store.clone(),
+        };
+        tokio::spawn(clocks::whatsapp_sender(bridge, shutdown.clone()))
     });
     let console = if config.console.listen.is_empty() {
         None

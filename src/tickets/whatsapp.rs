@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use sqlx::Row;
-use tokio::sync::watch;
 
 use super::{Mover, StateButton, TicketState, Tickets};
 use crate::channels::whatsapp::{WhatsAppClient, WhatsAppError};
@@ -32,21 +31,6 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    /// Sends due WhatsApp messages until `shutdown`.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        while !*shutdown.borrow() {
-            match self.send_once().await {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(e) => tracing::warn!(error = %e, "the WhatsApp sender failed; it will retry"),
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
-                _ = shutdown.changed() => {}
-            }
-        }
-    }
-
     /// Sends one due message. Returns false when none was due.
     pub async fn send_once(&self) -> Result<bool, StoreError> {
         let Some(item) = self.store.claim_outbox("whatsapp", LEASE).await? else {
