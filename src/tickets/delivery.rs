@@ -4,8 +4,9 @@
 use serde_json::json;
 
 use super::messages::{agency_html, agency_plain, next_choices, truncate_chars};
-use super::{Ticket, TicketError, Tickets, event};
+use super::{Ticket, TicketError, Tickets};
 use crate::config::Agency;
+use crate::desk::conversation::insert_event;
 use crate::store::{NewOutbox, Tx};
 
 /// How a ticket's message reaches its agency.
@@ -158,7 +159,7 @@ pub(super) async fn queue_citizen_tweet(
         .await?;
         if let Some(conversation) = &held_by_person {
             if i == 0 {
-                event(
+                insert_event(
                     tx,
                     "ticket_update_held",
                     Some(conversation),

@@ -33,6 +33,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use crate::config::{Agency, Config};
+use crate::desk::conversation::insert_event;
 use crate::store::{Store, StoreError, Tx, now_ms};
 
 /// A ticket's state.
@@ -677,19 +678,7 @@ async fn put_before_staff(
     now: i64,
 ) -> Result<(), TicketError> {
     crate::desk::conversation::hand_off(tx, conversation, reason, None, now).await?;
-    event(tx, reason, Some(conversation), actor, detail, now).await
-}
-
-/// Records an event for the console's live view and the staff group.
-async fn event(
-    tx: &mut Tx<'_>,
-    kind: &str,
-    conversation: Option<&str>,
-    actor: &str,
-    detail: &Value,
-    now: i64,
-) -> Result<(), TicketError> {
-    crate::desk::conversation::insert_event(tx, kind, conversation, actor, detail, now).await?;
+    insert_event(tx, reason, Some(conversation), actor, detail, now).await?;
     Ok(())
 }
 

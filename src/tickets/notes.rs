@@ -5,8 +5,9 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::{
-    Speaker, Ticket, TicketError, Tickets, audit, event, history, lock_ticket, queue_citizen_tweet,
+    Speaker, Ticket, TicketError, Tickets, audit, history, lock_ticket, queue_citizen_tweet,
 };
+use crate::desk::conversation::insert_event;
 use crate::store::{Store, Tx, now_ms};
 
 /// What became of an agency's note.
@@ -92,7 +93,7 @@ impl Tickets {
             now,
         )
         .await?;
-        event(
+        insert_event(
             &mut tx,
             "ticket_note_held",
             ticket.conversation_id.as_deref(),
