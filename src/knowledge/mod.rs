@@ -8,6 +8,7 @@ is an error (the entry is wrong: exit status 1) or a warning (a date is near or 
 */
 
 pub mod entry;
+pub mod examples;
 pub mod index;
 pub mod places;
 
@@ -271,13 +272,20 @@ impl CheckReport {
     }
 }
 
-/// Checks everything under the configured knowledge folders: every entry, and the lexicon files
-/// (whose loader stops at the first bad line).
+/// Checks everything under the configured knowledge folders: every entry, the labelled examples,
+/// and the lexicon files (whose loader stops at the first bad line).
 pub fn check_all(config: &Config, today: Date) -> Result<CheckReport, KnowledgeError> {
     let loaded = load(&config.knowledge.dir)?;
     let mut problems = loaded.problems;
     problems.extend(check(&loaded.entries, config, today));
-    if let Err(e) = crate::language::Lexicon::load(&config.knowledge.lexicon_dir) {
+    let agencies: Vec<&str> = config.agencies.iter().map(|a| a.id.as_str()).collect();
+    let examples = examples::load(&config.knowledge.dir, &loaded.entries, &agencies)?;
+    problems.extend(examples.problems);
+    let lexicon = crate::language::Lexicon::load(&config.knowledge.lexicon_dir);
+    // Duplicates are judged on normalised words; without the lexicon, on the plain words.
+    let analyzer = crate::language::Analyzer::new(lexicon.as_ref().cloned().unwrap_or_default());
+    problems.extend(examples::check(&examples.examples, &analyzer));
+    if let Err(e) = lexicon {
         let (path, line, message) = match e {
             crate::language::LexiconError::Io { path, source } => {
                 (path, 1, format!("cannot read: {source}"))

@@ -260,7 +260,9 @@ fn dates_are_warnings_and_strict_makes_them_errors() {
         "reviewed = 2026-11-01",
         "reviewed = 2026-11-01\nexpires = 2020-01-01",
     );
-    let stale = entry("b").replace("reviewed = 2026-11-01", "reviewed = 2019-01-01");
+    let stale = entry("b")
+        .replace("reviewed = 2026-11-01", "reviewed = 2019-01-01")
+        .replace("gmn cara bikin kk baru?", "kk hilang ngurusnya gmn?");
     let fixture = Fixture::new(&[("a.md", &expired), ("b.md", &stale)]);
     let (ok, output) = fixture.check(&[]);
     assert!(ok, "warnings must not fail the check:\n{output}");
@@ -339,5 +341,55 @@ fn copy_dir(from: &Path, to: &Path) {
     for item in std::fs::read_dir(from).unwrap() {
         let item = item.unwrap();
         std::fs::copy(item.path(), to.join(item.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn bad_example_files_name_file_and_line() {
+    let fixture = Fixture::new(&[
+        ("layanan/kk.md", &entry("kk")),
+        (
+            "examples/topics/kk.txt",
+            "# how citizens ask about KK\nsyarat pecah kk apa min\n\nSYARAT PECAH KK APA MIN??\n",
+        ),
+        ("examples/topics/nope.txt", "apa ini\n"),
+        ("examples/agencies/dlh.txt", "sampah numpuk di tps pasar\n"),
+        ("examples/agencies/dinas-hiu.txt", "hiu di alun alun\n"),
+        (
+            "examples/handoff.txt",
+            "kapan konser di gajayana\nsampah numpuk di tps pasar\n",
+        ),
+        (
+            "examples/lookalikes.txt",
+            "report dlh: pohon miring depan rumah, takut roboh\nemergency: kebakaran\npohon tumbang kemarin\n",
+        ),
+        ("examples/notes.txt", "anything\n"),
+    ]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(!ok, "{output}");
+    let at = |name: &str, line: usize| format!("{}:{line}: error:", fixture.path(name));
+    for (name, line, words) in [
+        ("examples/topics/kk.txt", 4, "duplicate of the example at"),
+        (
+            "examples/topics/nope.txt",
+            1,
+            "no knowledge entry has the id \"nope\"",
+        ),
+        (
+            "examples/agencies/dinas-hiu.txt",
+            1,
+            "no [[agency]] with the id \"dinas-hiu\"",
+        ),
+        ("examples/handoff.txt", 2, "is labelled report dlh at"),
+        ("examples/lookalikes.txt", 2, "\"emergency\" is not a label"),
+        ("examples/lookalikes.txt", 3, "no label"),
+        ("examples/notes.txt", 1, "not an example file"),
+    ] {
+        assert!(
+            output
+                .lines()
+                .any(|l| l.starts_with(&at(name, line)) && l.contains(words)),
+            "expected {name}:{line} ({words}) in\n{output}"
+        );
     }
 }
