@@ -15,11 +15,23 @@ use std::time::Instant;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::knowledge::examples::{Example, Label};
+use crate::language::Analyzer;
+use crate::triage::model::{Model, Prediction, TrainOptions};
 use crate::triage::{Engine, Kind};
 
-/// A cases file that cannot be used.
+/// A cases file or a set of examples that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
+    /// The lexicon could not be loaded.
+    #[error(transparent)]
+    Lexicon(#[from] crate::language::LexiconError),
+    /// The knowledge base could not be read.
+    #[error(transparent)]
+    Knowledge(#[from] crate::knowledge::KnowledgeError),
+    /// An example file has an error (`kicau kb check` lists them all).
+    #[error("{0} (run `kicau kb check`)")]
+    Examples(String),
     /// The file could not be read.
     #[error("{path}: cannot read")]
     Io {
@@ -148,8 +160,34 @@ fn ratio(numerator: usize, denominator: usize) -> f64 {
     }
 }
 
-/// Runs triage on every case. `index_build_ms` is measured by the caller, who built the engine.
+/// What a decider said about one text: enough to score it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub kind: Kind,
+    pub topic: Option<String>,
+    pub agency: Option<String>,
+    pub rule: &'static str,
+}
+
+/// Measures the engine on `cases` (the triage in production).
 pub fn evaluate(engine: &Engine, cases: &[Case], index_build_ms: u64) -> Report {
+    evaluate_with(cases, index_build_ms, |text| {
+        let decision = engine.triage(text);
+        Outcome {
+            kind: decision.kind,
+            topic: decision.topic,
+            agency: decision.agency,
+            rule: decision.rule,
+        }
+    })
+}
+
+/// Measures any decider on `cases`: the figures of `../shared/eval/README.md`.
+pub fn evaluate_with(
+    cases: &[Case],
+    index_build_ms: u64,
+    mut decide: impl FnMut(&str) -> Outcome,
+) -> Report {
     let mut report = Report {
         cases: cases.len(),
         index_build_ms,
@@ -164,7 +202,7 @@ pub fn evaluate(engine: &Engine, cases: &[Case], index_build_ms: u64) -> Report 
     let (mut non_emergency_cases, mut false_alarms) = (0, 0);
     for case in cases {
         let start = Instant::now();
-        let decision = engine.triage(&case.text);
+        let decision = decide(&case.text);
         latencies.push(start.elapsed().as_micros() as u64);
         let got = decision.kind;
         let topic_right = decision.topic == case.topic;
@@ -260,6 +298,167 @@ pub fn evaluate(engine: &Engine, cases: &[Case], index_build_ms: u64) -> Report 
     report.latency_p99_us = percentile(&latencies, 0.99);
     report.latency_max_us = latencies.last().copied().unwrap_or(0);
     report
+}
+
+/// The gate on the learned model's probabilities, as evaluation applies it.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelGate {
+    /// An emergency at this probability or more, whatever ranks first (recall first).
+    pub emergency_min: f32,
+    /// An answer only at this probability or more; otherwise a hand-off.
+    pub answer_min: f32,
+    /// A report at this probability or more; otherwise a hand-off.
+    pub report_min: f32,
+    /// Ignored at this probability or more; otherwise a hand-off.
+    pub ignore_min: f32,
+}
+
+impl Default for ModelGate {
+    fn default() -> ModelGate {
+        ModelGate {
+            emergency_min: 0.35,
+            answer_min: 0.55,
+            report_min: 0.35,
+            ignore_min: 0.5,
+        }
+    }
+}
+
+/// What the model and its gate decide.
+pub fn model_outcome(prediction: &Prediction, gate: &ModelGate) -> Outcome {
+    let outcome = |kind, topic: Option<&str>, agency: Option<&str>, rule| Outcome {
+        kind,
+        topic: topic.map(str::to_owned),
+        agency: agency.map(str::to_owned),
+        rule,
+    };
+    if prediction.probability(&Label::Emergency) >= gate.emergency_min {
+        return outcome(Kind::Emergency, None, None, "model_emergency");
+    }
+    let (label, p) = prediction.best();
+    match label {
+        Label::Answer(topic) if p >= gate.answer_min => {
+            outcome(Kind::Answer, Some(topic), None, "model_answer")
+        }
+        Label::Report(agency) if p >= gate.report_min => {
+            outcome(Kind::Report, None, Some(agency), "model_report")
+        }
+        Label::Ignore if p >= gate.ignore_min => outcome(Kind::Ignore, None, None, "model_ignore"),
+        Label::Handoff => outcome(Kind::Handoff, None, None, "model_handoff"),
+        _ => outcome(Kind::Handoff, None, None, "model_unsure"),
+    }
+}
+
+/// The lexicon's analyzer and every labelled example (files and the entries' questions) of the
+/// configured knowledge base; refuses a base whose examples have errors.
+pub fn load_examples(config: &crate::Config) -> Result<(Analyzer, Vec<Example>), EvalError> {
+    let lexicon = crate::language::Lexicon::load(&config.knowledge.lexicon_dir)?;
+    let loaded = crate::knowledge::load(&config.knowledge.dir)?;
+    let agencies: Vec<&str> = config.agencies.iter().map(|a| a.id.as_str()).collect();
+    let examples =
+        crate::knowledge::examples::load(&config.knowledge.dir, &loaded.entries, &agencies)?;
+    if let Some(problem) = examples.problems.first() {
+        return Err(EvalError::Examples(problem.to_string()));
+    }
+    Ok((Analyzer::new(lexicon), examples.examples))
+}
+
+/// The labelled examples as evaluation cases.
+pub fn cases_from_examples(examples: &[Example]) -> Vec<Case> {
+    examples
+        .iter()
+        .map(|e| {
+            let (expect, topic, agency) = match &e.label {
+                Label::Answer(topic) => (Kind::Answer, Some(topic.clone()), None),
+                Label::Report(agency) => (Kind::Report, None, Some(agency.clone())),
+                Label::Emergency => (Kind::Emergency, None, None),
+                Label::Handoff => (Kind::Handoff, None, None),
+                Label::Ignore => (Kind::Ignore, None, None),
+            };
+            Case {
+                id: format!("{}:{}", e.path.display(), e.line),
+                text: e.text.clone(),
+                expect,
+                topic,
+                agency,
+            }
+        })
+        .collect()
+}
+
+/// `folds`-fold cross-validation of the model on the examples: each fold is judged by a model
+/// trained on the others; the figures are the folds' averages (failures and confusion are
+/// pooled). Folds are cut by a hash of each text, so the split is the same on every run.
+pub fn cross_validate(
+    analyzer: &Analyzer,
+    examples: &[Example],
+    folds: usize,
+    options: TrainOptions,
+    gate: &ModelGate,
+) -> Report {
+    let folds = folds.max(2);
+    let fold_of = |text: &str| {
+        let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        (hash % folds as u64) as usize
+    };
+    let mut reports = Vec::new();
+    for fold in 0..folds {
+        let train: Vec<(&str, &Label)> = examples
+            .iter()
+            .filter(|e| fold_of(&e.text) != fold)
+            .map(|e| (e.text.as_str(), &e.label))
+            .collect();
+        let held: Vec<Example> = examples
+            .iter()
+            .filter(|e| fold_of(&e.text) == fold)
+            .cloned()
+            .collect();
+        let model = Model::train(analyzer, &train, options);
+        let cases = cases_from_examples(&held);
+        reports.push(evaluate_with(&cases, 0, |text| {
+            model_outcome(&model.predict(analyzer, text), gate)
+        }));
+    }
+    average(reports)
+}
+
+/// The folds' figures averaged; counts, confusion and failures added up.
+fn average(reports: Vec<Report>) -> Report {
+    let n = reports.len().max(1) as f64;
+    let mut total = Report::default();
+    for r in reports {
+        total.cases += r.cases;
+        total.accuracy += r.accuracy / n;
+        total.answer_precision += r.answer_precision / n;
+        total.answer_recall += r.answer_recall / n;
+        total.false_answer_rate += r.false_answer_rate / n;
+        total.routing_accuracy += r.routing_accuracy / n;
+        total.report_recall += r.report_recall / n;
+        total.emergency_recall += r.emergency_recall / n;
+        total.emergency_false_alarm_rate += r.emergency_false_alarm_rate / n;
+        total.latency_p50_us = total.latency_p50_us.max(r.latency_p50_us);
+        total.latency_p99_us = total.latency_p99_us.max(r.latency_p99_us);
+        total.latency_max_us = total.latency_max_us.max(r.latency_max_us);
+        for (expected, row) in r.confusion {
+            for (got, count) in row {
+                *total
+                    .confusion
+                    .entry(expected)
+                    .or_default()
+                    .entry(got)
+                    .or_default() += count;
+            }
+        }
+        for (label, (right, all)) in r.per_label {
+            let slot = total.per_label.entry(label).or_default();
+            slot.0 += right;
+            slot.1 += all;
+        }
+        total.failures.extend(r.failures);
+    }
+    total
 }
 
 /// The nearest-rank percentile of sorted values.

@@ -52,13 +52,21 @@ enum Command {
         #[command(subcommand)]
         command: KbCommand,
     },
-    /// Measure triage on a labelled cases file.
+    /// Measure triage on a labelled cases file, or the learned model by cross-validation.
     Eval {
         /// One JSON case a line (see ../shared/eval/README.md).
-        cases: PathBuf,
+        #[arg(required_unless_present = "cv")]
+        cases: Option<PathBuf>,
         /// Print one JSON object with the figures instead of a table.
         #[arg(long)]
         json: bool,
+        /// Judge the model learned from knowledge/examples (trained on all of them) instead of
+        /// the running triage.
+        #[arg(long)]
+        model: bool,
+        /// Cross-validate the learned model on knowledge/examples with N folds (no FILE).
+        #[arg(long, value_name = "N", conflicts_with_all = ["cases", "model"])]
+        cv: Option<usize>,
     },
     /// The text normaliser.
     Lang {
@@ -279,12 +287,44 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Eval { cases, json } => {
-            let cases = kicau::eval::read_cases(&cases)?;
-            let start = Instant::now();
-            let engine = Engine::load(&config)?;
-            let build_ms = start.elapsed().as_millis() as u64;
-            let report = kicau::eval::evaluate(&engine, &cases, build_ms);
+        Command::Eval {
+            cases,
+            json,
+            model,
+            cv,
+        } => {
+            let report = match (cases, cv) {
+                (_, Some(folds)) => {
+                    let (analyzer, examples) = kicau::eval::load_examples(&config)?;
+                    let options = kicau::triage::model::TrainOptions::default();
+                    let gate = kicau::eval::ModelGate::default();
+                    kicau::eval::cross_validate(&analyzer, &examples, folds, options, &gate)
+                }
+                (Some(cases), None) if model => {
+                    let cases = kicau::eval::read_cases(&cases)?;
+                    let start = Instant::now();
+                    let (analyzer, examples) = kicau::eval::load_examples(&config)?;
+                    let pairs: Vec<(&str, &kicau::knowledge::examples::Label)> = examples
+                        .iter()
+                        .map(|e| (e.text.as_str(), &e.label))
+                        .collect();
+                    let options = kicau::triage::model::TrainOptions::default();
+                    let trained = kicau::triage::model::Model::train(&analyzer, &pairs, options);
+                    let build_ms = start.elapsed().as_millis() as u64;
+                    let gate = kicau::eval::ModelGate::default();
+                    kicau::eval::evaluate_with(&cases, build_ms, |text| {
+                        kicau::eval::model_outcome(&trained.predict(&analyzer, text), &gate)
+                    })
+                }
+                (Some(cases), None) => {
+                    let cases = kicau::eval::read_cases(&cases)?;
+                    let start = Instant::now();
+                    let engine = Engine::load(&config)?;
+                    let build_ms = start.elapsed().as_millis() as u64;
+                    kicau::eval::evaluate(&engine, &cases, build_ms)
+                }
+                (None, None) => anyhow::bail!("name a cases file, or --cv N"),
+            };
             if json {
                 println!("{}", serde_json::to_string(&report.to_json())?);
             } else {

@@ -10,6 +10,7 @@ the knowledge base behind its confidence gate. Whatever is left goes to staff.
 */
 
 mod cues;
+pub mod model;
 mod reply;
 mod rules;
 

@@ -1,0 +1,270 @@
+/*!
+The learned part of triage: multinomial logistic regression over hashed sparse features of the
+normalised text, trained from the labelled examples (`knowledge::examples`). Deterministic: the
+same examples and options give the same weights, in any process.
+
+Features, each hashed into `2^bits` slots and scaled so that every text has unit length:
+- the formal words the normaliser produced, and their stems without stopwords;
+- pairs of neighbouring stems;
+- character 3- to 5-grams of the normalised words (typos and unseen spellings share most of
+  them);
+- the kinds of personal data present (a person's own case often carries a number).
+
+Training is stochastic gradient descent on the cross-entropy with a decaying step, examples
+visited in a fixed pseudo-random order, and a small L2 penalty applied lazily to the weights a
+text touches.
+*/
+
+use std::collections::HashMap;
+
+use crate::knowledge::examples::Label;
+use crate::language::Analyzer;
+
+/// How to train.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainOptions {
+    /// Feature slots: `2^bits`.
+    pub bits: u32,
+    pub epochs: usize,
+    /// The first epoch's step; later epochs take `rate / (1 + epoch / 2)`.
+    pub rate: f32,
+    /// L2 penalty per update.
+    pub l2: f32,
+    /// Seeds the order in which examples are visited.
+    pub seed: u64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> TrainOptions {
+        TrainOptions {
+            bits: 17,
+            epochs: 12,
+            rate: 0.5,
+            l2: 1e-6,
+            seed: 0x6b69_6361_7521,
+        }
+    }
+}
+
+/// A trained model.
+#[derive(Debug, Clone)]
+pub struct Model {
+    bits: u32,
+    classes: Vec<Label>,
+    /// `weights[slot * classes + class]`.
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+/// The model's view of one text: every class with its probability, most likely first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub ranked: Vec<(Label, f32)>,
+}
+
+impl Prediction {
+    /// The most likely label and its probability.
+    pub fn best(&self) -> (&Label, f32) {
+        let (label, p) = &self.ranked[0];
+        (label, *p)
+    }
+
+    /// The probability of `label`.
+    pub fn probability(&self, label: &Label) -> f32 {
+        self.ranked
+            .iter()
+            .find(|(l, _)| l == label)
+            .map_or(0.0, |(_, p)| *p)
+    }
+}
+
+impl Model {
+    /// Trains on `(text, label)` pairs. Panics on an empty training set.
+    pub fn train(analyzer: &Analyzer, examples: &[(&str, &Label)], options: TrainOptions) -> Model {
+        assert!(!examples.is_empty(), "training needs examples");
+        let mut classes: Vec<Label> = examples.iter().map(|(_, l)| (*l).clone()).collect();
+        classes.sort();
+        classes.dedup();
+        let class_of: HashMap<&Label, usize> =
+            classes.iter().enumerate().map(|(i, l)| (l, i)).collect();
+        let n = classes.len();
+        let data: Vec<(Vec<(u32, f32)>, usize)> = examples
+            .iter()
+            .map(|(text, label)| (features(analyzer, text, options.bits), class_of[label]))
+            .collect();
+        let mut model = Model {
+            bits: options.bits,
+            classes: classes.clone(),
+            weights: vec![0.0; (1usize << options.bits) * n],
+            bias: vec![0.0; n],
+        };
+        let mut order: Vec<usize> = (0..data.len()).collect();
+        let mut state = options.seed | 1;
+        let mut scores = vec![0.0f32; n];
+        for epoch in 0..options.epochs {
+            // Fisher-Yates with a xorshift generator: the same order in every process.
+            for i in (1..order.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                order.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            let rate = options.rate / (1.0 + epoch as f32 / 2.0);
+            for &i in &order {
+                let (x, y) = &data[i];
+                model.scores_into(x, &mut scores);
+                softmax(&mut scores);
+                for (c, p) in scores.iter().enumerate() {
+                    let gradient = p - if c == *y { 1.0 } else { 0.0 };
+                    model.bias[c] -= rate * gradient;
+                    for &(slot, value) in x {
+                        let w = &mut model.weights[slot as usize * n + c];
+                        *w -= rate * (gradient * value + options.l2 * *w);
+                    }
+                }
+            }
+        }
+        model
+    }
+
+    /// The labels the model knows.
+    pub fn classes(&self) -> &[Label] {
+        &self.classes
+    }
+
+    /// Every class's probability for `text`.
+    pub fn predict(&self, analyzer: &Analyzer, text: &str) -> Prediction {
+        let x = features(analyzer, text, self.bits);
+        let mut scores = vec![0.0f32; self.classes.len()];
+        self.scores_into(&x, &mut scores);
+        softmax(&mut scores);
+        let mut ranked: Vec<(Label, f32)> = self.classes.iter().cloned().zip(scores).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Prediction { ranked }
+    }
+
+    fn scores_into(&self, x: &[(u32, f32)], scores: &mut [f32]) {
+        let n = self.classes.len();
+        scores.copy_from_slice(&self.bias);
+        for &(slot, value) in x {
+            let row = &self.weights[slot as usize * n..(slot as usize + 1) * n];
+            for (s, w) in scores.iter_mut().zip(row) {
+                *s += w * value;
+            }
+        }
+    }
+}
+
+fn softmax(scores: &mut [f32]) {
+    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for s in scores.iter_mut() {
+        *s = (*s - max).exp();
+        sum += *s;
+    }
+    for s in scores.iter_mut() {
+        *s /= sum;
+    }
+}
+
+/// The hashed, unit-length feature vector of `text` (see the module's documentation).
+pub fn features(analyzer: &Analyzer, text: &str, bits: u32) -> Vec<(u32, f32)> {
+    let analysis = analyzer.analyze(text);
+    let mut counts: HashMap<u32, f32> = HashMap::new();
+    let mask = (1u64 << bits) - 1;
+    let mut add = |kind: &str, value: &str, weight: f32| {
+        let slot = (fnv1a(kind.as_bytes(), value.as_bytes()) & mask) as u32;
+        *counts.entry(slot).or_insert(0.0) += weight;
+    };
+    for word in &analysis.words {
+        add("w", word, 1.0);
+    }
+    for term in &analysis.terms {
+        add("t", term, 1.0);
+    }
+    for pair in analysis.terms.windows(2) {
+        add("b", &format!("{} {}", pair[0], pair[1]), 1.0);
+    }
+    let joined: Vec<char> = format!(" {} ", analysis.words.join(" ")).chars().collect();
+    for n in 3..=5 {
+        for gram in joined.windows(n) {
+            let gram: String = gram.iter().collect();
+            add("c", &gram, 0.5);
+        }
+    }
+    for span in &analysis.pii {
+        add("p", &format!("{:?}", span.kind), 1.0);
+    }
+    if analysis.words.is_empty() {
+        add("e", "empty", 1.0);
+    }
+    let norm = counts.values().map(|v| v * v).sum::<f32>().sqrt().max(1e-6);
+    let mut x: Vec<(u32, f32)> = counts.into_iter().map(|(k, v)| (k, v / norm)).collect();
+    x.sort_unstable_by_key(|(k, _)| *k);
+    x
+}
+
+/// FNV-1a over a kind and a value (64 bits): stable across processes and platforms.
+fn fnv1a(kind: &[u8], value: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in kind.iter().chain(&[0u8]).chain(value) {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analyzer() -> Analyzer {
+        Analyzer::new(crate::language::Lexicon::default())
+    }
+
+    #[test]
+    fn features_are_unit_length_and_stable() {
+        let a = analyzer();
+        let x = features(&a, "lampu jalan mati di depan sd", 16);
+        let norm: f32 = x.iter().map(|(_, v)| v * v).sum();
+        assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+        assert_eq!(x, features(&a, "lampu jalan mati di depan sd", 16));
+        assert!(!features(&a, "", 16).is_empty());
+    }
+
+    #[test]
+    fn a_small_model_learns_its_examples_and_generalises_a_little() {
+        let a = analyzer();
+        let kk = Label::Answer("kk".into());
+        let dlh = Label::Report("dlh".into());
+        let fire = Label::Emergency;
+        let data: Vec<(&str, &Label)> = vec![
+            ("syarat bikin kk baru apa", &kk),
+            ("cara pecah kk gimana min", &kk),
+            ("kk hilang ngurusnya dimana", &kk),
+            ("sampah numpuk di tps belum diangkut", &dlh),
+            ("tumpukan sampah bau banget depan pasar", &dlh),
+            ("sampah liar di pinggir kali", &dlh),
+            ("kebakaran rumah apinya besar tolong", &fire),
+            ("ada kebakaran di ruko asap hitam", &fire),
+            ("tolong api sudah masuk rumah tetangga", &fire),
+        ];
+        let options = TrainOptions {
+            bits: 14,
+            ..TrainOptions::default()
+        };
+        let model = Model::train(&a, &data, options);
+        for (text, label) in &data {
+            assert_eq!(model.predict(&a, text).best().0, *label, "{text}");
+        }
+        assert_eq!(model.predict(&a, "syarat kk baru").best().0, &kk);
+        assert_eq!(model.predict(&a, "sampahnya numpuk bau").best().0, &dlh);
+        let p = model.predict(&a, "kebakaran apinya gede");
+        assert_eq!(p.best().0, &fire);
+        let total: f32 = p.ranked.iter().map(|(_, p)| p).sum();
+        assert!((total - 1.0).abs() < 1e-4);
+        // Deterministic: the same data trains the same model.
+        let again = Model::train(&a, &data, options);
+        assert_eq!(model.weights, again.weights);
+    }
+}
