@@ -67,6 +67,18 @@ enum Command {
         /// Cross-validate the learned model on knowledge/examples with N folds (no FILE).
         #[arg(long, value_name = "N", conflicts_with_all = ["cases", "model"])]
         cv: Option<usize>,
+        /// The model's gate, for tuning: answer when the best topic's probability reaches this.
+        #[arg(long, default_value_t = kicau::eval::ModelGate::default().answer_min)]
+        answer_min: f32,
+        /// Report when the best agency's probability reaches this.
+        #[arg(long, default_value_t = kicau::eval::ModelGate::default().report_min)]
+        report_min: f32,
+        /// An emergency when its probability reaches this, whatever ranks first.
+        #[arg(long, default_value_t = kicau::eval::ModelGate::default().emergency_min)]
+        emergency_min: f32,
+        /// Training epochs of the model.
+        #[arg(long, default_value_t = kicau::triage::model::TrainOptions::default().epochs)]
+        epochs: usize,
     },
     /// The text normaliser.
     Lang {
@@ -292,28 +304,50 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             model,
             cv,
+            answer_min,
+            report_min,
+            emergency_min,
+            epochs,
         } => {
+            let gate = kicau::eval::ModelGate {
+                answer_min,
+                report_min,
+                emergency_min,
+                ..kicau::eval::ModelGate::default()
+            };
+            let options = kicau::triage::model::TrainOptions {
+                epochs,
+                ..kicau::triage::model::TrainOptions::default()
+            };
             let report = match (cases, cv) {
                 (_, Some(folds)) => {
-                    let (analyzer, examples) = kicau::eval::load_examples(&config)?;
-                    let options = kicau::triage::model::TrainOptions::default();
-                    let gate = kicau::eval::ModelGate::default();
-                    kicau::eval::cross_validate(&analyzer, &examples, folds, options, &gate)
+                    let examples = kicau::eval::load_examples(&config)?;
+                    let engine = Engine::load(&config)?;
+                    kicau::eval::cross_validate(
+                        engine.featurizer(),
+                        &examples,
+                        folds,
+                        options,
+                        &gate,
+                    )
                 }
                 (Some(cases), None) if model => {
                     let cases = kicau::eval::read_cases(&cases)?;
                     let start = Instant::now();
-                    let (analyzer, examples) = kicau::eval::load_examples(&config)?;
+                    let examples = kicau::eval::load_examples(&config)?;
+                    let engine = Engine::load(&config)?;
                     let pairs: Vec<(&str, &kicau::knowledge::examples::Label)> = examples
                         .iter()
                         .map(|e| (e.text.as_str(), &e.label))
                         .collect();
-                    let options = kicau::triage::model::TrainOptions::default();
-                    let trained = kicau::triage::model::Model::train(&analyzer, &pairs, options);
+                    let trained =
+                        kicau::triage::model::Model::train(engine.featurizer(), &pairs, options);
                     let build_ms = start.elapsed().as_millis() as u64;
-                    let gate = kicau::eval::ModelGate::default();
                     kicau::eval::evaluate_with(&cases, build_ms, |text| {
-                        kicau::eval::model_outcome(&trained.predict(&analyzer, text), &gate)
+                        kicau::eval::model_outcome(
+                            &trained.predict(engine.featurizer(), text),
+                            &gate,
+                        )
                     })
                 }
                 (Some(cases), None) => {

@@ -57,6 +57,11 @@ impl CueSet {
         CueSet { name, cues }
     }
 
+    /// The set's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
     /// The cues that occur in `stems`, as `name:cue` for evidence.
     pub fn find(&self, stems: &Stems) -> Vec<String> {
         self.cues

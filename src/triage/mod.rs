@@ -201,6 +201,14 @@ impl Engine {
         &self.config
     }
 
+    /// The learned model's features with the engine's cue lists and remits.
+    pub fn featurizer(&self) -> model::Featurizer<'_> {
+        model::Featurizer {
+            analyzer: &self.analyzer,
+            rules: Some(&self.rules),
+        }
+    }
+
     pub fn analyzer(&self) -> &Analyzer {
         &self.analyzer
     }

@@ -20,6 +20,25 @@ use std::collections::HashMap;
 use crate::knowledge::examples::Label;
 use crate::language::Analyzer;
 
+/// Turns a text into the model's features: the analyzer's words, stems and character n-grams,
+/// and, when the engine's rules are given, the cue lists and agencies' remits that match (what
+/// the old keyword cascade knew, now evidence the model weighs).
+#[derive(Clone, Copy)]
+pub struct Featurizer<'a> {
+    pub analyzer: &'a Analyzer,
+    pub(super) rules: Option<&'a super::rules::Rules>,
+}
+
+impl<'a> Featurizer<'a> {
+    /// Features from the text alone (no cue lists).
+    pub fn plain(analyzer: &'a Analyzer) -> Featurizer<'a> {
+        Featurizer {
+            analyzer,
+            rules: None,
+        }
+    }
+}
+
 /// How to train.
 #[derive(Debug, Clone, Copy)]
 pub struct TrainOptions {
@@ -38,7 +57,7 @@ impl Default for TrainOptions {
     fn default() -> TrainOptions {
         TrainOptions {
             bits: 17,
-            epochs: 12,
+            epochs: 30,
             rate: 0.5,
             l2: 1e-6,
             seed: 0x6b69_6361_7521,
@@ -80,7 +99,11 @@ impl Prediction {
 
 impl Model {
     /// Trains on `(text, label)` pairs. Panics on an empty training set.
-    pub fn train(analyzer: &Analyzer, examples: &[(&str, &Label)], options: TrainOptions) -> Model {
+    pub fn train(
+        featurizer: Featurizer<'_>,
+        examples: &[(&str, &Label)],
+        options: TrainOptions,
+    ) -> Model {
         assert!(!examples.is_empty(), "training needs examples");
         let mut classes: Vec<Label> = examples.iter().map(|(_, l)| (*l).clone()).collect();
         classes.sort();
@@ -90,7 +113,7 @@ impl Model {
         let n = classes.len();
         let data: Vec<(Vec<(u32, f32)>, usize)> = examples
             .iter()
-            .map(|(text, label)| (features(analyzer, text, options.bits), class_of[label]))
+            .map(|(text, label)| (features(featurizer, text, options.bits), class_of[label]))
             .collect();
         let mut model = Model {
             bits: options.bits,
@@ -133,8 +156,8 @@ impl Model {
     }
 
     /// Every class's probability for `text`.
-    pub fn predict(&self, analyzer: &Analyzer, text: &str) -> Prediction {
-        let x = features(analyzer, text, self.bits);
+    pub fn predict(&self, featurizer: Featurizer<'_>, text: &str) -> Prediction {
+        let x = features(featurizer, text, self.bits);
         let mut scores = vec![0.0f32; self.classes.len()];
         self.scores_into(&x, &mut scores);
         softmax(&mut scores);
@@ -168,7 +191,8 @@ fn softmax(scores: &mut [f32]) {
 }
 
 /// The hashed, unit-length feature vector of `text` (see the module's documentation).
-pub fn features(analyzer: &Analyzer, text: &str, bits: u32) -> Vec<(u32, f32)> {
+pub fn features(featurizer: Featurizer<'_>, text: &str, bits: u32) -> Vec<(u32, f32)> {
+    let analyzer = featurizer.analyzer;
     let analysis = analyzer.analyze(text);
     let mut counts: HashMap<u32, f32> = HashMap::new();
     let mask = (1u64 << bits) - 1;
@@ -198,6 +222,11 @@ pub fn features(analyzer: &Analyzer, text: &str, bits: u32) -> Vec<(u32, f32)> {
     if analysis.words.is_empty() {
         add("e", "empty", 1.0);
     }
+    if let Some(rules) = featurizer.rules {
+        for cue in rules.features(&analysis, analyzer) {
+            add("k", &cue, 1.0);
+        }
+    }
     let norm = counts.values().map(|v| v * v).sum::<f32>().sqrt().max(1e-6);
     let mut x: Vec<(u32, f32)> = counts.into_iter().map(|(k, v)| (k, v / norm)).collect();
     x.sort_unstable_by_key(|(k, _)| *k);
@@ -225,11 +254,12 @@ mod tests {
     #[test]
     fn features_are_unit_length_and_stable() {
         let a = analyzer();
-        let x = features(&a, "lampu jalan mati di depan sd", 16);
+        let f = Featurizer::plain(&a);
+        let x = features(f, "lampu jalan mati di depan sd", 16);
         let norm: f32 = x.iter().map(|(_, v)| v * v).sum();
         assert!((norm - 1.0).abs() < 1e-4, "{norm}");
-        assert_eq!(x, features(&a, "lampu jalan mati di depan sd", 16));
-        assert!(!features(&a, "", 16).is_empty());
+        assert_eq!(x, features(f, "lampu jalan mati di depan sd", 16));
+        assert!(!features(f, "", 16).is_empty());
     }
 
     #[test]
@@ -253,18 +283,19 @@ mod tests {
             bits: 14,
             ..TrainOptions::default()
         };
-        let model = Model::train(&a, &data, options);
+        let f = Featurizer::plain(&a);
+        let model = Model::train(f, &data, options);
         for (text, label) in &data {
-            assert_eq!(model.predict(&a, text).best().0, *label, "{text}");
+            assert_eq!(model.predict(f, text).best().0, *label, "{text}");
         }
-        assert_eq!(model.predict(&a, "syarat kk baru").best().0, &kk);
-        assert_eq!(model.predict(&a, "sampahnya numpuk bau").best().0, &dlh);
-        let p = model.predict(&a, "kebakaran apinya gede");
+        assert_eq!(model.predict(f, "syarat kk baru").best().0, &kk);
+        assert_eq!(model.predict(f, "sampahnya numpuk bau").best().0, &dlh);
+        let p = model.predict(f, "kebakaran apinya gede");
         assert_eq!(p.best().0, &fire);
         let total: f32 = p.ranked.iter().map(|(_, p)| p).sum();
         assert!((total - 1.0).abs() < 1e-4);
         // Deterministic: the same data trains the same model.
-        let again = Model::train(&a, &data, options);
+        let again = Model::train(f, &data, options);
         assert_eq!(model.weights, again.weights);
     }
 }

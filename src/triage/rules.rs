@@ -194,6 +194,50 @@ impl Rules {
     }
 }
 
+impl Rules {
+    /// What the cue lists and the agencies' remits and places find in a text, as features for
+    /// the learned model (`set:cue`, and `remit:<agency>` / `place:<agency>` per agency matched).
+    pub(super) fn features(
+        &self,
+        analysis: &crate::language::Analysis,
+        analyzer: &Analyzer,
+    ) -> Vec<String> {
+        let stems = Stems::of(analysis, analyzer);
+        let mut out = Vec::new();
+        for set in [
+            &self.critical,
+            &self.hazard,
+            &self.immediate,
+            &self.defused,
+            &self.medical,
+            &self.spam,
+            &self.insult,
+            &self.human,
+            &self.own_case,
+            &self.sensitive,
+            &self.complaint,
+            &self.request,
+            &self.question,
+            &self.greeting,
+        ] {
+            let hits = set.find(&stems);
+            if !hits.is_empty() {
+                out.push(format!("set:{}", set.name()));
+            }
+            out.extend(hits);
+        }
+        for (id, remit, places) in &self.remits {
+            if !remit.find(&stems).is_empty() {
+                out.push(format!("remit:{id}"));
+            }
+            if !places.find(&stems).is_empty() {
+                out.push(format!("place:{id}"));
+            }
+        }
+        out
+    }
+}
+
 /// How remit phrases and places count toward an agency: longer phrases are stronger evidence,
 /// and a place the agency runs outweighs any phrase.
 fn remit_score(remit_hits: &[String], place_hits: &[String]) -> f32 {
