@@ -78,7 +78,7 @@ pub struct Loaded {
     pub problems: Vec<Problem>,
 }
 
-/// Reads every `*.md` file below `dir`, in path order.
+/// Reads every `*.md` file below `dir` (except the `examples/` folder), in path order.
 pub fn load(dir: &Path) -> Result<Loaded, KnowledgeError> {
     let mut paths = Vec::new();
     collect_markdown(dir, &mut paths)?;
@@ -109,6 +109,10 @@ fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), KnowledgeE
     };
     for item in std::fs::read_dir(dir).map_err(io)? {
         let path = item.map_err(io)?.path();
+        // The labelled examples have their own folder, format and README.
+        if path.is_dir() && path.file_name().is_some_and(|n| n == "examples") {
+            continue;
+        }
         if path.is_dir() {
             collect_markdown(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "md") {

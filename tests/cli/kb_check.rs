@@ -393,3 +393,18 @@ fn bad_example_files_name_file_and_line() {
         );
     }
 }
+
+#[test]
+fn the_examples_folder_holds_its_own_readme_and_files_not_entries() {
+    let fixture = Fixture::new(&[
+        ("layanan/kk.md", &entry("kk")),
+        (
+            "examples/README.md",
+            "# Labelled examples\n\nNot an entry.\n",
+        ),
+        ("examples/topics/kk.txt", "kk baru syaratnya apa aja min\n"),
+    ]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(ok, "{output}");
+    assert!(!output.contains("error"), "{output}");
+}
