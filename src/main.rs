@@ -341,7 +341,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         .map(|e| (e.text.as_str(), &e.label))
                         .collect();
                     let trained =
-                        kicau::triage::model::Model::train(engine.featurizer(), &pairs, options);
+                        kicau::eval::train_calibrated(engine.featurizer(), &pairs, options);
                     let build_ms = start.elapsed().as_millis() as u64;
                     kicau::eval::evaluate_with(&cases, build_ms, |text| {
                         kicau::eval::model_outcome(
