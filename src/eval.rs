@@ -392,12 +392,7 @@ pub fn cross_validate(
     gate: &ModelGate,
 ) -> Report {
     let folds = folds.max(2);
-    let fold_of = |text: &str| {
-        let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        (hash % folds as u64) as usize
-    };
+    let fold_of = |text: &str| (crate::triage::model::stable_hash(text) % folds as u64) as usize;
     let mut reports = Vec::new();
     for fold in 0..folds {
         let train: Vec<(&str, &Label)> = examples

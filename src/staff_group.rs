@@ -74,6 +74,15 @@ impl GroupButton {
     }
 }
 
+/// A button pressed in the group: the press to answer, the chat and message that carry the
+/// button, and who pressed it.
+struct Press<'a> {
+    query_id: &'a str,
+    chat_id: i64,
+    message_id: i32,
+    user_id: u64,
+}
+
 /// A message for a chat, with no buttons and about no conversation.
 fn post(chat: i64, html: String) -> TelegramPost {
     TelegramPost {
@@ -346,20 +355,26 @@ impl StaffGroup {
                 user_id,
                 data,
                 ..
-            } => match GroupButton::parse(&data) {
-                Some(GroupButton::Claim(conversation)) => {
-                    self.claim_press(&query_id, chat_id, message_id, user_id, &conversation)
-                        .await
+            } => {
+                let press = Press {
+                    query_id: &query_id,
+                    chat_id,
+                    message_id,
+                    user_id,
+                };
+                match GroupButton::parse(&data) {
+                    Some(GroupButton::Claim(conversation)) => {
+                        self.claim_press(&press, &conversation).await
+                    }
+                    Some(GroupButton::Note { id, approve }) => {
+                        self.note_press(&press, id, approve).await
+                    }
+                    None => {
+                        self.answer(&query_id, "Tombol tidak dikenal.", false).await;
+                        Ok(())
+                    }
                 }
-                Some(GroupButton::Note { id, approve }) => {
-                    let press = (chat_id, message_id, user_id);
-                    self.note_press(&query_id, press, id, approve).await
-                }
-                None => {
-                    self.answer(&query_id, "Tombol tidak dikenal.", false).await;
-                    Ok(())
-                }
-            },
+            }
             Incoming::Text {
                 chat_id,
                 message_id,
@@ -375,14 +390,13 @@ impl StaffGroup {
     }
 
     /// A staff member pressed "Ambil alih".
-    async fn claim_press(
-        &self,
-        query_id: &str,
-        chat_id: i64,
-        message_id: i32,
-        user_id: u64,
-        conversation: &str,
-    ) -> anyhow::Result<()> {
+    async fn claim_press(&self, press: &Press<'_>, conversation: &str) -> anyhow::Result<()> {
+        let &Press {
+            query_id,
+            chat_id,
+            message_id,
+            user_id,
+        } = press;
         let Some(actor) = staff::by_telegram(self.desk.store(), user_id as i64).await? else {
             self.answer(query_id, &unlinked(user_id), true).await;
             return Ok(());
@@ -561,15 +575,13 @@ impl StaffGroup {
     }
 
     /// A staff member decided on a held agency note (`note:<id>:approve|drop`) in the group.
-    /// `press`: the chat, the message that carries the button, and who pressed.
-    async fn note_press(
-        &self,
-        query_id: &str,
-        press: (i64, i32, u64),
-        id: i64,
-        approve: bool,
-    ) -> anyhow::Result<()> {
-        let (chat_id, message_id, user_id) = press;
+    async fn note_press(&self, press: &Press<'_>, id: i64, approve: bool) -> anyhow::Result<()> {
+        let &Press {
+            query_id,
+            chat_id,
+            message_id,
+            user_id,
+        } = press;
         let Some(tickets) = &self.tickets else {
             self.answer(query_id, "Tiket tidak aktif.", true).await;
             return Ok(());

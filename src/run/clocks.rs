@@ -46,10 +46,7 @@ pub async fn whatsapp_sender(
 ) {
     Loop::every("whatsapp sender", Duration::from_millis(200))
         .run(shutdown, || async {
-            Ok(match bridge.send_once().await? {
-                true => Step::Busy,
-                false => Step::Idle,
-            })
+            Ok(Step::after(bridge.send_once().await?))
         })
         .await;
 }

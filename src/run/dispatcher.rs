@@ -28,8 +28,7 @@ impl Service {
         Loop::every("dispatcher", Duration::from_millis(100))
             .run(shutdown, || async {
                 match self.dispatch_once().await {
-                    Ok(true) => Ok(Step::Busy),
-                    Ok(false) => Ok(Step::Idle),
+                    Ok(worked) => Ok(Step::after(worked)),
                     Err(e) => {
                         tracing::error!(error = %e, "the dispatcher failed; it will retry");
                         Ok(Step::Idle)

@@ -19,6 +19,14 @@ pub enum Step {
     Wait(Duration),
 }
 
+impl Step {
+    /// Busy when the step did some work, else idle: the usual answer of a `*_once` function
+    /// that says whether it found anything to do.
+    pub fn after(worked: bool) -> Step {
+        if worked { Step::Busy } else { Step::Idle }
+    }
+}
+
 /// A loop's settings.
 pub struct Loop {
     /// What the loop is, for the logs ("listener", "dispatcher", ...).

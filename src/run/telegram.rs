@@ -49,10 +49,7 @@ impl Telegram {
             if let Err(e) = group.weekly_once(now_ms()).await {
                 tracing::warn!(error = %e, "the weekly summary for the staff group failed");
             }
-            Ok(match group.notify_once().await? {
-                true => Step::Busy,
-                false => Step::Idle,
-            })
+            Ok(Step::after(group.notify_once().await?))
         })
         .await;
     }
@@ -60,10 +57,7 @@ impl Telegram {
     async fn send_loop(self, shutdown: watch::Receiver<bool>) {
         Loop::every("telegram sender", Duration::from_millis(200))
             .run(shutdown, || async {
-                Ok(match self.send_once().await? {
-                    true => Step::Busy,
-                    false => Step::Idle,
-                })
+                Ok(Step::after(self.send_once().await?))
             })
             .await;
     }

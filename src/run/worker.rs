@@ -30,8 +30,7 @@ impl Service {
         Loop::every("worker", Duration::from_millis(100))
             .run(shutdown, || async {
                 match self.work_once().await {
-                    Ok(true) => Ok(Step::Busy),
-                    Ok(false) => Ok(Step::Idle),
+                    Ok(worked) => Ok(Step::after(worked)),
                     Err(e) => {
                         tracing::error!(error = %e, "the worker failed on a mention; it will be retried");
                         Ok(Step::Idle)

@@ -286,6 +286,12 @@ pub fn features(featurizer: Featurizer<'_>, text: &str, bits: u32) -> Vec<(u32, 
     x
 }
 
+/// A hash of `text` that is the same in every process and on every platform (FNV-1a), for
+/// splitting examples into folds.
+pub fn stable_hash(text: &str) -> u64 {
+    fnv1a(b"", text.as_bytes())
+}
+
 /// FNV-1a over a kind and a value (64 bits): stable across processes and platforms.
 fn fnv1a(kind: &[u8], value: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
