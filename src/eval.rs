@@ -16,7 +16,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::knowledge::examples::{Example, Label};
-use crate::triage::model::{Featurizer, Model, Prediction, TrainOptions};
+use crate::triage::model::TrainOptions;
+use crate::triage::training::{Gate, train_calibrated};
 use crate::triage::{Engine, Kind};
 
 /// A cases file or a set of examples that cannot be used.
@@ -165,16 +166,22 @@ pub struct Outcome {
     pub rule: &'static str,
 }
 
-/// Measures the engine on `cases` (the triage in production).
-pub fn evaluate(engine: &Engine, cases: &[Case], index_build_ms: u64) -> Report {
-    evaluate_with(cases, index_build_ms, |text| {
-        let decision = engine.triage(text);
+impl Outcome {
+    /// The parts of a decision that are scored.
+    pub fn of(decision: &crate::triage::Decision) -> Outcome {
         Outcome {
             kind: decision.kind,
-            topic: decision.topic,
-            agency: decision.agency,
+            topic: decision.topic.clone(),
+            agency: decision.agency.clone(),
             rule: decision.rule,
         }
+    }
+}
+
+/// Measures the engine on `cases` (the triage in production) with its model and `gate`.
+pub fn evaluate(engine: &Engine, gate: Gate, cases: &[Case], index_build_ms: u64) -> Report {
+    evaluate_with(cases, index_build_ms, |text| {
+        Outcome::of(&engine.triage_with(engine.model(), gate, text))
     })
 }
 
@@ -296,55 +303,6 @@ pub fn evaluate_with(
     report
 }
 
-/// The gate on the learned model's probabilities, as evaluation applies it.
-#[derive(Debug, Clone, Copy)]
-pub struct ModelGate {
-    /// An emergency at this probability or more, whatever ranks first (recall first).
-    pub emergency_min: f32,
-    /// An answer only at this probability or more; otherwise a hand-off.
-    pub answer_min: f32,
-    /// A report at this probability or more; otherwise a hand-off.
-    pub report_min: f32,
-    /// Ignored at this probability or more; otherwise a hand-off.
-    pub ignore_min: f32,
-}
-
-impl Default for ModelGate {
-    fn default() -> ModelGate {
-        ModelGate {
-            emergency_min: 0.4,
-            answer_min: 0.7,
-            report_min: 0.4,
-            ignore_min: 0.5,
-        }
-    }
-}
-
-/// What the model and its gate decide.
-pub fn model_outcome(prediction: &Prediction, gate: &ModelGate) -> Outcome {
-    let outcome = |kind, topic: Option<&str>, agency: Option<&str>, rule| Outcome {
-        kind,
-        topic: topic.map(str::to_owned),
-        agency: agency.map(str::to_owned),
-        rule,
-    };
-    if prediction.probability(&Label::Emergency) >= gate.emergency_min {
-        return outcome(Kind::Emergency, None, None, "model_emergency");
-    }
-    let (label, p) = prediction.best();
-    match label {
-        Label::Answer(topic) if p >= gate.answer_min => {
-            outcome(Kind::Answer, Some(topic), None, "model_answer")
-        }
-        Label::Report(agency) if p >= gate.report_min => {
-            outcome(Kind::Report, None, Some(agency), "model_report")
-        }
-        Label::Ignore if p >= gate.ignore_min => outcome(Kind::Ignore, None, None, "model_ignore"),
-        Label::Handoff => outcome(Kind::Handoff, None, None, "model_handoff"),
-        _ => outcome(Kind::Handoff, None, None, "model_unsure"),
-    }
-}
-
 /// Every labelled example (files and the entries' questions) of the configured knowledge base;
 /// refuses a base whose examples have errors.
 pub fn load_examples(config: &crate::Config) -> Result<Vec<Example>, EvalError> {
@@ -381,15 +339,16 @@ pub fn cases_from_examples(examples: &[Example]) -> Vec<Case> {
         .collect()
 }
 
-/// `folds`-fold cross-validation of the model on the examples: each fold is judged by a model
-/// trained on nine tenths of the others and calibrated on the last tenth; the figures are the folds' averages (failures and confusion are
+/// `folds`-fold cross-validation of the engine on its examples: each fold is judged by the
+/// engine's gate and safety net over a model trained on nine tenths of the other folds and
+/// calibrated on the last tenth; the figures are the folds' averages (failures and confusion are
 /// pooled). Folds are cut by a hash of each text, so the split is the same on every run.
 pub fn cross_validate(
-    featurizer: Featurizer<'_>,
+    engine: &Engine,
     examples: &[Example],
     folds: usize,
     options: TrainOptions,
-    gate: &ModelGate,
+    gate: Gate,
 ) -> Report {
     let folds = folds.max(2);
     let fold_of = |text: &str| (crate::triage::model::stable_hash(text) % folds as u64) as usize;
@@ -405,35 +364,13 @@ pub fn cross_validate(
             .filter(|e| fold_of(&e.text) == fold)
             .cloned()
             .collect();
-        // A tenth of the training folds calibrates the probabilities (never the judged fold).
-        let (calibration, fit): (Vec<_>, Vec<_>) =
-            train.iter().enumerate().partition(|(i, _)| i % 10 == 0);
-        let fit: Vec<(&str, &Label)> = fit.into_iter().map(|(_, e)| *e).collect();
-        let calibration: Vec<(&str, &Label)> = calibration.into_iter().map(|(_, e)| *e).collect();
-        let mut model = Model::train(featurizer, &fit, options);
-        model.fit_temperature(featurizer, &calibration);
+        let model = train_calibrated(engine.featurizer(), &train, options);
         let cases = cases_from_examples(&held);
         reports.push(evaluate_with(&cases, 0, |text| {
-            model_outcome(&model.predict(featurizer, text), gate)
+            Outcome::of(&engine.triage_with(&model, gate, text))
         }));
     }
     average(reports)
-}
-
-/// Trains on nine tenths of `examples` and calibrates the probabilities on the last tenth (every
-/// tenth example, so each label is represented in both).
-pub fn train_calibrated(
-    featurizer: Featurizer<'_>,
-    examples: &[(&str, &Label)],
-    options: TrainOptions,
-) -> Model {
-    let (calibration, fit): (Vec<_>, Vec<_>) =
-        examples.iter().enumerate().partition(|(i, _)| i % 10 == 0);
-    let fit: Vec<(&str, &Label)> = fit.into_iter().map(|(_, e)| *e).collect();
-    let calibration: Vec<(&str, &Label)> = calibration.into_iter().map(|(_, e)| *e).collect();
-    let mut model = Model::train(featurizer, &fit, options);
-    model.fit_temperature(featurizer, &calibration);
-    model
 }
 
 /// The folds' figures averaged; counts, confusion and failures added up.

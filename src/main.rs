@@ -52,7 +52,7 @@ enum Command {
         #[command(subcommand)]
         command: KbCommand,
     },
-    /// Measure triage on a labelled cases file, or the learned model by cross-validation.
+    /// Measure triage on a labelled cases file, or by cross-validation of the examples.
     Eval {
         /// One JSON case a line (see ../shared/eval/README.md).
         #[arg(required_unless_present = "cv")]
@@ -60,23 +60,23 @@ enum Command {
         /// Print one JSON object with the figures instead of a table.
         #[arg(long)]
         json: bool,
-        /// Judge the model learned from knowledge/examples (trained on all of them) instead of
-        /// the running triage.
-        #[arg(long)]
-        model: bool,
-        /// Cross-validate the learned model on knowledge/examples with N folds (no FILE).
-        #[arg(long, value_name = "N", conflicts_with_all = ["cases", "model"])]
+        /// Cross-validate on knowledge/examples with N folds (no FILE): each fold judged by a
+        /// model trained without it.
+        #[arg(long, value_name = "N", conflicts_with = "cases")]
         cv: Option<usize>,
-        /// The model's gate, for tuning: answer when the best topic's probability reaches this.
-        #[arg(long, default_value_t = kicau::eval::ModelGate::default().answer_min)]
-        answer_min: f32,
-        /// Report when the best agency's probability reaches this.
-        #[arg(long, default_value_t = kicau::eval::ModelGate::default().report_min)]
-        report_min: f32,
-        /// An emergency when its probability reaches this, whatever ranks first.
-        #[arg(long, default_value_t = kicau::eval::ModelGate::default().emergency_min)]
-        emergency_min: f32,
-        /// Training epochs of the model.
+        /// Tuning: answer when the best topic's probability reaches this (else [triage]).
+        #[arg(long)]
+        answer_min: Option<f32>,
+        /// Tuning: report when the best agency's probability reaches this.
+        #[arg(long)]
+        report_min: Option<f32>,
+        /// Tuning: an emergency when its probability reaches this, whatever ranks first.
+        #[arg(long)]
+        emergency_min: Option<f32>,
+        /// Tuning: ignore when that is this likely.
+        #[arg(long)]
+        ignore_min: Option<f32>,
+        /// Training epochs of the cross-validated models.
         #[arg(long, default_value_t = kicau::triage::model::TrainOptions::default().epochs)]
         epochs: usize,
     },
@@ -302,18 +302,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval {
             cases,
             json,
-            model,
             cv,
             answer_min,
             report_min,
             emergency_min,
+            ignore_min,
             epochs,
         } => {
-            let gate = kicau::eval::ModelGate {
-                answer_min,
-                report_min,
-                emergency_min,
-                ..kicau::eval::ModelGate::default()
+            let start = Instant::now();
+            let engine = Engine::load(&config)?;
+            let build_ms = start.elapsed().as_millis() as u64;
+            let configured = engine.gate();
+            let gate = kicau::triage::training::Gate {
+                answer_min: answer_min.unwrap_or(configured.answer_min),
+                report_min: report_min.unwrap_or(configured.report_min),
+                emergency_min: emergency_min.unwrap_or(configured.emergency_min),
+                ignore_min: ignore_min.unwrap_or(configured.ignore_min),
             };
             let options = kicau::triage::model::TrainOptions {
                 epochs,
@@ -322,40 +326,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = match (cases, cv) {
                 (_, Some(folds)) => {
                     let examples = kicau::eval::load_examples(&config)?;
-                    let engine = Engine::load(&config)?;
-                    kicau::eval::cross_validate(
-                        engine.featurizer(),
-                        &examples,
-                        folds,
-                        options,
-                        &gate,
-                    )
-                }
-                (Some(cases), None) if model => {
-                    let cases = kicau::eval::read_cases(&cases)?;
-                    let start = Instant::now();
-                    let examples = kicau::eval::load_examples(&config)?;
-                    let engine = Engine::load(&config)?;
-                    let pairs: Vec<(&str, &kicau::knowledge::examples::Label)> = examples
-                        .iter()
-                        .map(|e| (e.text.as_str(), &e.label))
-                        .collect();
-                    let trained =
-                        kicau::eval::train_calibrated(engine.featurizer(), &pairs, options);
-                    let build_ms = start.elapsed().as_millis() as u64;
-                    kicau::eval::evaluate_with(&cases, build_ms, |text| {
-                        kicau::eval::model_outcome(
-                            &trained.predict(engine.featurizer(), text),
-                            &gate,
-                        )
-                    })
+                    kicau::eval::cross_validate(&engine, &examples, folds, options, gate)
                 }
                 (Some(cases), None) => {
                     let cases = kicau::eval::read_cases(&cases)?;
-                    let start = Instant::now();
-                    let engine = Engine::load(&config)?;
-                    let build_ms = start.elapsed().as_millis() as u64;
-                    kicau::eval::evaluate(&engine, &cases, build_ms)
+                    kicau::eval::evaluate(&engine, gate, &cases, build_ms)
                 }
                 (None, None) => anyhow::bail!("name a cases file, or --cv N"),
             };

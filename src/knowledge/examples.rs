@@ -53,6 +53,15 @@ impl fmt::Display for Label {
 }
 
 impl Label {
+    /// Reads a label as [`Label`]'s `Display` writes it: `answer <topic>`, `report <agency>`,
+    /// `emergency`, `handoff` or `ignore`.
+    pub fn parse(text: &str) -> Option<Label> {
+        if text.trim() == "emergency" {
+            return Some(Label::Emergency);
+        }
+        Label::parse_lookalike(text)
+    }
+
     /// Reads a label as written in `lookalikes.txt`: `answer <topic>`, `report <agency>`,
     /// `handoff` or `ignore` (a look-alike is by definition not an emergency).
     pub fn parse_lookalike(text: &str) -> Option<Label> {

@@ -54,16 +54,21 @@ impl Tickets {
         });
         let pending_photos = pending.as_ref().map(|p| p.4.clone()).unwrap_or_default();
         let photos: Vec<String> = pending_photos.into_iter().chain(photos_here).collect();
-        let report = match report_to {
-            Some((agency, topic)) if self.agency(agency).is_some_and(|a| a.tickets) => Some((
-                agency.to_owned(),
-                topic.unwrap_or(agency).to_owned(),
-                mention.text.clone(),
-                0,
-            )),
-            _ => pending.map(|(agency, category, text, asks, _)| {
-                (agency, category, format!("{text}\n{}", mention.text), asks)
-            }),
+        // A complaint waiting for its place is continued by the next mention in its thread,
+        // whatever that mention alone looks like ("di jl danau toba" reads like a report too).
+        let report = match (pending, report_to) {
+            (Some((agency, category, text, asks, _)), _) => {
+                Some((agency, category, format!("{text}\n{}", mention.text), asks))
+            }
+            (None, Some((agency, topic))) if self.agency(agency).is_some_and(|a| a.tickets) => {
+                Some((
+                    agency.to_owned(),
+                    topic.unwrap_or(agency).to_owned(),
+                    mention.text.clone(),
+                    0,
+                ))
+            }
+            (None, _) => None,
         };
         let Some((agency, category, text, asks)) = report else {
             return Ok(Complaint::None);

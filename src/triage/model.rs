@@ -207,9 +207,29 @@ impl Model {
 
     /// Every class's probability for `text`.
     pub fn predict(&self, featurizer: Featurizer<'_>, text: &str) -> Prediction {
-        let x = features(featurizer, text, self.bits);
+        let analysis = featurizer.analyzer.analyze(text);
+        self.predict_analysed(featurizer, &analysis)
+    }
+
+    /// [`Model::predict`] for a text already analysed.
+    pub fn predict_analysed(
+        &self,
+        featurizer: Featurizer<'_>,
+        analysis: &crate::language::Analysis,
+    ) -> Prediction {
+        self.predict_featurized(&featurize(featurizer, analysis, self.bits))
+    }
+
+    /// The feature slots this model hashes into (`2^bits`): [`featurize`] takes it.
+    pub fn bits(&self) -> u32 {
+        self.bits
+    }
+
+    /// [`Model::predict`] for features already computed with [`Model::bits`].
+    pub fn predict_featurized(&self, features: &Featurized) -> Prediction {
+        let x = &features.x;
         let mut scores = vec![0.0f32; self.classes.len()];
-        self.scores_into(&x, &mut scores);
+        self.scores_into(x, &mut scores);
         for s in &mut scores {
             *s /= self.temperature;
         }
@@ -217,6 +237,119 @@ impl Model {
         let mut ranked: Vec<(Label, f32)> = self.classes.iter().cloned().zip(scores).collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Prediction { ranked }
+    }
+
+    /// The features that weigh most for `label` against the other classes, heaviest first, at
+    /// most `limit`: evidence for staff and logs. A feature's weight is its value times how much
+    /// more it counts for `label` than for the average class.
+    pub fn explain(
+        &self,
+        features: &Featurized,
+        label: &Label,
+        limit: usize,
+    ) -> Vec<(String, f32)> {
+        let Some(class) = self.classes.iter().position(|l| l == label) else {
+            return Vec::new();
+        };
+        let n = self.classes.len();
+        let value_of: HashMap<u32, f32> = features.x.iter().copied().collect();
+        let mut out: Vec<(String, f32)> = features
+            .names
+            .iter()
+            .filter_map(|(slot, name)| {
+                let row = &self.weights[*slot as usize * n..(*slot as usize + 1) * n];
+                let mean = row.iter().sum::<f32>() / n as f32;
+                let weight = value_of.get(slot).copied().unwrap_or(0.0) * (row[class] - mean);
+                (weight > 0.0).then(|| (name.clone(), weight))
+            })
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out.truncate(limit);
+        out
+    }
+
+    /// Writes the model to `path` (through a temporary file renamed into place, so a reader
+    /// never sees half a model).
+    pub fn save(&self, path: &std::path::Path) -> std::io::Result<()> {
+        let n = self.classes.len();
+        let mut out = Vec::with_capacity(self.weights.len() * 2);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&self.bits.to_le_bytes());
+        out.extend_from_slice(&self.temperature.to_le_bytes());
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+        for class in &self.classes {
+            let name = class.to_string();
+            out.extend_from_slice(&(name.len() as u32).to_le_bytes());
+            out.extend_from_slice(name.as_bytes());
+        }
+        for b in &self.bias {
+            out.extend_from_slice(&b.to_le_bytes());
+        }
+        // Only the slots some example touched: most of the table is zero.
+        let rows: Vec<usize> = (0..1usize << self.bits)
+            .filter(|slot| {
+                self.weights[slot * n..(slot + 1) * n]
+                    .iter()
+                    .any(|w| *w != 0.0)
+            })
+            .collect();
+        out.extend_from_slice(&(rows.len() as u32).to_le_bytes());
+        for slot in rows {
+            out.extend_from_slice(&(slot as u32).to_le_bytes());
+            for w in &self.weights[slot * n..(slot + 1) * n] {
+                out.extend_from_slice(&w.to_le_bytes());
+            }
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&temporary, &out)?;
+        std::fs::rename(&temporary, path)
+    }
+
+    /// Reads a model written by [`Model::save`]; `None` when the file is missing, truncated or
+    /// of another format (the caller then trains again).
+    pub fn load(path: &std::path::Path) -> Option<Model> {
+        let bytes = std::fs::read(path).ok()?;
+        let mut r = Reader {
+            bytes: &bytes,
+            at: 0,
+        };
+        if r.take(MAGIC.len())? != MAGIC {
+            return None;
+        }
+        let bits = r.u32()?;
+        if !(8..=24).contains(&bits) {
+            return None;
+        }
+        let temperature = r.f32()?;
+        let n = r.u32()? as usize;
+        let mut classes = Vec::with_capacity(n);
+        for _ in 0..n {
+            let len = r.u32()? as usize;
+            let name = std::str::from_utf8(r.take(len)?).ok()?;
+            classes.push(Label::parse(name)?);
+        }
+        let bias = (0..n).map(|_| r.f32()).collect::<Option<Vec<f32>>>()?;
+        let mut weights = vec![0.0f32; (1usize << bits) * n];
+        let rows = r.u32()? as usize;
+        for _ in 0..rows {
+            let slot = r.u32()? as usize;
+            if slot >= 1 << bits {
+                return None;
+            }
+            for w in &mut weights[slot * n..(slot + 1) * n] {
+                *w = r.f32()?;
+            }
+        }
+        (r.at == bytes.len()).then_some(Model {
+            bits,
+            classes,
+            weights,
+            bias,
+            temperature,
+        })
     }
 
     fn scores_into(&self, x: &[(u32, f32)], scores: &mut [f32]) {
@@ -228,6 +361,31 @@ impl Model {
                 *s += w * value;
             }
         }
+    }
+}
+
+/// The first bytes of a saved model; the number changes with the format.
+const MAGIC: &[u8] = b"KICAU-MODEL-1\n";
+
+/// Reads little-endian numbers from a saved model.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, len: usize) -> Option<&[u8]> {
+        let slice = self.bytes.get(self.at..self.at.checked_add(len)?)?;
+        self.at += len;
+        Some(slice)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn f32(&mut self) -> Option<f32> {
+        Some(f32::from_le_bytes(self.take(4)?.try_into().ok()?))
     }
 }
 
@@ -245,14 +403,62 @@ fn softmax(scores: &mut [f32]) {
 
 /// The hashed, unit-length feature vector of `text` (see the module's documentation).
 pub fn features(featurizer: Featurizer<'_>, text: &str, bits: u32) -> Vec<(u32, f32)> {
-    let analyzer = featurizer.analyzer;
-    let analysis = analyzer.analyze(text);
+    let analysis = featurizer.analyzer.analyze(text);
+    features_of(featurizer, &analysis, bits)
+}
+
+/// [`features`] of a text already analysed.
+pub fn features_of(
+    featurizer: Featurizer<'_>,
+    analysis: &crate::language::Analysis,
+    bits: u32,
+) -> Vec<(u32, f32)> {
+    featurize(featurizer, analysis, bits).x
+}
+
+/// A text's features, hashed and by name: computed once per decision, for the prediction and
+/// for the evidence.
+#[derive(Debug, Clone)]
+pub struct Featurized {
+    /// The hashed, unit-length vector.
+    pub x: Vec<(u32, f32)>,
+    /// Each feature's slot and readable name.
+    names: Vec<(u32, String)>,
+    /// The cue lists' and remits' hits (`set:cue`, `remit:<agency>`), when the featurizer has
+    /// rules.
+    pub cues: Vec<String>,
+}
+
+/// Computes an analysed text's features (see the module's documentation).
+pub fn featurize(
+    featurizer: Featurizer<'_>,
+    analysis: &crate::language::Analysis,
+    bits: u32,
+) -> Featurized {
     let mut counts: HashMap<u32, f32> = HashMap::new();
+    let mut names = Vec::new();
     let mask = (1u64 << bits) - 1;
-    let mut add = |kind: &str, value: &str, weight: f32| {
+    let cues = emit(featurizer, analysis, &mut |kind, value, weight| {
         let slot = (fnv1a(kind.as_bytes(), value.as_bytes()) & mask) as u32;
-        *counts.entry(slot).or_insert(0.0) += weight;
-    };
+        let count = counts.entry(slot).or_insert(0.0);
+        if *count == 0.0 {
+            names.push((slot, feature_name(kind, value)));
+        }
+        *count += weight;
+    });
+    let norm = counts.values().map(|v| v * v).sum::<f32>().sqrt().max(1e-6);
+    let mut x: Vec<(u32, f32)> = counts.into_iter().map(|(k, v)| (k, v / norm)).collect();
+    x.sort_unstable_by_key(|(k, _)| *k);
+    Featurized { x, names, cues }
+}
+
+/// Calls `add(kind, value, weight)` for every feature of the analysed text, before hashing;
+/// returns the cue hits among them.
+fn emit(
+    featurizer: Featurizer<'_>,
+    analysis: &crate::language::Analysis,
+    add: &mut dyn FnMut(&str, &str, f32),
+) -> Vec<String> {
     for word in &analysis.words {
         add("w", word, 1.0);
     }
@@ -275,15 +481,28 @@ pub fn features(featurizer: Featurizer<'_>, text: &str, bits: u32) -> Vec<(u32, 
     if analysis.words.is_empty() {
         add("e", "empty", 1.0);
     }
-    if let Some(rules) = featurizer.rules {
-        for cue in rules.features(&analysis, analyzer) {
-            add("k", &cue, 1.0);
-        }
+    let Some(rules) = featurizer.rules else {
+        return Vec::new();
+    };
+    let cues = rules.features(analysis, featurizer.analyzer);
+    for cue in &cues {
+        add("k", cue, 1.0);
     }
-    let norm = counts.values().map(|v| v * v).sum::<f32>().sqrt().max(1e-6);
-    let mut x: Vec<(u32, f32)> = counts.into_iter().map(|(k, v)| (k, v / norm)).collect();
-    x.sort_unstable_by_key(|(k, _)| *k);
-    x
+    cues
+}
+
+/// How a feature reads in evidence: words and stems as written, pairs quoted, character
+/// n-grams between bars, cues as `set:cue`.
+fn feature_name(kind: &str, value: &str) -> String {
+    match kind {
+        "w" => format!("word {value}"),
+        "t" => format!("stem {value}"),
+        "b" => format!("pair \"{value}\""),
+        "c" => format!("chars |{}|", value.replace(' ', "_")),
+        "p" => format!("personal data {value}"),
+        "k" => format!("cue {value}"),
+        _ => format!("{kind} {value}"),
+    }
 }
 
 /// A hash of `text` that is the same in every process and on every platform (FNV-1a), for
@@ -371,5 +590,32 @@ mod tests {
             let after = calibrated.predict(f, text);
             assert_eq!(before.best().0, after.best().0, "{text}");
         }
+
+        // Saved and loaded, it predicts exactly the same; a damaged file is refused.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.bin");
+        calibrated.save(&path).unwrap();
+        let loaded = Model::load(&path).unwrap();
+        assert_eq!(loaded.classes, calibrated.classes);
+        assert_eq!(loaded.weights, calibrated.weights);
+        assert_eq!(
+            loaded.predict(f, "kebakaran apinya gede"),
+            calibrated.predict(f, "kebakaran apinya gede")
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        assert!(Model::load(&path).is_none());
+        std::fs::write(&path, b"something else").unwrap();
+        assert!(Model::load(&path).is_none());
+
+        // The evidence names what weighed for the decision.
+        let analysis = a.analyze("sampahnya numpuk bau");
+        let why = model.explain(&featurize(f, &analysis, model.bits()), &dlh, 5);
+        assert!(!why.is_empty() && why.len() <= 5);
+        assert!(
+            why.iter()
+                .any(|(name, _)| name.contains("sampah") || name.contains("numpuk")),
+            "{why:?}"
+        );
     }
 }

@@ -1,12 +1,12 @@
-//! The triage rules and the cue lists they read.
+//! The cue lists: features of the learned model, and the safety net that may overrule it.
 //!
 //! Cue lists are plain or informal words (see [`super::cues`]); they are compiled once through the
-//! analyzer, so each list reads the way citizens write.
+//! analyzer, so each list reads the way citizens write. Every list (and every agency's remit and
+//! places) is a feature the model weighs; only the danger lists and the lists of what must not be
+//! answered automatically act on their own, in [`Rules::net`].
 
 use super::cues::{CueSet, Stems};
-use super::{Candidate, Decision, Engine, Evidence, Kind};
 use crate::config::Config;
-use crate::knowledge::SearchResult;
 use crate::language::Analyzer;
 
 /// A person's life or safety at risk right now.
@@ -238,252 +238,64 @@ impl Rules {
     }
 }
 
-/// How remit phrases and places count toward an agency: longer phrases are stronger evidence,
-/// and a place the agency runs outweighs any phrase.
-fn remit_score(remit_hits: &[String], place_hits: &[String]) -> f32 {
-    let remit: f32 = remit_hits
-        .iter()
-        .map(|h| {
-            let phrase = h.trim_start_matches("remit:");
-            0.1 * phrase.split(['+', ' ']).filter(|w| !w.is_empty()).count() as f32
-        })
-        .sum();
-    remit + 0.3 * place_hits.len() as f32
+/// What the safety net found in a text: the rules that may overrule the model.
+#[derive(Debug, Default)]
+pub(super) struct Net {
+    /// A person at risk, or a hazard said to be happening now, and nothing that says it is
+    /// past or only asked about: raises any decision to an emergency.
+    pub danger: Vec<String>,
+    /// Whether the danger is medical (the reply gives 119 too).
+    pub medical: bool,
+    /// A person's own case, a request for a person, a rumour, anger or an opinion asked of the
+    /// city: blocks an automatic answer (the tweet goes to staff instead).
+    pub no_answer: Vec<String>,
+    /// The rule behind `no_answer`.
+    pub no_answer_rule: &'static str,
 }
 
-pub(super) fn decide(engine: &Engine, text: &str) -> Decision {
-    let analyzer = engine.analyzer();
-    let rules = &engine.rules;
-    let thresholds = &engine.config().triage;
-    let analysis = analyzer.analyze(text);
-    let stems = Stems::of(&analysis, analyzer);
-    let mut evidence = Evidence {
-        words: analysis.words.clone(),
-        personal_data: analysis.pii.iter().map(|p| p.kind).collect(),
-        ..Evidence::default()
-    };
-    let decision = |kind, rule, evidence: Evidence| Decision {
-        kind,
-        topic: None,
-        agency: None,
-        rule,
-        medical: false,
-        evidence,
-    };
-
-    if analysis.words.is_empty() {
-        return decision(Kind::Ignore, "empty", evidence);
-    }
-
-    // 1. Danger now: a person at risk, or a hazard said to be happening now, and nothing that
-    // says it is past or only asked about.
-    let critical = rules.critical.find(&stems);
-    let hazard = rules.hazard.find(&stems);
-    let immediate = rules.immediate.find(&stems);
-    let defused = rules.defused.find(&stems);
-    let exclaimed = text.contains("!!");
-    let danger =
-        !critical.is_empty() || (!hazard.is_empty() && (!immediate.is_empty() || exclaimed));
-    if danger && defused.is_empty() {
-        let rule = if critical.is_empty() {
-            "emergency_hazard_now"
-        } else {
-            "emergency_critical"
-        };
-        let medical = !rules.medical.find(&stems).is_empty();
-        evidence.cues = [critical, hazard, immediate].concat();
-        let mut d = decision(Kind::Emergency, rule, evidence);
-        d.medical = medical;
-        return d;
-    }
-    if danger {
-        evidence.cues.extend(defused);
-    }
-
-    // 2. Spam never gets a reply.
-    let spam = rules.spam.find(&stems);
-    if !spam.is_empty() || analysis.links > 0 && analysis.mentions.len() > 2 {
-        evidence.cues.extend(spam);
-        return decision(Kind::Ignore, "spam", evidence);
-    }
-
-    let search = engine.index.search(&analysis.terms).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "knowledge search failed");
-        SearchResult::default()
-    });
-    let gate = Gate::of(&search, thresholds);
-    gate.record(engine, &search, &mut evidence);
-    let best_topic = search.matches.first().map(|m| &engine.entries()[m.entry]);
-    let complaint = rules.complaint.find(&stems);
-    let request = rules.request.find(&stems);
-    let question = rules.question.find(&stems);
-    let asks_or_reports = !complaint.is_empty() || !request.is_empty() || !question.is_empty();
-
-    // 3. Nothing to act on or answer: pure insults, and banter the account is only tagged in.
-    let insults = rules.insult.find(&stems);
-    if !insults.is_empty() && !asks_or_reports && !gate.confident {
-        evidence.cues.extend(insults);
-        return decision(Kind::Ignore, "insult", evidence);
-    }
-    let handle = engine.config().account.handle.to_lowercase();
-    let others = analysis.mentions.iter().filter(|m| **m != handle).count();
-    if others >= 2 && !asks_or_reports && !gate.confident {
-        return decision(Kind::Ignore, "not_addressed", evidence);
-    }
-
-    // 4. A request for a person, or a person's own case.
-    let human = rules.human.find(&stems);
-    if !human.is_empty() {
-        evidence.cues.extend(human);
-        return decision(Kind::Handoff, "asks_for_person", evidence);
-    }
-    let own_case = rules.own_case.find(&stems);
-    if !own_case.is_empty() {
-        evidence.cues.extend(own_case);
-        return decision(Kind::Handoff, "own_case", evidence);
-    }
-
-    // 5. Complaints to agencies.
-    let mut agencies: Vec<(String, f32)> = rules
-        .remits
-        .iter()
-        .map(|(id, remit, places)| {
-            let score = remit_score(&remit.find(&stems), &places.find(&stems));
-            (id.clone(), score)
-        })
-        .filter(|(_, score)| *score > 0.0)
-        .collect();
-    agencies.sort_by(|a, b| b.1.total_cmp(&a.1));
-    evidence.agencies = agencies.clone();
-    // A confident answer about something outside the city's remit (PLN, the police) explains
-    // who is responsible; no ticket could help.
-    let answer_is_elsewhere = gate.confident
-        && best_topic
-            .and_then(|e| engine.config().agency(&e.agency))
-            .is_some_and(|a| !a.tickets);
-    // "How do I report a wild parking attendant?" asks for information, even though it names a
-    // complaint: a confident answer wins over a report when the tweet is asked as a question.
-    let info_question = gate.confident && !question.is_empty();
-    if (!complaint.is_empty() || !request.is_empty())
-        && let Some((agency, score)) = agencies.first()
-        && *score >= thresholds.report_min_score
-        && !answer_is_elsewhere
-        && !info_question
-    {
-        evidence.cues.extend(complaint);
-        evidence.cues.extend(request);
-        let mut d = decision(Kind::Report, "complaint_routed", evidence);
-        d.agency = Some(agency.clone());
-        return d;
-    }
-
-    // 6. Rumours, anger and opinions go to a person even when an entry looks close.
-    let sensitive = rules.sensitive.find(&stems);
-    if !sensitive.is_empty() {
-        evidence.cues.extend(sensitive);
-        return decision(Kind::Handoff, "sensitive", evidence);
-    }
-
-    // 7. The knowledge base, behind its gate. An entry past its `expires` date is not used
-    // until a person reviews it.
-    if gate.confident
-        && let Some(entry) = best_topic
-    {
-        if !crate::knowledge::is_current(entry, crate::knowledge::today()) {
-            evidence.cues.push(format!("expired:{}", entry.id));
-            return decision(Kind::Handoff, "kb_expired", evidence);
+impl Rules {
+    /// Runs the safety net over an analysed text. It never picks a topic or an agency: it only
+    /// raises a decision to an emergency or keeps an answer from going out automatically.
+    pub(super) fn net(
+        &self,
+        analysis: &crate::language::Analysis,
+        analyzer: &Analyzer,
+        text: &str,
+    ) -> Net {
+        let stems = Stems::of(analysis, analyzer);
+        let critical = self.critical.find(&stems);
+        let hazard = self.hazard.find(&stems);
+        let immediate = self.immediate.find(&stems);
+        let defused = self.defused.find(&stems);
+        let exclaimed = text.contains("!!");
+        let danger =
+            !critical.is_empty() || (!hazard.is_empty() && (!immediate.is_empty() || exclaimed));
+        let mut net = Net::default();
+        if danger && defused.is_empty() {
+            net.danger = [critical, hazard, immediate].concat();
+            net.medical = !self.medical.find(&stems).is_empty();
         }
-        evidence.cues.extend(question);
-        let mut d = decision(Kind::Answer, "kb_confident", evidence);
-        d.topic = Some(entry.id.clone());
-        d.agency = Some(entry.agency.clone());
-        return d;
-    }
-
-    // 8. A greeting or thanks with nothing else to do gets the greeting entry.
-    // Words beyond the greeting (a sarcastic "keren, ..." has many) make it something else.
-    let greeting = rules.greeting.find(&stems);
-    if !greeting.is_empty()
-        && search.terms.len() <= 3
-        && !asks_or_reports
-        && !text.contains('?')
-        && let Some(entry) = engine.entry(&thresholds.greeting_topic)
-    {
-        evidence.cues.extend(greeting);
-        let mut d = decision(Kind::Answer, "greeting", evidence);
-        d.topic = Some(entry.id.clone());
-        d.agency = Some(entry.agency.clone());
-        return d;
-    }
-
-    // 9. Everything else goes to a person.
-    evidence.cues.extend(complaint);
-    evidence.cues.extend(request);
-    let rule = if search.matches.is_empty() {
-        "no_kb_match"
-    } else {
-        "kb_unsure"
-    };
-    decision(Kind::Handoff, rule, evidence)
-}
-
-/// The confidence gate's inputs for the best candidate, and its verdict.
-struct Gate {
-    score: f32,
-    margin: f32,
-    coverage: f32,
-    confident: bool,
-}
-
-impl Gate {
-    fn of(search: &SearchResult, thresholds: &crate::config::Thresholds) -> Gate {
-        let Some(best) = search.matches.first() else {
-            return Gate {
-                score: 0.0,
-                margin: 0.0,
-                coverage: 0.0,
-                confident: false,
-            };
-        };
-        let best_combined = best.combined();
-        let second_combined = search.matches.get(1).map(|m| m.combined()).unwrap_or(0.0);
-        let score = squash(best.bm25);
-        let margin = if best_combined > 0.0 {
-            (best_combined - second_combined) / best_combined
-        } else {
-            0.0
-        };
-        Gate {
-            score,
-            margin,
-            coverage: best.coverage,
-            confident: score >= thresholds.answer_min_score
-                && margin >= thresholds.answer_min_margin
-                && best.coverage >= thresholds.answer_min_coverage,
+        for (set, rule) in [
+            (&self.human, "net_asks_for_person"),
+            (&self.own_case, "net_own_case"),
+            (&self.sensitive, "net_sensitive"),
+        ] {
+            let hits = set.find(&stems);
+            if !hits.is_empty() {
+                net.no_answer = hits;
+                net.no_answer_rule = rule;
+                break;
+            }
         }
+        net
     }
 
-    fn record(&self, engine: &Engine, search: &SearchResult, evidence: &mut Evidence) {
-        evidence.score = self.score;
-        evidence.margin = self.margin;
-        evidence.coverage = self.coverage;
-        evidence.corrected = search.corrected.clone();
-        evidence.candidates = search
-            .matches
-            .iter()
-            .take(3)
-            .map(|m| Candidate {
-                topic: engine.entries()[m.entry].id.clone(),
-                bm25: m.bm25,
-                score: squash(m.bm25),
-                coverage: m.coverage,
-                matched: m.matched.clone(),
-            })
-            .collect();
+    /// Whether an emergency is medical, by its words.
+    pub(super) fn medical(
+        &self,
+        analysis: &crate::language::Analysis,
+        analyzer: &Analyzer,
+    ) -> bool {
+        !self.medical.find(&Stems::of(analysis, analyzer)).is_empty()
     }
-}
-
-/// Maps an unbounded BM25 score to 0..1, so thresholds read the same whatever the base's size.
-fn squash(bm25: f32) -> f32 {
-    bm25 / (bm25 + 10.0)
 }

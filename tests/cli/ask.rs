@@ -124,7 +124,7 @@ fn personal_data_never_reaches_the_reply_or_the_evidence() {
 }
 
 #[test]
-fn the_readable_output_shows_decision_scores_and_reply() {
+fn the_readable_output_shows_decision_evidence_and_reply() {
     let output = kicau(
         &repo().join("bot.toml"),
         &["ask", "@PemkotMalang syarat bikin kk baru apa aja?"],
@@ -133,8 +133,10 @@ fn the_readable_output_shows_decision_scores_and_reply() {
     for part in [
         "decision: answer",
         "topic:    kk",
-        "scores:",
-        "candidate",
+        "rule:     model_answer",
+        "model answer kk",
+        "weighed:  ",
+        "entry kk",
         "reply (",
     ] {
         assert!(text.contains(part), "missing {part:?} in\n{text}");

@@ -21,9 +21,14 @@ impl BotToml {
     pub fn shipped() -> BotToml {
         let path = repo().join("bot.toml");
         let text = std::fs::read_to_string(&path).expect("the shipped bot.toml");
-        BotToml {
+        let mut config = BotToml {
             table: text.parse().expect("the shipped bot.toml is TOML"),
-        }
+        };
+        // Every deployment shares the repository's model cache: the same examples train once
+        // (see `helpers::warm_model`).
+        let cache = repo().join("data/models").display().to_string();
+        config.set("triage.model_cache", cache);
+        config
     }
 
     /// Sets the key at `path` (dotted, through tables: `"tickets.approve_notes"`). Panics when

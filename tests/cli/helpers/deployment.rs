@@ -182,6 +182,8 @@ impl Deployment {
 
     /// As [`Deployment::start`], with `edit` applied to the configuration first.
     pub async fn start_with(edit: impl FnOnce(&mut BotToml)) -> Deployment {
+        // Blocks this test's runtime before anything runs on it: nothing waits meanwhile.
+        super::warm_model();
         let dir = tempfile::tempdir().unwrap();
         let root = repo();
         let path_of = |p: &str| root.join(p).display().to_string();

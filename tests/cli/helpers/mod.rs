@@ -55,8 +55,16 @@ pub fn shared() -> Option<PathBuf> {
     None
 }
 
+/// Makes sure the model learned from the shipped examples is in the shared cache before a
+/// process needs it: the first call trains (in this process), every later one finds it, so no
+/// deployment waits for a training of its own.
+pub fn warm_model() {
+    let _ = engine();
+}
+
 /// Runs `kicau ARGS` with `--config CONFIG` from the repository root.
 pub fn kicau(config: &Path, args: &[&str]) -> Output {
+    warm_model();
     Command::new(env!("CARGO_BIN_EXE_kicau"))
         .current_dir(repo())
         .arg("--config")
