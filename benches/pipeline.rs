@@ -72,7 +72,7 @@ async fn run(config: &Config, engine: Arc<Engine>, url: &str) -> f64 {
     );
     let me = x.me().await.unwrap();
     let service = Service {
-        engine,
+        engine: Arc::new(kicau::triage::live::Live::new(engine)),
         store: store.clone(),
         x,
         account_id: me.id,

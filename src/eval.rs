@@ -181,7 +181,7 @@ impl Outcome {
 /// Measures the engine on `cases` (the triage in production) with its model and `gate`.
 pub fn evaluate(engine: &Engine, gate: Gate, cases: &[Case], index_build_ms: u64) -> Report {
     evaluate_with(cases, index_build_ms, |text| {
-        Outcome::of(&engine.triage_with(engine.model(), gate, text))
+        Outcome::of(&engine.triage_with(engine.model(), gate, true, text))
     })
 }
 
@@ -367,7 +367,7 @@ pub fn cross_validate(
         let model = train_calibrated(engine.featurizer(), &train, options);
         let cases = cases_from_examples(&held);
         reports.push(evaluate_with(&cases, 0, |text| {
-            Outcome::of(&engine.triage_with(&model, gate, text))
+            Outcome::of(&engine.triage_with(&model, gate, false, text))
         }));
     }
     average(reports)

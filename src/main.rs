@@ -155,6 +155,18 @@ enum KbCommand {
         #[arg(long)]
         strict: bool,
     },
+    /// The labelled examples.
+    Examples {
+        #[command(subcommand)]
+        command: ExamplesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExamplesCommand {
+    /// Append the accepted corrections not yet exported to knowledge/examples/ (one line each,
+    /// in the file of its label) and mark them exported; commit the files to share them.
+    Export,
 }
 
 #[derive(Subcommand)]
@@ -278,6 +290,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Kb {
+            command:
+                KbCommand::Examples {
+                    command: ExamplesCommand::Export,
+                },
+        } => {
+            let database_url = cli
+                .database_url
+                .clone()
+                .unwrap_or_else(|| config.store.database_url.clone());
+            let written = runtime()?.block_on(export_examples(&config, &database_url))?;
+            println!("{written} accepted correction(s) written to the example files");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Kb {
             command: KbCommand::Check { strict },
         } => {
             let report = knowledge::check_all(&config, knowledge::today())?;
@@ -370,6 +396,59 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `kicau kb examples export`: accepted corrections into the example files, once each.
+async fn export_examples(config: &kicau::Config, database_url: &str) -> anyhow::Result<usize> {
+    use kicau::knowledge::examples::Label;
+    let store = kicau::store::Store::connect(database_url)
+        .await
+        .with_context(|| format!("opening {}", kicau::store::redact_url(database_url)))?;
+    let desk = kicau::desk::Desk::new(store.clone());
+    let accepted = desk.accepted_corrections().await?;
+    let dir = config.knowledge.dir.join("examples");
+    let mut exported = Vec::new();
+    let mut by_file: std::collections::BTreeMap<std::path::PathBuf, Vec<String>> =
+        Default::default();
+    for c in accepted.iter().filter(|c| !c.exported) {
+        let Some(label) = Label::parse(&c.label) else {
+            eprintln!("correction {}: unknown label {:?}, skipped", c.id, c.label);
+            continue;
+        };
+        let file = match &label {
+            Label::Answer(topic) => dir.join("topics").join(format!("{topic}.txt")),
+            Label::Report(agency) => dir.join("agencies").join(format!("{agency}.txt")),
+            Label::Emergency => dir.join("emergency.txt"),
+            Label::Handoff => dir.join("handoff.txt"),
+            Label::Ignore => dir.join("ignore.txt"),
+        };
+        let line = c.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let existing = std::fs::read_to_string(&file).unwrap_or_default();
+        if !existing.lines().any(|l| l.trim() == line) {
+            by_file.entry(file).or_default().push(line);
+        }
+        exported.push(c.id);
+    }
+    let today = kicau::knowledge::today();
+    for (file, lines) in &by_file {
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut existing = std::fs::read_to_string(file).unwrap_or_default();
+        if !existing.is_empty() && !existing.ends_with('\n') {
+            existing.push('\n');
+        }
+        existing.push_str(&format!("# accepted corrections, exported {today}\n"));
+        for line in lines {
+            existing.push_str(line);
+            existing.push('\n');
+        }
+        std::fs::write(file, existing).with_context(|| format!("writing {}", file.display()))?;
+        println!("{}: {} line(s)", file.display(), lines.len());
+    }
+    desk.mark_exported(&exported).await?;
+    store.close().await;
+    Ok(exported.len())
 }
 
 async fn staff(command: StaffCommand, database_url: &str) -> anyhow::Result<()> {

@@ -128,7 +128,7 @@ pub fn knowledge_matches(state: &AppState, q: &str) -> Vec<Value> {
     if q.is_empty() {
         return Vec::new();
     }
-    let engine = &state.engine;
+    let engine = state.engine.get();
     let decision = engine.triage(q);
     let mut ids: Vec<String> = decision
         .evidence

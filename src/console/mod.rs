@@ -10,6 +10,8 @@ CSRF token, since a browser never sends that header on its own.
 
 mod api;
 mod auth;
+mod learning_api;
+mod learning_pages;
 mod pages;
 mod ticket_pages;
 mod webhooks;
@@ -23,7 +25,6 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 use crate::desk::{Desk, DeskError};
-use crate::triage::Engine;
 
 pub use auth::{Caller, SESSION_COOKIE};
 
@@ -32,7 +33,8 @@ pub use auth::{Caller, SESSION_COOKIE};
 pub struct AppState {
     pub desk: Desk,
     /// For "insert a knowledge-base answer" and the reply's citizen handle rules.
-    pub engine: Arc<Engine>,
+    /// The engine in use (`/api/ask`, the corrections' labels, the reload button).
+    pub engine: Arc<crate::triage::live::Live>,
     /// The account's handle, for page titles and links.
     pub account: String,
     /// Mark cookies `Secure` (behind HTTPS).
@@ -59,7 +61,23 @@ pub fn app(state: AppState) -> Router {
         .route("/logout", post(pages::logout))
         .route("/password", get(pages::password_form).post(pages::password))
         .route("/conversations/{id}", get(pages::conversation))
+        .route("/conversations/{id}/correct", post(learning_pages::correct))
         .route("/conversations/{id}/{action}", post(pages::act))
+        .route("/corrections", get(learning_pages::corrections))
+        .route("/corrections/{id}/{action}", post(learning_pages::review))
+        .route("/knowledge/reload", post(learning_pages::reload))
+        .route("/api/ask", get(learning_api::ask))
+        .route("/api/engine", get(learning_api::engine))
+        .route("/api/corrections", get(learning_api::corrections))
+        .route(
+            "/api/conversations/{id}/corrections",
+            post(learning_api::propose_correction),
+        )
+        .route(
+            "/api/corrections/{id}/{action}",
+            post(learning_api::review_correction),
+        )
+        .route("/api/knowledge/reload", post(learning_api::reload))
         .route("/audit", get(pages::audit))
         .route("/report", get(pages::report))
         .route("/metrics", get(api::metrics))

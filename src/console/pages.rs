@@ -36,7 +36,7 @@ pub(super) fn layout(
         Some(s) => format!(
             "<nav><a href=\"/\">Antrean</a> <a href=\"/?state=staff&amp;held_by={name}\">Pegangan saya</a> \
              <a href=\"/?state=bot\">Dijawab bot</a> <a href=\"/?state=closed\">Selesai</a> \
-             <a href=\"/tickets\">Laporan</a> <a href=\"/report\">Ringkasan</a> <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati</a>\
+             <a href=\"/tickets\">Laporan</a> <a href=\"/report\">Ringkasan</a> <a href=\"/corrections\">Koreksi</a> <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati</a>\
              <span class=\"who\">{name} ({role})</span>\
              <form method=\"post\" action=\"/logout\" class=\"inline\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
@@ -182,9 +182,11 @@ pub async fn conversation(
         ));
     }
     let mut decisions = String::new();
+    let engine = state.engine.get();
     for d in &detail.decisions {
         decisions.push_str(&format!(
-            "<details><summary>{kind} · {rule}{topic}</summary><pre>{evidence}</pre></details>",
+            "<details><summary>{kind} · {rule}{topic}</summary><pre>{evidence}</pre></details>{correct}",
+            correct = super::learning_pages::correction_form(&engine, &c.id, d, &session.csrf),
             kind = esc(&d.kind),
             rule = esc(&d.rule),
             topic = d

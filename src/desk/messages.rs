@@ -13,13 +13,16 @@ pub const STARTED: &str = "Siap kak, balasan otomatis aktif lagi. Silakan sampai
 /// The reasons a conversation was handed to staff, as people read them.
 pub fn reason_label(rule: &str) -> &'static str {
     match rule {
-        "asks_for_person" => "warga minta dilayani petugas",
-        "own_case" => "urusan pribadi warga (perlu cek data)",
-        "sensitive" => "isu sensitif, keluhan keras atau kabar yang perlu dicek",
+        "asks_for_person" | "net_asks_for_person" => "warga minta dilayani petugas",
+        "own_case" | "net_own_case" => "urusan pribadi warga (perlu cek data)",
+        "sensitive" | "net_sensitive" => "isu sensitif, keluhan keras atau kabar yang perlu dicek",
         "kb_expired" => "jawaban di basis pengetahuan sudah kedaluwarsa",
-        "kb_unsure" => "bot tidak yakin jawabannya",
-        "no_kb_match" => "pertanyaan di luar basis pengetahuan",
-        "emergency_critical" | "emergency_hazard_now" => "DARURAT: sudah diarahkan ke 112",
+        "kb_unsure" | "model_unsure" => "bot tidak yakin: periksa dan jawab",
+        "no_kb_match" | "model_handoff" => "perlu dijawab petugas (di luar jawaban otomatis)",
+        "outside_remit" => "di luar kewenangan Pemkot: arahkan warga ke instansi yang berwenang",
+        "emergency_critical" | "emergency_hazard_now" | "model_emergency" | "net_emergency" => {
+            "DARURAT: sudah diarahkan ke 112"
+        }
         "location_missing" => "laporan tanpa lokasi yang jelas setelah dua kali ditanya",
         "ticket_rejected" => "instansi menyatakan laporan bukan wewenangnya: pilih instansi lain",
         "ticket_overdue" => "laporan melewati batas waktu: tegur instansinya",

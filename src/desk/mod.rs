@@ -15,6 +15,7 @@ functions, so they cannot disagree.
 */
 
 pub mod conversation;
+pub mod corrections;
 pub mod messages;
 
 pub use messages::reason_label;

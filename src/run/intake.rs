@@ -170,13 +170,23 @@ pub async fn record_mention(
             };
             conversation::add_message(&mut tx, id, reply, now).await?;
         }
+        // A complaint outside the city's remit (an agency that takes no tickets): staff tell
+        // the citizen where to go.
+        let outside_remit = kind == Kind::Report
+            && decision.agency.as_deref().is_some_and(|a| {
+                tickets
+                    .and_then(|t| t.agency(a))
+                    .is_some_and(|a| !a.tickets)
+            });
         let hand_off = *state == State::Bot
-            && (((kind == Kind::Handoff || kind == Kind::Emergency) && !consumed)
+            && (((kind == Kind::Handoff || kind == Kind::Emergency || outside_remit) && !consumed)
                 || location_handoff);
         let urgent = kind == Kind::Emergency;
         if hand_off {
             let reason = if location_handoff {
                 "location_missing"
+            } else if outside_remit {
+                "outside_remit"
             } else {
                 decision.rule.as_str()
             };

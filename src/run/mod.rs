@@ -25,6 +25,7 @@ pub mod intake;
 pub mod leases;
 pub mod listener;
 pub mod poll;
+pub mod reload;
 pub mod sandbox;
 pub mod telegram;
 mod worker;
@@ -39,7 +40,7 @@ use crate::channels::x::{XClient, XError};
 use crate::config::SandboxMode;
 use crate::store::Store;
 use crate::store::lease::Lease;
-use crate::triage::Engine;
+use crate::triage::live::Live;
 
 pub use listener::MENTIONS_CURSOR;
 pub use sandbox::{run_sandbox, sandbox_settings};
@@ -51,7 +52,8 @@ const LEASE_TTL: Duration = Duration::from_secs(6);
 /// What the listener, the worker and the dispatcher share.
 #[derive(Clone)]
 pub struct Service {
-    pub engine: Arc<Engine>,
+    /// The engine in use, replaced when the knowledge base changes.
+    pub engine: Arc<Live>,
     pub store: Store,
     pub x: XClient,
     /// The account's id and username on X.
@@ -90,7 +92,6 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     use anyhow::Context as _;
 
-    let engine = Arc::new(Engine::load(&config)?);
     let tickets = crate::tickets::Tickets::load(Arc::new(config.clone()))?;
     let year = time::OffsetDateTime::now_utc()
         .to_offset(crate::tickets::sla::WIB)
@@ -173,6 +174,27 @@ pub async fn run(
         );
     }
     let desk = crate::desk::Desk::new(store.clone());
+    let engine = reload::load(&config, &desk).await?;
+    let info = engine.model_info().clone();
+    println!(
+        "Triage model: {} examples ({} accepted corrections), {} labels, {} in {:.1} s",
+        info.examples,
+        info.corrections,
+        info.labels,
+        if info.cached {
+            "read from the cache"
+        } else {
+            "trained"
+        },
+        info.load_ms as f64 / 1000.0
+    );
+    let engine = Arc::new(Live::new(engine));
+    let reloader = tokio::spawn(reload::watch(
+        config.clone(),
+        desk.clone(),
+        engine.clone(),
+        shutdown.clone(),
+    ));
     let whatsapp = whatsapp_setup(&config, embedded.as_ref().and_then(|r| r.whatsapp_url()))?;
     let whatsapp_bridge = whatsapp.as_ref().map(|(client, _)| {
         let bridge = crate::tickets::whatsapp::Bridge {
@@ -290,6 +312,7 @@ pub async fn run(
         }
     }
     let _ = reannouncer.await;
+    let _ = reloader.await;
     let _ = clocks.await;
     if let Some(bridge) = whatsapp_bridge {
         let _ = bridge.await;

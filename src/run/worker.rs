@@ -146,7 +146,8 @@ impl Service {
             };
             return Ok(answer("ticket_status", &text));
         }
-        let decision = self.engine.triage(&m.text);
+        let engine = self.engine.get();
+        let decision = engine.triage(&m.text);
         // Read once: "stop" silences ticket threads and triage alike (never an emergency).
         let opted_out = self.store.is_opted_out(&m.author_id).await?;
         if decision.kind != Kind::Emergency
@@ -157,7 +158,7 @@ impl Service {
         if opted_out && decision.kind != Kind::Emergency {
             return Ok(Verdict::new(Kind::Ignore, "opted_out", Vec::new()));
         }
-        let replies = self.engine.reply_thread(&decision, &m.author_username);
+        let replies = engine.reply_thread(&decision, &m.author_username);
         Ok(Verdict {
             kind: decision.kind,
             joins: true,

@@ -11,6 +11,7 @@ automatically; it never picks a topic or an agency.
 */
 
 mod cues;
+pub mod live;
 pub mod model;
 mod reply;
 mod rules;
@@ -84,7 +85,8 @@ pub struct Decision {
     pub agency: Option<String>,
     /// What decided: `model_answer`, `model_report`, `model_emergency`, `model_handoff`,
     /// `model_ignore`, `model_unsure` (nothing sure enough: staff), or the safety net's
-    /// `net_emergency`, `net_own_case`, `net_asks_for_person`, `net_sensitive`, `kb_expired`,
+    /// `net_emergency`, `net_own_case`, `net_asks_for_person`, `net_sensitive`, `kb_expired`;
+    /// `example` (the text reads exactly like a labelled example or an accepted correction);
     /// and `empty`.
     pub rule: &'static str,
     /// Whether an emergency is medical (the reply then gives 119 too).
@@ -163,6 +165,10 @@ pub struct Engine {
     model: Model,
     gate: Gate,
     info: ModelInfo,
+    /// Every example's normalised words and label: a tweet that reads exactly like an example
+    /// (or an accepted correction, which wins) gets that example's label, whatever the model
+    /// weighs. Staff who labelled a text have the last word on it.
+    memory: std::collections::HashMap<String, Label>,
 }
 
 impl Engine {
@@ -255,6 +261,11 @@ impl Engine {
             load_ms: 0,
         };
         let gate = Gate::of(&config.triage);
+        let memory = examples
+            .iter()
+            .map(|e| (memory_key(&analyzer.analyze(&e.text)), e.label.clone()))
+            .filter(|(key, _)| !key.is_empty())
+            .collect();
         Ok(Engine {
             config,
             analyzer,
@@ -264,6 +275,7 @@ impl Engine {
             model,
             gate,
             info,
+            memory,
         })
     }
 
@@ -316,11 +328,13 @@ impl Engine {
 
     /// Decides what to do with one tweet's text: the model behind its gate, then the safety net.
     pub fn triage(&self, text: &str) -> Decision {
-        self.triage_with(&self.model, self.gate, text)
+        self.triage_with(&self.model, self.gate, true, text)
     }
 
-    /// [`Engine::triage`] with another model or gate (cross-validation and tuning).
-    pub fn triage_with(&self, model: &Model, gate: Gate, text: &str) -> Decision {
+    /// [`Engine::triage`] with another model or gate (cross-validation and tuning), and with or
+    /// without the examples' exact texts (`recall`: cross-validation must not look its held-out
+    /// examples up).
+    pub fn triage_with(&self, model: &Model, gate: Gate, recall: bool, text: &str) -> Decision {
         let analysis = self.analyzer.analyze(text);
         let mut evidence = Evidence {
             words: analysis.words.clone(),
@@ -341,7 +355,30 @@ impl Engine {
         let featurizer = self.featurizer();
         let features = model::featurize(featurizer, &analysis, model.bits());
         let prediction = model.predict_featurized(&features);
-        let gated = gate.decide(&prediction);
+        let remembered = recall
+            .then(|| self.memory.get(&memory_key(&analysis)))
+            .flatten();
+        let gated = match remembered {
+            Some(label) => training::Gated {
+                kind: match label {
+                    Label::Answer(_) => Kind::Answer,
+                    Label::Report(_) => Kind::Report,
+                    Label::Emergency => Kind::Emergency,
+                    Label::Handoff => Kind::Handoff,
+                    Label::Ignore => Kind::Ignore,
+                },
+                topic: match label {
+                    Label::Answer(topic) => Some(topic.clone()),
+                    _ => None,
+                },
+                agency: match label {
+                    Label::Report(agency) => Some(agency.clone()),
+                    _ => None,
+                },
+                rule: "example",
+            },
+            None => gate.decide(&prediction),
+        };
         evidence.labels = prediction
             .ranked
             .iter()
@@ -400,7 +437,7 @@ impl Engine {
                 let Some(entry) = entry else {
                     return decision(Kind::Handoff, "model_unsure", evidence);
                 };
-                if !net.no_answer.is_empty() {
+                if !net.no_answer.is_empty() && remembered.is_none() {
                     evidence.cues.extend(net.no_answer);
                     return decision(Kind::Handoff, net.no_answer_rule, evidence);
                 }
@@ -436,6 +473,11 @@ impl Engine {
             .map(|body| crate::tweet::thread(citizen, &body))
             .unwrap_or_default()
     }
+}
+
+/// The key under which an example is remembered: its normalised words.
+fn memory_key(analysis: &crate::language::Analysis) -> String {
+    analysis.words.join(" ")
 }
 
 /// A readable account of a decision for `kicau ask`: kind, topic or agency, rule, scores, cues

@@ -30,6 +30,14 @@ pub(super) fn compose(engine: &Engine, decision: &Decision) -> Option<String> {
         }
         Kind::Report => {
             let agency = engine.config().agency(decision.agency.as_deref()?)?;
+            if !agency.tickets {
+                return Some(
+                    "Halo kak, terima kasih laporannya. Hal ini di luar kewenangan Pemerintah \
+                     Kota Malang; petugas kami akan membalas di utas ini ke instansi mana kakak \
+                     bisa melapor."
+                        .to_owned(),
+                );
+            }
             format!(
                 "Halo kak, terima kasih laporannya. Laporan ini kami teruskan ke {} untuk \
                  ditindaklanjuti, dan perkembangannya kami kabarkan di utas ini.",

@@ -10,6 +10,7 @@ mod desk;
 mod eval;
 mod instances;
 mod kb_check;
+mod learning;
 mod oauth2;
 mod properties;
 mod report;

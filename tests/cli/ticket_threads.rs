@@ -136,7 +136,7 @@ async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not
     let me = client.me().await.unwrap();
     let tickets = tickets_with(|_| {});
     let service = Service {
-        engine: engine(),
+        engine: std::sync::Arc::new(kicau::triage::live::Live::new(engine())),
         store: store.clone(),
         x: client,
         account_id: me.id,

@@ -48,7 +48,7 @@ impl Console {
         Console {
             state: AppState {
                 desk: Desk::new(store.clone()),
-                engine: engine(),
+                engine: std::sync::Arc::new(kicau::triage::live::Live::new(engine())),
                 account: "PemkotMalang".into(),
                 secure_cookies: false,
                 tickets: tickets.cloned(),
