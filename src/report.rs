@@ -81,6 +81,46 @@ pub struct Report {
     pub waiting_now: i64,
     /// Per agency that receives tickets, latest first by how late it is now.
     pub agencies: Vec<AgencyFigures>,
+    /// The bot's decisions of the period that staff corrected (accepted corrections), by the
+    /// bot's kind.
+    pub corrected: BTreeMap<String, crate::desk::corrections::CorrectedShare>,
+}
+
+impl Report {
+    /// "jawab 2 dari 40 (5%), ..." for each kind with decisions, or "belum ada".
+    pub fn corrected_text(&self) -> String {
+        let parts: Vec<String> = ["answer", "report", "emergency", "handoff", "ignore"]
+            .iter()
+            .filter_map(|kind| {
+                let share = self.corrected.get(*kind)?;
+                (share.decided > 0).then(|| {
+                    format!(
+                        "{} {} dari {} ({:.0}%)",
+                        kind_label(kind),
+                        share.corrected,
+                        share.decided,
+                        100.0 * share.corrected as f64 / share.decided as f64
+                    )
+                })
+            })
+            .collect();
+        if parts.is_empty() {
+            "belum ada keputusan".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// A decision kind as the office reads it.
+fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "answer" => "jawaban",
+        "report" => "laporan",
+        "emergency" => "darurat",
+        "handoff" => "ke petugas",
+        _ => "diabaikan",
+    }
 }
 
 /// Builds the report of `[from, to)`.
@@ -178,9 +218,21 @@ pub async fn build(
             .get(0);
 
     let agencies = agency_figures(store, agencies, from, to).await?;
+    let corrected = match crate::desk::Desk::new(store.clone())
+        .corrected_shares(from, to)
+        .await
+    {
+        Ok(shares) => shares,
+        Err(crate::desk::DeskError::Store(e)) => return Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "the corrected shares could not be counted");
+            BTreeMap::new()
+        }
+    };
     Ok(Report {
         from,
         to,
+        corrected,
         tickets_filed: agencies.iter().map(|a| a.filed).sum(),
         mentions,
         answered_share,
@@ -352,6 +404,7 @@ impl Report {
         let mut out = format!(
             "Ringkasan {} s.d. {}\n\nMention masuk: {}\nDijawab bot: {}{}\nLaporan jadi tiket: {}\n\
              Darurat: {}\nDiteruskan ke petugas (termasuk darurat): {}\nDiabaikan: {}\n\n\
+             Dikoreksi petugas: {}\n\
              Balasan bot: {}\nHand-off sampai diambil petugas: {}\nMenunggu petugas sekarang: {}\n\n\
              Instansi (terlambat dulu):\n",
             crate::store::rfc3339(self.from),
@@ -365,6 +418,7 @@ impl Report {
             kind("emergency"),
             self.handed_off,
             kind("ignore"),
+            self.corrected_text(),
             d(&self.bot_reply),
             d(&self.time_to_claim),
             self.waiting_now,

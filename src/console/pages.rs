@@ -589,6 +589,7 @@ pub async fn report(
             letters = a.warning_letters_now,
         ));
     }
+    let corrected = esc(&report.corrected_text());
     let body = format!(
         "<p class=\"filters\">Periode: {periods}</p>\
          <p>{from} s.d. {to} (UTC)</p>\
@@ -598,6 +599,7 @@ pub async fn report(
          <tr><th>Laporan jadi tiket</th><td>{reports}</td></tr>\
          <tr><th>Darurat</th><td>{emergencies}</td></tr>\
          <tr><th>Diteruskan ke petugas (termasuk darurat)</th><td>{handoffs}</td></tr>\
+         <tr><th>Keputusan bot yang dikoreksi petugas</th><td>{corrected}</td></tr>\
          <tr><th>Diabaikan</th><td>{ignored}</td></tr>\
          <tr><th>Waktu balasan bot</th><td>{bot}</td></tr>\
          <tr><th>Waktu sampai diambil petugas</th><td>{claim}</td></tr>\

@@ -117,6 +117,26 @@ async fn an_accepted_correction_changes_the_running_bots_decision_on_that_text()
     let engine = sari.get("/api/engine").await;
     assert_eq!(engine["data"]["model"]["corrections"], 1, "{engine}");
     assert!(engine["data"]["error"].is_null(), "{engine}");
+
+    // The office lead's report counts it against the bot's decisions of that kind.
+    let kind = d
+        .wait_for(
+            Duration::from_secs(10),
+            "the tweet's recorded decision",
+            || async {
+                let detail = sari
+                    .get(&format!("/api/conversations/{conversation}"))
+                    .await;
+                detail["data"]["decisions"][0]["kind"]
+                    .as_str()
+                    .map(str::to_owned)
+            },
+        )
+        .await;
+    let report = sari.get("/api/report?days=1").await;
+    let share = &report["data"]["corrected"][kind.as_str()];
+    assert_eq!(share["corrected"], 1, "{report}");
+    assert!(share["decided"].as_i64().unwrap() >= 1, "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
