@@ -83,6 +83,7 @@ pub async fn reply(
         ))
     })?;
     let queued = state.desk.reply(&id, &caller.actor, &body.text).await?;
+    super::learning_pages::suggest_from_reply(&state, &caller.actor, &id, &body.text).await;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "data": { "queued": queued } })),

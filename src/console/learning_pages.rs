@@ -406,3 +406,62 @@ pub async fn reload(
     ))
     .into_response()
 }
+
+/// The entry a staff reply repeats: most of its short answer's words are in the reply (staff
+/// often insert it from the console's knowledge search, then adapt it).
+pub fn entry_in_reply<'e>(engine: &'e Engine, reply: &str) -> Option<&'e crate::knowledge::Entry> {
+    let words = |text: &str| -> std::collections::HashSet<String> {
+        text.to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() > 2)
+            .map(str::to_owned)
+            .collect()
+    };
+    let said = words(reply);
+    engine
+        .entries()
+        .iter()
+        .map(|entry| {
+            let answer = words(&entry.short_answer);
+            let shared = answer.intersection(&said).count();
+            (entry, shared as f64 / answer.len().max(1) as f64)
+        })
+        .filter(|(_, share)| *share >= 0.8)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(entry, _)| entry)
+}
+
+/// After a staff reply: when it repeats a knowledge entry and the bot had handed the tweet to
+/// staff, proposes that entry as the right decision (an admin still reviews it). Failures are
+/// logged; the reply itself has gone out.
+pub async fn suggest_from_reply(
+    state: &AppState,
+    actor: &crate::desk::Actor,
+    conversation: &str,
+    reply: &str,
+) {
+    let engine = state.engine.get();
+    let Some(entry) = entry_in_reply(&engine, reply) else {
+        return;
+    };
+    let Ok(detail) = state.desk.detail(conversation).await else {
+        return;
+    };
+    let Some(decision) = detail.decisions.iter().rev().find(|d| d.kind == "handoff") else {
+        return;
+    };
+    let label = format!("answer {}", entry.id);
+    let note = format!("saran otomatis: balasan {} memakai jawaban ini", actor.name);
+    if let Err(error) = propose(
+        state,
+        actor,
+        conversation,
+        &decision.tweet_id,
+        &label,
+        &note,
+    )
+    .await
+    {
+        tracing::warn!(%error, conversation, "the reply's entry could not be suggested");
+    }
+}

@@ -325,11 +325,13 @@ pub async fn act(
             .claim(&id, actor)
             .await
             .map(|_| "Percakapan sudah Anda pegang; bot diam.".into()),
-        "reply" => state
-            .desk
-            .reply(&id, actor, &form.text)
-            .await
-            .map(|n| format!("Balasan diantrekan ({n} twit).")),
+        "reply" => match state.desk.reply(&id, actor, &form.text).await {
+            Ok(n) => {
+                super::learning_pages::suggest_from_reply(&state, actor, &id, &form.text).await;
+                Ok(format!("Balasan diantrekan ({n} twit)."))
+            }
+            Err(e) => Err(e),
+        },
         "release" => state
             .desk
             .release(&id, actor)

@@ -75,8 +75,8 @@ fn from_row(r: &sqlx::any::AnyRow) -> Correction {
 
 impl super::Desk {
     /// Stores a staff member's correction for review. The text is redacted here, whatever the
-    /// caller passed. Proposing the same label for the same tweet again while it waits returns
-    /// the waiting one.
+    /// caller passed. Proposing the same label for the same tweet again, while it waits or once
+    /// accepted, returns the existing one.
     pub async fn propose_correction(
         &self,
         actor: &Actor,
@@ -95,7 +95,7 @@ impl super::Desk {
         if let Some(tweet) = new.tweet_id {
             let waiting = sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM corrections WHERE tweet_id = $1 AND label = $2 \
-                 AND state = 'pending'"
+                 AND state IN ('pending', 'accepted')"
             ))
             .bind(tweet)
             .bind(new.label)

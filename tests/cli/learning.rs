@@ -137,6 +137,58 @@ async fn an_accepted_correction_changes_the_running_bots_decision_on_that_text()
     let share = &report["data"]["corrected"][kind.as_str()];
     assert_eq!(share["corrected"], 1, "{report}");
     assert!(share["decided"].as_i64().unwrap() >= 1, "{report}");
+
+    // A staff reply to a hand-off that repeats a knowledge entry suggests that entry.
+    let handed = x
+        .post_as(
+            "warga22",
+            "@PemkotMalang permisi, mau tanya soal urusan anak saya yang baru 17 tahun",
+        )
+        .await;
+    let other = d
+        .wait_for(
+            Duration::from_secs(30),
+            "warga22's conversation",
+            || async {
+                let listed = sari.get("/api/conversations?state=waiting_staff").await;
+                listed["data"]
+                    .as_array()?
+                    .iter()
+                    .find(|c| c["citizen"] == "warga22")
+                    .map(|c| c["id"].as_str().unwrap().to_owned())
+            },
+        )
+        .await;
+    let entry = sari.get("/api/knowledge?q=ktp%20baru").await;
+    let entry = entry["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == "ktp-baru")
+        .unwrap()["answer"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = sari
+        .post(&format!("/api/conversations/{other}/claim"), None)
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = sari
+        .post(
+            &format!("/api/conversations/{other}/reply"),
+            Some(json!({ "text": entry })),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let suggested = sari.get("/api/corrections").await;
+    let suggestion = suggested["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["tweet_id"] == handed.as_str())
+        .unwrap_or_else(|| panic!("no suggestion in {suggested}"));
+    assert_eq!(suggestion["label"], "answer ktp-baru");
+    assert_eq!(suggestion["state"], "pending");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
