@@ -236,6 +236,7 @@ impl Engine {
         let featurizer = model::Featurizer {
             analyzer: &analyzer,
             rules: Some(&rules),
+            knowledge: Some((&index, &entries)),
         };
         if examples.is_empty() {
             return Err(EngineError::Entries(vec![format!(
@@ -309,6 +310,7 @@ impl Engine {
         model::Featurizer {
             analyzer: &self.analyzer,
             rules: Some(&self.rules),
+            knowledge: Some((&self.index, &self.entries)),
         }
     }
 
@@ -395,10 +397,7 @@ impl Engine {
             .into_iter()
             .filter(|cue| !cue.starts_with("set:"))
             .collect();
-        let search = self.index.search(&analysis.terms).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "knowledge search failed");
-            knowledge::SearchResult::default()
-        });
+        let search = features.search.unwrap_or_default();
         evidence.corrected = search.corrected.clone();
         evidence.candidates = search
             .matches

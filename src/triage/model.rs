@@ -27,6 +27,8 @@ use crate::language::Analyzer;
 pub struct Featurizer<'a> {
     pub analyzer: &'a Analyzer,
     pub(super) rules: Option<&'a super::rules::Rules>,
+    /// The knowledge index and its entries: the closest entries by BM25 become features.
+    pub(super) knowledge: Option<(&'a crate::knowledge::Index, &'a [crate::knowledge::Entry])>,
 }
 
 impl<'a> Featurizer<'a> {
@@ -35,6 +37,7 @@ impl<'a> Featurizer<'a> {
         Featurizer {
             analyzer,
             rules: None,
+            knowledge: None,
         }
     }
 }
@@ -427,6 +430,8 @@ pub struct Featurized {
     /// The cue lists' and remits' hits (`set:cue`, `remit:<agency>`), when the featurizer has
     /// rules.
     pub cues: Vec<String>,
+    /// The knowledge search behind the `entry` features, when the featurizer has the index.
+    pub search: Option<crate::knowledge::SearchResult>,
 }
 
 /// Computes an analysed text's features (see the module's documentation).
@@ -438,18 +443,37 @@ pub fn featurize(
     let mut counts: HashMap<u32, f32> = HashMap::new();
     let mut names = Vec::new();
     let mask = (1u64 << bits) - 1;
-    let cues = emit(featurizer, analysis, &mut |kind, value, weight| {
-        let slot = (fnv1a(kind.as_bytes(), value.as_bytes()) & mask) as u32;
-        let count = counts.entry(slot).or_insert(0.0);
-        if *count == 0.0 {
-            names.push((slot, feature_name(kind, value)));
-        }
-        *count += weight;
-    });
+    let search = featurizer
+        .knowledge
+        .and_then(|(index, _)| match index.search(&analysis.terms) {
+            Ok(found) => Some(found),
+            Err(error) => {
+                tracing::error!(%error, "knowledge search failed");
+                None
+            }
+        });
+    let cues = emit(
+        featurizer,
+        analysis,
+        search.as_ref(),
+        &mut |kind, value, weight| {
+            let slot = (fnv1a(kind.as_bytes(), value.as_bytes()) & mask) as u32;
+            let count = counts.entry(slot).or_insert(0.0);
+            if *count == 0.0 {
+                names.push((slot, feature_name(kind, value)));
+            }
+            *count += weight;
+        },
+    );
     let norm = counts.values().map(|v| v * v).sum::<f32>().sqrt().max(1e-6);
     let mut x: Vec<(u32, f32)> = counts.into_iter().map(|(k, v)| (k, v / norm)).collect();
     x.sort_unstable_by_key(|(k, _)| *k);
-    Featurized { x, names, cues }
+    Featurized {
+        x,
+        names,
+        cues,
+        search,
+    }
 }
 
 /// Calls `add(kind, value, weight)` for every feature of the analysed text, before hashing;
@@ -457,6 +481,7 @@ pub fn featurize(
 fn emit(
     featurizer: Featurizer<'_>,
     analysis: &crate::language::Analysis,
+    search: Option<&crate::knowledge::SearchResult>,
     add: &mut dyn FnMut(&str, &str, f32),
 ) -> Vec<String> {
     for word in &analysis.words {
@@ -481,6 +506,14 @@ fn emit(
     if analysis.words.is_empty() {
         add("e", "empty", 1.0);
     }
+    // The entries closest to the words (BM25 squashed to 0..1, times the share of the words
+    // they cover), best first and less for each next one: what the knowledge base itself says.
+    if let (Some((_, entries)), Some(found)) = (featurizer.knowledge, search) {
+        for (rank, m) in found.matches.iter().take(3).enumerate() {
+            let strength = m.bm25 / (m.bm25 + 10.0) * m.coverage / (1.0 + rank as f32);
+            add("kb", &entries[m.entry].id, 2.0 * strength);
+        }
+    }
     let Some(rules) = featurizer.rules else {
         return Vec::new();
     };
@@ -501,6 +534,7 @@ fn feature_name(kind: &str, value: &str) -> String {
         "c" => format!("chars |{}|", value.replace(' ', "_")),
         "p" => format!("personal data {value}"),
         "k" => format!("cue {value}"),
+        "kb" => format!("entry {value}"),
         _ => format!("{kind} {value}"),
     }
 }

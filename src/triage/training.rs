@@ -18,7 +18,7 @@ use crate::config::{Config, Thresholds};
 use crate::knowledge::examples::{Example, Label};
 
 /// Changes whenever features or training change in code, so old cache files are not used.
-const FEATURES_VERSION: &str = "kicau-features-1";
+const FEATURES_VERSION: &str = "kicau-features-2";
 
 /// The gate on the model's calibrated probabilities (`[triage]` in bot.toml).
 #[derive(Debug, Clone, Copy, PartialEq)]
