@@ -126,12 +126,42 @@ pub fn model_for(
         .map(|e| (e.text.as_str(), &e.label))
         .collect();
     let model = train_calibrated(featurizer, &pairs, options);
-    if let Some(path) = &path
-        && let Err(error) = model.save(path)
-    {
-        tracing::warn!(path = %path.display(), %error, "the trained model could not be cached");
+    if let Some(path) = &path {
+        match model.save(path) {
+            Ok(()) => prune_cache(path),
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, "the trained model could not be cached")
+            }
+        }
     }
     (model, Provenance::Trained, key)
+}
+
+/// How many models the cache keeps: each edit of the examples and each accepted correction
+/// trains a new one (some tens of megabytes), and only the latest few can be wanted again.
+const CACHE_KEEPS: usize = 4;
+
+/// Deletes all but the [`CACHE_KEEPS`] most recently written models beside `kept` (which is
+/// always kept).
+fn prune_cache(kept: &Path) {
+    let Some(dir) = kept.parent() else {
+        return;
+    };
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut models: Vec<(std::time::SystemTime, PathBuf)> = read
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "model") && p != kept)
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
+        .collect();
+    models.sort_by_key(|m| std::cmp::Reverse(m.0));
+    for (_, old) in models.into_iter().skip(CACHE_KEEPS - 1) {
+        if let Err(error) = std::fs::remove_file(&old) {
+            tracing::warn!(path = %old.display(), %error, "an old cached model could not be removed");
+        }
+    }
 }
 
 /// A SHA-256 (hex) of everything the model is learned from (see the module's documentation).
@@ -191,6 +221,27 @@ mod tests {
         Prediction {
             ranked: ranked.to_vec(),
         }
+    }
+
+    #[test]
+    fn the_cache_keeps_only_the_latest_models() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..7 {
+            std::fs::write(dir.path().join(format!("{i}.model")), b"x").unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::fs::write(dir.path().join("notes.txt"), b"not a model").unwrap();
+        let kept = dir.path().join("3.model");
+        prune_cache(&kept);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["3.model", "4.model", "5.model", "6.model", "notes.txt"]
+        );
     }
 
     #[test]
