@@ -321,13 +321,8 @@ pub fn cases_from_examples(examples: &[Example]) -> Vec<Case> {
     examples
         .iter()
         .map(|e| {
-            let (expect, topic, agency) = match &e.label {
-                Label::Answer(topic) => (Kind::Answer, Some(topic.clone()), None),
-                Label::Report(agency) => (Kind::Report, None, Some(agency.clone())),
-                Label::Emergency => (Kind::Emergency, None, None),
-                Label::Handoff => (Kind::Handoff, None, None),
-                Label::Ignore => (Kind::Ignore, None, None),
-            };
+            let expected = crate::triage::training::Gated::of_label(&e.label, "example");
+            let (expect, topic, agency) = (expected.kind, expected.topic, expected.agency);
             Case {
                 id: format!("{}:{}", e.path.display(), e.line),
                 text: e.text.clone(),

@@ -5,11 +5,11 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::auth::PageSession;
-use super::pages::{layout, must_change, refuse_form};
+use super::pages::{back_with, layout, must_change, refuse_form};
 use super::{AppState, esc};
 use crate::desk::corrections::NewCorrection;
 use crate::desk::{DecisionRecord, DeskError, Role};
@@ -119,12 +119,13 @@ pub async fn correct(
         Err(DeskError::Store(e)) => return super::ApiError::from(e).into_response(),
         Err(e) => e.to_string(),
     };
-    Redirect::to(&format!(
-        "/conversations/{}?msg={}",
-        crate::channels::x::oauth1::percent_encode(&id),
-        crate::channels::x::oauth1::percent_encode(&message)
-    ))
-    .into_response()
+    back_with(
+        &format!(
+            "/conversations/{}",
+            crate::channels::x::oauth1::percent_encode(&id)
+        ),
+        &message,
+    )
 }
 
 /// Proposes a correction of the decision on `tweet_id` in conversation `id` (the console's form
@@ -204,11 +205,13 @@ pub async fn corrections(
     let admin = session.actor.role == Role::Admin;
     let csrf = esc(&session.csrf);
     let engine = state.engine.get();
+    let texts: std::collections::HashMap<String, String> =
+        label_choices(&engine).into_iter().collect();
     let readable = |label: &str| {
-        label_choices(&engine)
-            .into_iter()
-            .find(|(value, _)| value == label)
-            .map_or_else(|| label.to_owned(), |(_, text)| text)
+        texts
+            .get(label)
+            .cloned()
+            .unwrap_or_else(|| label.to_owned())
     };
     let mut rows = String::new();
     for c in &list {
@@ -378,11 +381,7 @@ pub async fn review(
         Err(DeskError::Store(e)) => return super::ApiError::from(e).into_response(),
         Err(e) => e.to_string(),
     };
-    Redirect::to(&format!(
-        "/corrections?msg={}",
-        crate::channels::x::oauth1::percent_encode(&message)
-    ))
-    .into_response()
+    back_with("/corrections", &message)
 }
 
 /// `POST /knowledge/reload` (admins): loads the knowledge base again now.
@@ -400,11 +399,7 @@ pub async fn reload(
     } else {
         "Hanya admin yang dapat memuat ulang basis pengetahuan."
     };
-    Redirect::to(&format!(
-        "/corrections?msg={}",
-        crate::channels::x::oauth1::percent_encode(message)
-    ))
-    .into_response()
+    back_with("/corrections", message)
 }
 
 /// The entry a staff reply repeats: most of its short answer's words are in the reply (staff

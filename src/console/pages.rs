@@ -349,12 +349,13 @@ pub async fn act(
         Err(DeskError::Store(e)) => return super::ApiError::from(e).into_response(),
         Err(e) => e.to_string(),
     };
-    Redirect::to(&format!(
-        "/conversations/{}?msg={}",
-        crate::channels::x::oauth1::percent_encode(&id),
-        crate::channels::x::oauth1::percent_encode(&message)
-    ))
-    .into_response()
+    back_with(
+        &format!(
+            "/conversations/{}",
+            crate::channels::x::oauth1::percent_encode(&id)
+        ),
+        &message,
+    )
 }
 
 pub async fn login_form(State(state): State<AppState>, Query(query): Query<PageQuery>) -> Response {
@@ -672,6 +673,15 @@ pub async fn dead_letters(
         )
     };
     layout("Surat mati (dead letters)", Some(&session), None, &body).into_response()
+}
+
+/// A redirect to `path` that shows `message` there (after a form was handled).
+pub(super) fn back_with(path: &str, message: &str) -> Response {
+    Redirect::to(&format!(
+        "{path}?msg={}",
+        crate::channels::x::oauth1::percent_encode(message)
+    ))
+    .into_response()
 }
 
 /// What an action form gets instead of acting: 403 without the session's CSRF token, the

@@ -127,10 +127,7 @@ pub fn load(
         return Ok(out);
     }
     let topics: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
-    let mut files = Vec::new();
-    collect_files(&dir, &mut files)?;
-    files.sort();
-    for path in files {
+    for path in files_under(&dir)? {
         let relative = path.strip_prefix(&dir).unwrap_or(&path);
         let parts: Vec<String> = relative
             .iter()
@@ -225,6 +222,14 @@ fn lookalike<'a>(
         return Err("the example's text is empty".into());
     }
     Ok((label, text))
+}
+
+/// Every file under `dir`, at any depth, sorted.
+pub fn files_under(dir: &Path) -> Result<Vec<PathBuf>, KnowledgeError> {
+    let mut files = Vec::new();
+    collect_files(dir, &mut files)?;
+    files.sort();
+    Ok(files)
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), KnowledgeError> {

@@ -12,10 +12,10 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 
 use crate::desk::Desk;
+use crate::knowledge::examples::files_under;
 use crate::knowledge::examples::{Example, Label};
 use crate::triage::Engine;
 use crate::triage::live::Live;
-use crate::triage::training::files_under;
 
 /// How often the files and the corrections are looked at.
 pub const WATCH_EVERY: Duration = Duration::from_secs(1);
@@ -31,7 +31,7 @@ struct Seen {
 fn files_of(config: &crate::Config) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
     [&config.knowledge.dir, &config.knowledge.lexicon_dir]
         .into_iter()
-        .flat_map(|dir| files_under(dir))
+        .flat_map(|dir| files_under(dir).unwrap_or_default())
         .map(|path| {
             let meta = std::fs::metadata(&path).ok();
             let size = meta.as_ref().map_or(0, |m| m.len());

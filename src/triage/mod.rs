@@ -361,24 +361,7 @@ impl Engine {
             .then(|| self.memory.get(&memory_key(&analysis)))
             .flatten();
         let gated = match remembered {
-            Some(label) => training::Gated {
-                kind: match label {
-                    Label::Answer(_) => Kind::Answer,
-                    Label::Report(_) => Kind::Report,
-                    Label::Emergency => Kind::Emergency,
-                    Label::Handoff => Kind::Handoff,
-                    Label::Ignore => Kind::Ignore,
-                },
-                topic: match label {
-                    Label::Answer(topic) => Some(topic.clone()),
-                    _ => None,
-                },
-                agency: match label {
-                    Label::Report(agency) => Some(agency.clone()),
-                    _ => None,
-                },
-                rule: "example",
-            },
+            Some(label) => training::Gated::of_label(label, "example"),
             None => gate.decide(&prediction),
         };
         evidence.labels = prediction
@@ -428,7 +411,7 @@ impl Engine {
         match gated.kind {
             Kind::Emergency => {
                 let mut d = decision(Kind::Emergency, gated.rule, evidence);
-                d.medical = net.medical || self.rules.medical(&analysis, &self.analyzer);
+                d.medical = net.medical;
                 d
             }
             Kind::Answer => {

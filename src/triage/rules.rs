@@ -244,7 +244,7 @@ pub(super) struct Net {
     /// A person at risk, or a hazard said to be happening now, and nothing that says it is
     /// past or only asked about: raises any decision to an emergency.
     pub danger: Vec<String>,
-    /// Whether the danger is medical (the reply gives 119 too).
+    /// Whether the words are medical (an emergency's reply then gives 119 too).
     pub medical: bool,
     /// A person's own case, a request for a person, a rumour, anger or an opinion asked of the
     /// city: blocks an automatic answer (the tweet goes to staff instead).
@@ -270,10 +270,12 @@ impl Rules {
         let exclaimed = text.contains("!!");
         let danger =
             !critical.is_empty() || (!hazard.is_empty() && (!immediate.is_empty() || exclaimed));
-        let mut net = Net::default();
+        let mut net = Net {
+            medical: !self.medical.find(&stems).is_empty(),
+            ..Net::default()
+        };
         if danger && defused.is_empty() {
             net.danger = [critical, hazard, immediate].concat();
-            net.medical = !self.medical.find(&stems).is_empty();
         }
         for (set, rule) in [
             (&self.human, "net_asks_for_person"),
@@ -288,14 +290,5 @@ impl Rules {
             }
         }
         net
-    }
-
-    /// Whether an emergency is medical, by its words.
-    pub(super) fn medical(
-        &self,
-        analysis: &crate::language::Analysis,
-        analyzer: &Analyzer,
-    ) -> bool {
-        !self.medical.find(&Stems::of(analysis, analyzer)).is_empty()
     }
 }

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::Kind;
 use super::model::{Featurizer, Model, Prediction, TrainOptions};
 use crate::config::{Config, Thresholds};
-use crate::knowledge::examples::{Example, Label};
+use crate::knowledge::examples::{Example, Label, files_under};
 
 /// Changes whenever features or training change in code, so old cache files are not used.
 const FEATURES_VERSION: &str = "kicau-features-2";
@@ -67,6 +67,25 @@ impl Gate {
             }
             Label::Handoff => gated(Kind::Handoff, None, None, "model_handoff"),
             _ => gated(Kind::Handoff, None, None, "model_unsure"),
+        }
+    }
+}
+
+impl Gated {
+    /// The decision a label asks for (an example's or a correction's).
+    pub fn of_label(label: &Label, rule: &'static str) -> Gated {
+        let (kind, topic, agency) = match label {
+            Label::Answer(topic) => (Kind::Answer, Some(topic.clone()), None),
+            Label::Report(agency) => (Kind::Report, None, Some(agency.clone())),
+            Label::Emergency => (Kind::Emergency, None, None),
+            Label::Handoff => (Kind::Handoff, None, None),
+            Label::Ignore => (Kind::Ignore, None, None),
+        };
+        Gated {
+            kind,
+            topic,
+            agency,
+            rule,
         }
     }
 }
@@ -182,7 +201,8 @@ pub fn fingerprint(config: &Config, examples: &[Example], options: TrainOptions)
         field(format!("{}{:?}{:?}", agency.tickets, agency.remit, agency.places).as_bytes());
     }
     for dir in [&config.knowledge.lexicon_dir, &config.knowledge.dir] {
-        for path in files_under(dir) {
+        // A folder that cannot be read hashes as empty; loading it reports the error.
+        for path in files_under(dir).unwrap_or_default() {
             let relative = path.strip_prefix(dir).unwrap_or(&path);
             field(relative.to_string_lossy().as_bytes());
             field(&std::fs::read(&path).unwrap_or_default());
@@ -190,27 +210,6 @@ pub fn fingerprint(config: &Config, examples: &[Example], options: TrainOptions)
     }
     let digest = hash.finalize();
     digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Every file under `dir`, sorted, relative paths kept as found (a missing folder has none).
-pub fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(read) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in read.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[cfg(test)]
