@@ -79,6 +79,15 @@ enum Command {
         /// Training epochs of the cross-validated models.
         #[arg(long, default_value_t = kicau::triage::model::TrainOptions::default().epochs)]
         epochs: usize,
+        /// Training: the first epoch's step of the cross-validated models.
+        #[arg(long, default_value_t = kicau::triage::model::TrainOptions::default().rate)]
+        rate: f32,
+        /// Training: the L2 penalty of the cross-validated models.
+        #[arg(long, default_value_t = kicau::triage::model::TrainOptions::default().l2)]
+        l2: f32,
+        /// Training: feature slots of the cross-validated models, as a power of two.
+        #[arg(long, default_value_t = kicau::triage::model::TrainOptions::default().bits)]
+        bits: u32,
     },
     /// The text normaliser.
     Lang {
@@ -334,6 +343,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             emergency_min,
             ignore_min,
             epochs,
+            rate,
+            l2,
+            bits,
         } => {
             let start = Instant::now();
             let engine = Engine::load(&config)?;
@@ -347,6 +359,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let options = kicau::triage::model::TrainOptions {
                 epochs,
+                rate,
+                l2,
+                bits,
                 ..kicau::triage::model::TrainOptions::default()
             };
             let report = match (cases, cv) {

@@ -61,8 +61,8 @@ impl Default for TrainOptions {
         TrainOptions {
             bits: 17,
             epochs: 30,
-            rate: 0.5,
-            l2: 1e-6,
+            rate: 5.0,
+            l2: 1e-5,
             seed: 0x6b69_6361_7521,
         }
     }
