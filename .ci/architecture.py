@@ -49,6 +49,7 @@ ALLOWED = {  # module: what it may import besides itself and external crates
     "tickets": "config store desk tweet language knowledge channels",
     "announce": "config store desk tickets tweet language knowledge triage channels",
     "report": "config store desk tickets tweet",
+    "learning": "config store desk triage knowledge language tweet",  # corrections: desk + engine
     "console": "* -run -staff_group -main -sandbox",
     "staff_group": "* -run -console -main -sandbox",
     "run": "* -main",

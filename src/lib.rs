@@ -14,6 +14,7 @@ pub mod desk;
 pub mod eval;
 pub mod knowledge;
 pub mod language;
+pub mod learning;
 pub mod report;
 pub mod run;
 pub mod sandbox;

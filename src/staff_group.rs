@@ -34,6 +34,9 @@ pub struct StaffGroup {
     pub tickets: Option<crate::tickets::Tickets>,
     /// When the week's summary goes to the group (day, hour WIB); None: never.
     pub weekly_report: Option<(time::Weekday, u8)>,
+    /// A reply here that repeats a knowledge entry proposes that entry as a correction (as in
+    /// the console); None: no suggestions.
+    pub lessons: Option<crate::learning::Lessons>,
 }
 
 /// A button the staff group's messages carry, as Telegram callback data.
@@ -549,6 +552,11 @@ impl StaffGroup {
                         {
                             Ok(0) => {}
                             Ok(n) => {
+                                if let Some(lessons) = &self.lessons {
+                                    lessons
+                                        .suggest_from_reply(&self.desk, &actor, &conversation, text)
+                                        .await;
+                                }
                                 let c = self.desk.get(&conversation).await?;
                                 self.enqueue(ack(format!(
                                     "📤 Terkirim ke @{} ({n} twit).",

@@ -11,47 +11,9 @@ use serde::Deserialize;
 use super::auth::PageSession;
 use super::pages::{back_with, layout, must_change, refuse_form};
 use super::{AppState, esc};
-use crate::desk::corrections::NewCorrection;
 use crate::desk::{DecisionRecord, DeskError, Role};
+use crate::learning::{Teacher, decided_label, label_choices};
 use crate::triage::Engine;
-
-/// Every label staff may choose, as stored (`answer <topic>`, ...) with how it reads.
-pub fn label_choices(engine: &Engine) -> Vec<(String, String)> {
-    let mut out = vec![
-        ("emergency".to_owned(), "Darurat (112)".to_owned()),
-        ("handoff".to_owned(), "Serahkan ke petugas".to_owned()),
-        ("ignore".to_owned(), "Abaikan (spam, ejekan)".to_owned()),
-    ];
-    for agency in &engine.config().agencies {
-        out.push((
-            format!("report {}", agency.id),
-            format!("Laporkan ke {}", agency.short_name),
-        ));
-    }
-    for entry in engine.entries() {
-        out.push((
-            format!("answer {}", entry.id),
-            format!("Jawab: {} ({})", entry.title, entry.id),
-        ));
-    }
-    out
-}
-
-/// Whether `label` names something the engine knows.
-pub fn valid_label(engine: &Engine, label: &str) -> bool {
-    label_choices(engine)
-        .iter()
-        .any(|(value, _)| value == label)
-}
-
-/// A decision as a label: `answer kk`, `report dlh`, `handoff`...
-pub fn decided_label(d: &DecisionRecord) -> String {
-    match (d.kind.as_str(), &d.topic, &d.agency) {
-        ("answer", Some(topic), _) => format!("answer {topic}"),
-        ("report", _, Some(agency)) => format!("report {agency}"),
-        (kind, _, _) => kind.to_owned(),
-    }
-}
 
 /// The form under one of the bot's decisions on a conversation page.
 pub fn correction_form(
@@ -139,46 +101,18 @@ pub async fn propose(
     note: &str,
 ) -> Result<crate::desk::corrections::Correction, DeskError> {
     let engine = state.engine.get();
-    if !valid_label(&engine, label) {
-        return Err(DeskError::Invalid(format!(
-            "keputusan tidak dikenal: {label}"
-        )));
-    }
-    let detail = state.desk.detail(id).await?;
-    let decision = detail
-        .decisions
-        .iter()
-        .find(|d| d.tweet_id == tweet_id)
-        .ok_or_else(|| DeskError::Invalid("twit ini tidak ada di percakapan ini".into()))?;
-    let text = detail
-        .messages
-        .iter()
-        .find(|m| m.direction == "in" && m.tweet_id.as_deref() == Some(tweet_id))
-        .map(|m| m.text.clone())
-        .ok_or_else(|| DeskError::Invalid("teks twit tidak ditemukan".into()))?;
-    // The account's own handle is not part of what the citizen asked.
-    let handle = format!("@{}", state.account);
-    let text = text
-        .split_whitespace()
-        .filter(|w| !w.eq_ignore_ascii_case(&handle))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let decided = decided_label(decision);
-    state
-        .desk
-        .propose_correction(
-            actor,
-            &NewCorrection {
-                conversation_id: Some(id),
-                tweet_id: Some(tweet_id),
-                text: &text,
-                label,
-                decided: &decided,
-                decided_kind: &decision.kind,
-                note,
-            },
-        )
+    teacher(state, &engine)
+        .propose(actor, id, tweet_id, label, note)
         .await
+}
+
+/// The corrections' side of the console's state.
+fn teacher<'a>(state: &'a AppState, engine: &'a Engine) -> Teacher<'a> {
+    Teacher {
+        desk: &state.desk,
+        engine,
+        account: &state.account,
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -402,33 +336,7 @@ pub async fn reload(
     back_with("/corrections", message)
 }
 
-/// The entry a staff reply repeats: most of its short answer's words are in the reply (staff
-/// often insert it from the console's knowledge search, then adapt it).
-pub fn entry_in_reply<'e>(engine: &'e Engine, reply: &str) -> Option<&'e crate::knowledge::Entry> {
-    let words = |text: &str| -> std::collections::HashSet<String> {
-        text.to_lowercase()
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.len() > 2)
-            .map(str::to_owned)
-            .collect()
-    };
-    let said = words(reply);
-    engine
-        .entries()
-        .iter()
-        .map(|entry| {
-            let answer = words(&entry.short_answer);
-            let shared = answer.intersection(&said).count();
-            (entry, shared as f64 / answer.len().max(1) as f64)
-        })
-        .filter(|(_, share)| *share >= 0.8)
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(entry, _)| entry)
-}
-
-/// After a staff reply: when it repeats a knowledge entry and the bot had handed the tweet to
-/// staff, proposes that entry as the right decision (an admin still reviews it). Failures are
-/// logged; the reply itself has gone out.
+/// After a staff reply in the console or the API: see [`Teacher::suggest_from_reply`].
 pub async fn suggest_from_reply(
     state: &AppState,
     actor: &crate::desk::Actor,
@@ -436,27 +344,7 @@ pub async fn suggest_from_reply(
     reply: &str,
 ) {
     let engine = state.engine.get();
-    let Some(entry) = entry_in_reply(&engine, reply) else {
-        return;
-    };
-    let Ok(detail) = state.desk.detail(conversation).await else {
-        return;
-    };
-    let Some(decision) = detail.decisions.iter().rev().find(|d| d.kind == "handoff") else {
-        return;
-    };
-    let label = format!("answer {}", entry.id);
-    let note = format!("saran otomatis: balasan {} memakai jawaban ini", actor.name);
-    if let Err(error) = propose(
-        state,
-        actor,
-        conversation,
-        &decision.tweet_id,
-        &label,
-        &note,
-    )
-    .await
-    {
-        tracing::warn!(%error, conversation, "the reply's entry could not be suggested");
-    }
+    teacher(state, &engine)
+        .suggest_from_reply(actor, conversation, reply)
+        .await;
 }

@@ -262,6 +262,10 @@ pub async fn run(
                         config.report.weekly_hour,
                     )
                 }),
+                lessons: Some(crate::learning::Lessons {
+                    engine: engine.clone(),
+                    account: me.username.clone(),
+                }),
             };
             let bridge = telegram::Telegram {
                 store: store.clone(),

@@ -202,6 +202,7 @@ async fn the_weekly_summary_reaches_the_staff_group_once_per_week() {
             command_centre: None,
             tickets: Some(tickets.clone()),
             weekly_report: Some((time::Weekday::Monday, 8)),
+            lessons: None,
         };
         let ms = |t: time::OffsetDateTime| t.unix_timestamp() * 1000;
         // The first start only notes the week; the next Monday 08:00 WIB sends, once.

@@ -2,7 +2,8 @@
 //! acting in the group through the sandbox's control endpoints. A hand-off arrives with an "Ambil
 //! alih" button; a stranger's press is refused; a mapped staff member's press claims; their reply
 //! to the bot's message is posted to X in the citizen's thread, HTML and all as plain text;
-//! /antrian lists; /selesai closes; an emergency reaches the group at once.
+//! a reply that repeats a knowledge entry proposes it as a correction; /antrian lists; /selesai
+//! closes; an emergency reaches the group at once.
 
 use std::time::Duration;
 
@@ -91,6 +92,50 @@ async fn the_staff_group_claims_replies_lists_and_closes_through_the_desk() {
     .await;
     x.wait_for_telegram_message(GROUP, "Terkirim ke @warga9")
         .await;
+    let token = d.staff(&["token", "sari"]);
+    let api = d.api(&token);
+    let corrections = api.get("/api/corrections").await;
+    assert_eq!(
+        corrections["data"].as_array().map(Vec::len),
+        Some(0),
+        "a reply of her own words suggests nothing: {corrections}"
+    );
+
+    // A reply that repeats a knowledge entry's answer proposes that entry for review, as in
+    // the console.
+    let found = api.get("/api/knowledge?q=wisata").await;
+    let answer = found["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == "wisata")
+        .unwrap_or_else(|| panic!("no wisata entry in {found}"))["answer"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    x.control(
+        "/sandbox/telegram/send",
+        json!({"chat_id": GROUP, "from": {"id": 5001, "username": "sari"},
+               "text": answer, "reply_to_message_id": message_id}),
+    )
+    .await;
+    let suggestion = d
+        .wait_for(
+            Duration::from_secs(30),
+            "the staff group reply's suggestion",
+            || async {
+                let listed = api.get("/api/corrections").await;
+                listed["data"]
+                    .as_array()?
+                    .iter()
+                    .find(|c| c["tweet_id"] == question.as_str())
+                    .cloned()
+            },
+        )
+        .await;
+    assert_eq!(suggestion["label"], "answer wisata", "{suggestion}");
+    assert_eq!(suggestion["state"], "pending", "{suggestion}");
+    assert_eq!(suggestion["decided"], "handoff", "{suggestion}");
 
     // /antrian answers in the group.
     x.control(
@@ -109,8 +154,6 @@ async fn the_staff_group_claims_replies_lists_and_closes_through_the_desk() {
     .await;
     x.wait_for_telegram_message(GROUP, "ditutup oleh sari")
         .await;
-    let token = d.staff(&["token", "sari"]);
-    let api = d.api(&token);
     let closed = api.get("/api/conversations?state=closed").await;
     assert_eq!(closed["data"][0]["citizen"], "warga9");
     let audit = closed["data"][0]["id"].as_str().unwrap().to_owned();
