@@ -186,9 +186,10 @@ pub async fn corrections(
             })
             .unwrap_or_default();
         rows.push_str(&format!(
-            "<tr><td>#{id}</td><td class=\"text\">{text}{note}<div class=\"meta\">{conversation}</div></td>\
-             <td>{decided}</td><td><strong>{label}</strong></td><td>{by}<div class=\"meta\">{at}</div></td>\
-             <td>{actions}</td></tr>",
+            "<tr><td data-label=\"No.\">#{id}</td><td class=\"text\" data-label=\"Twit warga\">{text}{note}\
+             <div class=\"meta\">{conversation}</div></td><td data-label=\"Keputusan bot\">{decided}</td>\
+             <td data-label=\"Keputusan yang benar\"><strong>{label}</strong></td>\
+             <td data-label=\"Dari\">{by}<div class=\"meta\">{at}</div></td><td>{actions}</td></tr>",
             id = c.id,
             text = esc(&c.text),
             note = if c.note.is_empty() {
@@ -199,7 +200,7 @@ pub async fn corrections(
             decided = esc(&readable(&c.decided)),
             label = esc(&readable(&c.label)),
             by = esc(&c.created_by),
-            at = esc(&crate::store::rfc3339(c.created_at)),
+            at = esc(&super::wib_time(c.created_at)),
         ));
     }
     let tabs: String = [
@@ -221,7 +222,7 @@ pub async fn corrections(
         "<p class=\"empty\">Tidak ada koreksi di sini.</p>".to_owned()
     } else {
         format!(
-            "<div class=\"scroll\"><table><thead><tr><th>No.</th><th>Twit warga</th><th>Keputusan bot</th>\
+            "<div class=\"scroll\"><table class=\"stack\"><thead><tr><th>No.</th><th>Twit warga</th><th>Keputusan bot</th>\
              <th>Keputusan yang benar</th><th>Dari</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>"
         )
     };
@@ -251,7 +252,7 @@ fn engine_section(state: &AppState, admin: bool, csrf: &str) -> String {
                 "<div class=\"error\" role=\"alert\"><p><strong>Basis pengetahuan terakhir gagal dimuat \
                  ({at}); bot tetap memakai versi sebelumnya.</strong> Perbaiki berkas berikut:</p>\
                  <pre>{e}</pre></div>",
-                at = esc(&crate::store::rfc3339(status.failed_at.unwrap_or(0))),
+                at = esc(&super::wib_time(status.failed_at.unwrap_or(0))),
                 e = esc(e),
             )
         })
@@ -273,7 +274,7 @@ fn engine_section(state: &AppState, admin: bool, csrf: &str) -> String {
         examples = status.model.examples,
         corrections = status.model.corrections,
         labels = status.model.labels,
-        at = esc(&crate::store::rfc3339(status.loaded_at)),
+        at = esc(&super::wib_time(status.loaded_at)),
         cached = if status.model.cached {
             " dari cache"
         } else {

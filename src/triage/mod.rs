@@ -264,7 +264,10 @@ impl Engine {
         let gate = Gate::of(&config.triage);
         let memory = examples
             .iter()
-            .map(|e| (memory_key(&analyzer.analyze(&e.text)), e.label.clone()))
+            .map(|e| {
+                let key = memory_key(&analyzer, &e.text, &analyzer.analyze(&e.text));
+                (key, e.label.clone())
+            })
             .filter(|(key, _)| !key.is_empty())
             .collect();
         Ok(Engine {
@@ -358,7 +361,10 @@ impl Engine {
         let features = model::featurize(featurizer, &analysis, model.bits());
         let prediction = model.predict_featurized(&features);
         let remembered = recall
-            .then(|| self.memory.get(&memory_key(&analysis)))
+            .then(|| {
+                self.memory
+                    .get(&memory_key(&self.analyzer, text, &analysis))
+            })
             .flatten();
         let gated = match remembered {
             Some(label) => training::Gated::of_label(label, "example"),
@@ -458,8 +464,17 @@ impl Engine {
 }
 
 /// The key under which an example is remembered: its normalised words.
-fn memory_key(analysis: &crate::language::Analysis) -> String {
-    analysis.words.join(" ")
+/// The exact-text memory's key: the normalised words, with personal data replaced as the desk
+/// stores it, so that a correction (stored redacted) matches the tweet it corrects.
+fn memory_key(analyzer: &Analyzer, text: &str, analysis: &crate::language::Analysis) -> String {
+    if analysis.pii.is_empty() {
+        analysis.words.join(" ")
+    } else {
+        analyzer
+            .analyze(&crate::language::pii::redact(text))
+            .words
+            .join(" ")
+    }
 }
 
 /// A readable account of a decision for `kicau ask`: kind, topic or agency, rule, scores, cues

@@ -114,6 +114,9 @@ async fn an_accepted_correction_changes_the_running_bots_decision_on_that_text()
         decided(&sari.get(&ask_path(text)).await) == "answer izin-usaha"
     })
     .await;
+    // The exact text, personal data and all, is remembered, whatever the retrained model says.
+    let after = sari.get(&ask_path(text)).await;
+    assert_eq!(after["decision"]["rule"], "example", "{after}");
     let engine = sari.get("/api/engine").await;
     assert_eq!(engine["data"]["model"]["corrections"], 1, "{engine}");
     assert!(engine["data"]["error"].is_null(), "{engine}");
