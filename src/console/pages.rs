@@ -706,7 +706,10 @@ pub(super) fn refuse_form(session: &Session, csrf: &str) -> Option<Response> {
 
 pub async fn css() -> Response {
     (
-        [("content-type", "text/css; charset=utf-8")],
+        [
+            ("content-type", "text/css; charset=utf-8"),
+            ("cache-control", "public, max-age=300"),
+        ],
         include_str!("assets/console.css"),
     )
         .into_response()
@@ -714,7 +717,10 @@ pub async fn css() -> Response {
 
 pub async fn js() -> Response {
     (
-        [("content-type", "text/javascript; charset=utf-8")],
+        [
+            ("content-type", "text/javascript; charset=utf-8"),
+            ("cache-control", "public, max-age=300"),
+        ],
         include_str!("assets/console.js"),
     )
         .into_response()

@@ -8,6 +8,7 @@ mod ask;
 mod browser;
 mod desk;
 mod eval;
+mod hardening;
 mod instances;
 mod kb_check;
 mod learning;

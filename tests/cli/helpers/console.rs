@@ -28,11 +28,22 @@ pub struct StaffSession {
     pub token: String,
 }
 
-/// A response: its status, body, and where it redirects to.
+/// A response: its status, headers, body, and where it redirects to.
 pub struct Reply {
     pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
     pub body: String,
     pub location: Option<String>,
+}
+
+impl Reply {
+    /// The header `name` as text ("" when absent).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
 }
 
 impl Reply {
@@ -113,11 +124,13 @@ impl Console {
             .get("location")
             .map(|v| v.to_str().unwrap().to_owned());
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
             .await
             .unwrap();
         let reply = Reply {
             status,
+            headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
             location,
         };
