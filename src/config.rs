@@ -73,6 +73,10 @@ pub struct ConsoleConfig {
     /// Mark the session cookie `Secure` (behind HTTPS, as in production).
     #[serde(default)]
     pub secure_cookies: bool,
+    /// Reverse proxies in front of the console: for connections from them, the client's
+    /// address (counted by the login guard) is read from `X-Forwarded-For`.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ConsoleConfig {
@@ -80,6 +84,7 @@ impl Default for ConsoleConfig {
         ConsoleConfig {
             listen: "127.0.0.1:8080".into(),
             secure_cookies: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }

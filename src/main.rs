@@ -138,6 +138,11 @@ enum StaffCommand {
     Token { name: String },
     /// Revoke every API token and session of an account.
     Revoke { name: String },
+    /// Lift the lock that repeated failed logins put on an account (before its 15 minutes).
+    Unlock { name: String },
+    /// Set an account's password, read from standard input (at least 12 characters); ends its
+    /// sessions and retires the one-time password.
+    Password { name: String },
     /// List the accounts.
     List,
 }
@@ -497,6 +502,23 @@ async fn staff(command: StaffCommand, database_url: &str) -> anyhow::Result<()> 
         StaffCommand::Revoke { name } => {
             let n = staff::revoke(&store, &name).await?;
             println!("Revoked {n} token(s) and every session of {name}.");
+        }
+        StaffCommand::Password { name } => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the new password from standard input")?;
+            staff::set_password(&store, &name, line.trim_end_matches(['\r', '\n'])).await?;
+            println!("{name}'s password is set; every session of {name} has ended.");
+        }
+        StaffCommand::Unlock { name } => {
+            let was =
+                kicau::desk::login::unlock(&store, "cli", &name, kicau::store::now_ms()).await?;
+            if was {
+                println!("{name} is unlocked: the next login is checked as usual.");
+            } else {
+                println!("{name} was not locked; its count of failed logins is cleared.");
+            }
         }
         StaffCommand::List => {
             for a in staff::list(&store).await? {

@@ -165,3 +165,60 @@ mod tests {
         assert!(session_cookie("", false).contains("Max-Age=0"));
     }
 }
+
+/// The client's address: the connection's peer, or, when the peer is one of the trusted
+/// proxies, the last address in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_address(
+    peer: Option<std::net::IpAddr>,
+    headers: &axum::http::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> Option<std::net::IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .or(Some(peer))
+}
+
+#[cfg(test)]
+mod client_address_tests {
+    use super::*;
+
+    #[test]
+    fn the_client_is_the_peer_unless_a_trusted_proxy_forwards_it() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("x-forwarded-for", "203.0.113.9, 10.0.0.2".parse().unwrap());
+        let proxies = [ip("10.0.0.1"), ip("10.0.0.2")];
+        // A stranger's X-Forwarded-For is ignored: anyone can write one.
+        assert_eq!(
+            client_address(Some(ip("198.51.100.7")), &headers, &proxies),
+            Some(ip("198.51.100.7"))
+        );
+        // Through the proxies, the last address that is not one of them.
+        assert_eq!(
+            client_address(Some(ip("10.0.0.1")), &headers, &proxies),
+            Some(ip("203.0.113.9"))
+        );
+        assert_eq!(
+            client_address(
+                Some(ip("10.0.0.1")),
+                &axum::http::HeaderMap::new(),
+                &proxies
+            ),
+            Some(ip("10.0.0.1"))
+        );
+        assert_eq!(client_address(None, &headers, &proxies), None);
+    }
+}

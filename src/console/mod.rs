@@ -43,6 +43,10 @@ pub struct AppState {
     pub tickets: Option<crate::tickets::Tickets>,
     /// The WhatsApp webhook's secrets, when agencies use WhatsApp.
     pub whatsapp: Option<WhatsAppHook>,
+    /// Failed logins, waits and locks (`desk::login`), with the clock they count by.
+    pub logins: Arc<crate::desk::login::LoginGuard>,
+    /// Proxies whose `X-Forwarded-For` names the client (`[console] trusted_proxies`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// What the WhatsApp webhook checks: the app secret that signs bodies and the verify token of
@@ -158,7 +162,8 @@ pub async fn serve(
     state: AppState,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             while !*shutdown.borrow() {
                 if shutdown.changed().await.is_err() {

@@ -387,15 +387,33 @@ pub struct LoginForm {
 
 pub async fn login(
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    use crate::desk::login::Attempt;
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !same_secret(&form.csrf, &expected) {
         return Redirect::to("/login?msg=Formulir%20kedaluwarsa%2C%20coba%20lagi.").into_response();
     }
-    match staff::login(state.desk.store(), form.name.trim(), &form.password).await {
-        Ok(Some(session)) => {
+    let peer = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    let client = super::auth::client_address(peer, &headers, &state.trusted_proxies);
+    let attempt = state
+        .logins
+        .login(state.desk.store(), form.name.trim(), &form.password, client)
+        .await;
+    let too_many = |seconds: u64, message: String| {
+        (
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", seconds.max(1).to_string())],
+            layout("Masuk", None, Some(&message), ""),
+        )
+            .into_response()
+    };
+    match attempt {
+        Ok(Attempt::Opened(session)) => {
             let to = if session.must_change {
                 "/password"
             } else {
@@ -410,8 +428,25 @@ pub async fn login(
             )
                 .into_response()
         }
-        Ok(None) => Redirect::to("/login?msg=Nama%20pengguna%20atau%20kata%20sandi%20salah.")
-            .into_response(),
+        Ok(Attempt::Refused) => {
+            Redirect::to("/login?msg=Nama%20pengguna%20atau%20kata%20sandi%20salah.")
+                .into_response()
+        }
+        Ok(Attempt::Wait(seconds)) => too_many(
+            seconds,
+            format!("Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {seconds} detik."),
+        ),
+        Ok(Attempt::Locked(until)) => {
+            let now = state.logins.clock().now();
+            too_many(
+                ((until - now).max(0) / 1000) as u64,
+                format!(
+                    "Akun ini dikunci sementara karena terlalu banyak percobaan gagal, sampai {}. \
+                     Admin dapat membukanya lebih awal.",
+                    super::wib_time(until)
+                ),
+            )
+        }
         Err(e) => super::ApiError::from(e).into_response(),
     }
 }
@@ -444,7 +479,7 @@ pub async fn password_form(
     Query(query): Query<PageQuery>,
 ) -> Response {
     let intro = if session.must_change {
-        "<p>Anda masuk dengan kata sandi sekali pakai. Buat kata sandi baru (minimal 10 karakter).</p>"
+        "<p>Anda masuk dengan kata sandi sekali pakai. Buat kata sandi baru (minimal 12 karakter, berbeda dari kata sandi sementara).</p>"
     } else {
         ""
     };
@@ -487,15 +522,20 @@ pub async fn password(
         &session.actor.name,
         &form.current,
         &form.new,
+        Some(&session.cookie),
     )
     .await
     {
         Ok(true) => Redirect::to("/?msg=Kata%20sandi%20tersimpan.").into_response(),
         Ok(false) => Redirect::to("/password?msg=Kata%20sandi%20sekarang%20salah.").into_response(),
         Err(staff::StaffError::WeakPassword) => {
-            Redirect::to("/password?msg=Kata%20sandi%20baru%20minimal%2010%20karakter.")
+            Redirect::to("/password?msg=Kata%20sandi%20baru%20minimal%2012%20karakter.")
                 .into_response()
         }
+        Err(staff::StaffError::SamePassword) => Redirect::to(
+            "/password?msg=Kata%20sandi%20baru%20harus%20berbeda%20dari%20kata%20sandi%20sementara.",
+        )
+        .into_response(),
         Err(e) => super::ApiError::from(e).into_response(),
     }
 }

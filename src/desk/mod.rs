@@ -16,6 +16,7 @@ functions, so they cannot disagree.
 
 pub mod conversation;
 pub mod corrections;
+pub mod login;
 pub mod messages;
 
 pub use messages::reason_label;

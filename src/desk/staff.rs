@@ -26,9 +26,12 @@ pub enum StaffError {
     /// Names are what people type to log in: letters, digits, `.`, `_`, `-`, 2 to 32 long.
     #[error("invalid name {0:?}: use 2-32 letters, digits, '.', '_' or '-'")]
     BadName(String),
-    /// A new password must be at least 10 characters.
-    #[error("kata sandi minimal 10 karakter")]
+    /// A new password must be at least [`MIN_PASSWORD_CHARS`] characters.
+    #[error("kata sandi baru minimal 12 karakter")]
     WeakPassword,
+    /// The new password is the current one (the one-time password cannot be kept).
+    #[error("kata sandi baru harus berbeda dari yang sekarang")]
+    SamePassword,
     /// Hashing failed (never expected).
     #[error("password hashing failed: {0}")]
     Hash(String),
@@ -85,7 +88,7 @@ fn hash_password(password: &str) -> Result<String, StaffError> {
         .map_err(|e| StaffError::Hash(e.to_string()))
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
+pub(super) fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {
         Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
@@ -158,7 +161,10 @@ pub async fn list(store: &Store) -> Result<Vec<Account>, StaffError> {
         .collect())
 }
 
-async fn actor(store: &Store, name: &str) -> Result<Option<(Actor, String, bool)>, StaffError> {
+pub(super) async fn actor(
+    store: &Store,
+    name: &str,
+) -> Result<Option<(Actor, String, bool)>, StaffError> {
     let row =
         sqlx::query("SELECT name, role, password_hash, must_change FROM staff WHERE name = $1")
             .bind(name)
@@ -256,7 +262,7 @@ pub async fn by_telegram(store: &Store, user_id: i64) -> Result<Option<Actor>, S
 pub async fn by_token(store: &Store, token: &str) -> Result<Option<Actor>, StaffError> {
     let row = sqlx::query(
         "SELECT s.name, s.role FROM api_tokens t JOIN staff s ON s.name = t.staff_name \
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND s.must_change = 0",
     )
     .bind(sha256_hex(token))
     .fetch_optional(store.pool())
@@ -270,28 +276,15 @@ pub async fn by_token(store: &Store, token: &str) -> Result<Option<Actor>, Staff
     }))
 }
 
-/// Checks a name and password and opens a session. `None` for a wrong name or password (the
-/// caller cannot tell which, so names cannot be probed).
-pub async fn login(
+/// Opens a session for `actor`, whose password was just checked ([`super::login`]).
+pub(super) async fn open_session(
     store: &Store,
-    name: &str,
-    password: &str,
-) -> Result<Option<Session>, StaffError> {
-    // A missing account still costs one hash, so timing does not reveal names.
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9u2VvQvC1sX0i1hM6c8vYb0oI3HqE3oTQ2m2S8hF0nA";
-    let Some((actor, hash, must_change)) = actor(store, name).await? else {
-        let _ = verify_password(password, DUMMY);
-        return Ok(None);
-    };
-    if !verify_password(password, &hash) {
-        store
-            .audit(name, "login_failed", &format!("staff:{name}"), "")
-            .await?;
-        return Ok(None);
-    }
+    actor: Actor,
+    must_change: bool,
+    now: i64,
+) -> Result<Session, StaffError> {
     let cookie = random_secret();
     let csrf = random_secret();
-    let now = now_ms();
     sqlx::query(
         "INSERT INTO sessions (id_hash, staff_name, csrf, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5)",
@@ -306,12 +299,12 @@ pub async fn login(
     store
         .audit(&actor.name, "login", &format!("staff:{}", actor.name), "")
         .await?;
-    Ok(Some(Session {
+    Ok(Session {
         cookie,
         csrf,
         actor,
         must_change,
-    }))
+    })
 }
 
 /// The session a cookie value opens, if it is live.
@@ -347,25 +340,74 @@ pub async fn logout(store: &Store, cookie: &str) -> Result<(), StaffError> {
     Ok(())
 }
 
-/// Sets a new password (after checking the current one) and retires the one-time password.
+/// Sets `name`'s password on the server (`kicau staff password`, for whoever runs the bot):
+/// no current password asked, the one-time password retired, every session ended; audited.
+pub async fn set_password(store: &Store, name: &str, new: &str) -> Result<(), StaffError> {
+    if new.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(StaffError::WeakPassword);
+    }
+    let new = new.to_owned();
+    let hashed = tokio::task::spawn_blocking(move || hash_password(&new))
+        .await
+        .map_err(|e| StaffError::Hash(e.to_string()))??;
+    let done = sqlx::query("UPDATE staff SET password_hash = $1, must_change = 0 WHERE name = $2")
+        .bind(hashed)
+        .bind(name)
+        .execute(store.pool())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StaffError::Unknown(name.to_owned()));
+    }
+    sqlx::query("DELETE FROM sessions WHERE staff_name = $1")
+        .bind(name)
+        .execute(store.pool())
+        .await?;
+    store
+        .audit("cli", "password_set", &format!("staff:{name}"), "")
+        .await?;
+    Ok(())
+}
+
+/// The shortest new password.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Sets a new password (after checking the current one), retires the one-time password, and
+/// ends every session of the account but `keep` (the session cookie that asked, if any).
 pub async fn change_password(
     store: &Store,
     name: &str,
     current: &str,
     new: &str,
+    keep: Option<&str>,
 ) -> Result<bool, StaffError> {
-    if new.chars().count() < 10 {
+    if new.chars().count() < MIN_PASSWORD_CHARS {
         return Err(StaffError::WeakPassword);
+    }
+    if new == current {
+        return Err(StaffError::SamePassword);
     }
     let Some((_, hash, _)) = actor(store, name).await? else {
         return Err(StaffError::Unknown(name.to_owned()));
     };
-    if !verify_password(current, &hash) {
+    let (current, new) = (current.to_owned(), new.to_owned());
+    let hashed = tokio::task::spawn_blocking(move || {
+        verify_password(&current, &hash)
+            .then(|| hash_password(&new))
+            .transpose()
+    })
+    .await
+    .map_err(|e| StaffError::Hash(e.to_string()))??;
+    let Some(hashed) = hashed else {
         return Ok(false);
-    }
+    };
     sqlx::query("UPDATE staff SET password_hash = $1, must_change = 0 WHERE name = $2")
-        .bind(hash_password(new)?)
+        .bind(hashed)
         .bind(name)
+        .execute(store.pool())
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE staff_name = $1 AND id_hash <> $2")
+        .bind(name)
+        .bind(keep.map(sha256_hex).unwrap_or_default())
         .execute(store.pool())
         .await?;
     store

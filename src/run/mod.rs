@@ -219,6 +219,8 @@ pub async fn run(
             secure_cookies: config.console.secure_cookies,
             tickets: Some(tickets.clone()),
             whatsapp: whatsapp.as_ref().map(|(_, hook)| hook.clone()),
+            logins: Arc::new(crate::desk::login::LoginGuard::default()),
+            trusted_proxies: config.console.trusted_proxies.clone(),
         };
         Some(tokio::spawn(crate::console::serve(
             listener,

@@ -37,9 +37,17 @@ async fn the_api_lists_claims_replies_releases_and_closes_with_the_documented_sh
         )
         .await
         .unwrap();
-        staff::add(store, "sari", Role::Staff).await.unwrap();
-        staff::add(store, "budi", Role::Staff).await.unwrap();
-        staff::add(store, "kepala", Role::Admin).await.unwrap();
+        for (who, role) in [
+            ("sari", Role::Staff),
+            ("budi", Role::Staff),
+            ("kepala", Role::Admin),
+        ] {
+            staff::add(store, who, role).await.unwrap();
+            // A token works once the one-time password is gone.
+            staff::set_password(store, who, "kata-sandi-yang-panjang")
+                .await
+                .unwrap();
+        }
         let sari = staff::new_token(store, "sari").await.unwrap();
         let budi = staff::new_token(store, "budi").await.unwrap();
         let admin = staff::new_token(store, "kepala").await.unwrap();

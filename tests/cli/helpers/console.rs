@@ -64,6 +64,8 @@ impl Console {
                 secure_cookies: false,
                 tickets: tickets.cloned(),
                 whatsapp: None,
+                logins: std::sync::Arc::new(kicau::desk::login::LoginGuard::default()),
+                trusted_proxies: Vec::new(),
             },
             cookies: Vec::new(),
         }
@@ -73,13 +75,17 @@ impl Console {
     /// in: her session cookie is in the jar.
     pub async fn signed_in(store: &Store, tickets: Option<&Tickets>) -> (Console, StaffSession) {
         let password = staff::add(store, "sari", Role::Staff).await.unwrap();
-        staff::change_password(store, "sari", &password, "kata-sandi-baru-sari")
+        staff::change_password(store, "sari", &password, "kata-sandi-baru-sari", None)
             .await
             .unwrap();
-        let session = staff::login(store, "sari", "kata-sandi-baru-sari")
-            .await
-            .unwrap()
-            .unwrap();
+        let kicau::desk::login::Attempt::Opened(session) =
+            kicau::desk::login::LoginGuard::default()
+                .login(store, "sari", "kata-sandi-baru-sari", None)
+                .await
+                .unwrap()
+        else {
+            panic!("sari's login was refused");
+        };
         let token = staff::new_token(store, "sari").await.unwrap();
         let mut console = Console::new(store, tickets);
         console

@@ -305,15 +305,36 @@ impl Deployment {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
-    /// `kicau staff ARGS` on the deployment's database; its standard output.
+    /// `kicau staff ARGS` on the deployment's database; its standard output. Before `token
+    /// NAME`, the account's password is set (`staff password`), as an API token works only once
+    /// the one-time password is gone.
     pub fn staff(&self, args: &[&str]) -> String {
-        let output = kicau_with(&self.config_path())
+        if let ["token", name] = args {
+            self.staff_with_input(&["password", name], &format!("kata-sandi-{name}-uji\n"));
+        }
+        self.staff_with_input(args, "")
+    }
+
+    /// `kicau staff ARGS` with `input` on its standard input; its standard output.
+    pub fn staff_with_input(&self, args: &[&str], input: &str) -> String {
+        use std::io::Write as _;
+        let mut child = kicau_with(&self.config_path())
             .arg("--database-url")
             .arg(self.database_url())
             .arg("staff")
             .args(args)
-            .output()
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
         assert!(
             output.status.success(),
             "kicau staff {args:?}: {}",
