@@ -1,7 +1,7 @@
 //! The console under a password-guessing flood.
 //!
 //! `cargo bench --bench login_flood` serves the console on loopback over a SQLite file, as
-//! `kicau run` does, and sends 32 concurrent streams of wrong passwords to `POST /login` for
+//! `kicau run` does, and a second process (this program again) sends 32 concurrent streams of wrong passwords to `POST /login` for
 //! 10 seconds: half against one real account, half against names that do not exist (each
 //! costing a hash, so names cannot be probed by timing). Meanwhile a staff member's API calls
 //! (`GET /api/conversations`) are timed one after another. It prints the API's median and 99th
@@ -40,7 +40,80 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(flood());
+    // The guessers run in a second process (this program again), so that the RSS measured is
+    // the console's alone.
+    match std::env::var("KICAU_FLOOD_TARGET") {
+        Ok(base) => runtime.block_on(guess(base)),
+        Err(_) => runtime.block_on(flood()),
+    }
+}
+
+/// The attacker: `STREAMS` concurrent streams of wrong passwords for `FLOOD`; prints the
+/// answers by kind on one line.
+async fn guess(base: String) {
+    let (refused, waited, other) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    let running = Arc::new(AtomicBool::new(true));
+    let mut streams = Vec::new();
+    for i in 0..STREAMS {
+        let (base, running) = (base.clone(), running.clone());
+        let (refused, waited, other) = (refused.clone(), waited.clone(), other.clone());
+        streams.push(tokio::spawn(async move {
+            let http = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap();
+            let page = http.get(format!("{base}/login")).send().await.unwrap();
+            let csrf = page
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(|v| v.strip_prefix("kicau_login_csrf="))
+                .and_then(|v| v.split(';').next())
+                .unwrap()
+                .to_owned();
+            let mut n = 0u64;
+            while running.load(Ordering::Relaxed) {
+                n += 1;
+                let name = if i % 2 == 0 {
+                    "sari".to_owned()
+                } else {
+                    format!("tamu{i}x{n}")
+                };
+                let r = http
+                    .post(format!("{base}/login"))
+                    .header("cookie", format!("kicau_login_csrf={csrf}"))
+                    .form(&[
+                        ("csrf", csrf.as_str()),
+                        ("name", &name),
+                        ("password", "tebakan-salah"),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                match r.status().as_u16() {
+                    303 => refused.fetch_add(1, Ordering::Relaxed),
+                    429 => waited.fetch_add(1, Ordering::Relaxed),
+                    _ => other.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    tokio::time::sleep(FLOOD).await;
+    running.store(false, Ordering::Relaxed);
+    for s in streams {
+        s.await.unwrap();
+    }
+    println!(
+        "logins answered: {} checked and refused, {} told to wait (429), {} other",
+        refused.load(Ordering::Relaxed),
+        waited.load(Ordering::Relaxed),
+        other.load(Ordering::Relaxed)
+    );
 }
 
 async fn flood() {
@@ -94,70 +167,27 @@ async fn flood() {
     }
     let before = rss_mb();
 
-    let running = Arc::new(AtomicBool::new(true));
-    let (refused, waited, other) = (
-        Arc::new(AtomicU64::new(0)),
-        Arc::new(AtomicU64::new(0)),
-        Arc::new(AtomicU64::new(0)),
-    );
-    let mut streams = Vec::new();
-    for i in 0..STREAMS {
-        let (base, running) = (base.clone(), running.clone());
-        let (refused, waited, other) = (refused.clone(), waited.clone(), other.clone());
-        streams.push(tokio::spawn(async move {
-            let http = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap();
-            let page = http.get(format!("{base}/login")).send().await.unwrap();
-            let csrf = page
-                .headers()
-                .get_all("set-cookie")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .find_map(|v| v.strip_prefix("kicau_login_csrf="))
-                .and_then(|v| v.split(';').next())
-                .unwrap()
-                .to_owned();
-            let mut n = 0u64;
-            while running.load(Ordering::Relaxed) {
-                n += 1;
-                let name = if i % 2 == 0 {
-                    "sari".to_owned()
-                } else {
-                    format!("tamu{i}x{n}")
-                };
-                let r = http
-                    .post(format!("{base}/login"))
-                    .header("cookie", format!("kicau_login_csrf={csrf}"))
-                    .form(&[
-                        ("csrf", csrf.as_str()),
-                        ("name", &name),
-                        ("password", "tebakan-salah"),
-                    ])
-                    .send()
-                    .await
-                    .unwrap();
-                match r.status().as_u16() {
-                    303 => refused.fetch_add(1, Ordering::Relaxed),
-                    429 => waited.fetch_add(1, Ordering::Relaxed),
-                    _ => other.fetch_add(1, Ordering::Relaxed),
-                };
-            }
-        }));
-    }
+    let attacker = std::process::Command::new(std::env::current_exe().unwrap())
+        .env("KICAU_FLOOD_TARGET", &base)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let start = Instant::now();
     let mut during = Vec::new();
     let mut peak = before;
     while start.elapsed() < FLOOD {
         during.push(api(http.clone()).await);
         peak = peak.max(rss_mb());
+        if std::env::var("KICAU_FLOOD_TRACE").is_ok() && during.len() % 100 == 0 {
+            eprintln!(
+                "{:>5.1}s RSS {:.0} MB",
+                start.elapsed().as_secs_f64(),
+                rss_mb()
+            );
+        }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    running.store(false, Ordering::Relaxed);
-    for s in streams {
-        s.await.unwrap();
-    }
+    let answered = attacker.wait_with_output().unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = rss_mb();
     let ms = |mut v: Vec<Duration>, p: f64| {
@@ -177,11 +207,8 @@ async fn flood() {
         ms(during.clone(), 0.99),
         during.len()
     );
+    print!("{}", String::from_utf8_lossy(&answered.stdout));
     println!(
-        "logins answered: {} checked and refused, {} told to wait (429), {} other",
-        refused.load(Ordering::Relaxed),
-        waited.load(Ordering::Relaxed),
-        other.load(Ordering::Relaxed)
+        "RSS of the console's process: {before:.0} MB before, {peak:.0} MB at most during, {after:.0} MB after"
     );
-    println!("RSS: {before:.0} MB before, {peak:.0} MB at most during, {after:.0} MB after");
 }
