@@ -1,5 +1,5 @@
 //! The smaller loops of `kicau run`: ticket deadlines (reminders, overdue tickets before staff)
-//! every half minute, unclaimed hand-offs announced again, and the WhatsApp sender of the
+//! every half minute, unclaimed hand-offs announced again, expired sessions removed, and the WhatsApp sender of the
 //! agencies' bridge (`tickets::whatsapp`).
 
 use std::time::Duration;
@@ -19,6 +19,19 @@ pub async fn sla(tickets: crate::tickets::Tickets, store: Store, shutdown: watch
             }
             for number in &pass.overdue {
                 tracing::warn!(ticket = %number, "ticket past its deadline: before staff");
+            }
+            Ok(Step::Idle)
+        })
+        .await;
+}
+
+/// Removes expired console sessions, every ten minutes.
+pub async fn housekeeping(store: Store, shutdown: watch::Receiver<bool>) {
+    Loop::every("housekeeping", Duration::from_secs(600))
+        .run(shutdown, || async {
+            let pruned = crate::desk::staff::prune_sessions(&store, now_ms()).await?;
+            if pruned > 0 {
+                tracing::info!(pruned, "expired console sessions removed");
             }
             Ok(Step::Idle)
         })

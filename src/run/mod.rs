@@ -292,6 +292,7 @@ pub async fn run(
         Lease::new(store.clone(), "x.mentions", &holder, LEASE_TTL),
         shutdown.clone(),
     );
+    let housekeeping = tokio::spawn(clocks::housekeeping(store.clone(), shutdown.clone()));
     let reannouncer = tokio::spawn(clocks::reannounce(
         desk.clone(),
         Duration::from_secs(config.desk.reannounce_after_secs),
@@ -318,6 +319,7 @@ pub async fn run(
         }
     }
     let _ = reannouncer.await;
+    let _ = housekeeping.await;
     let _ = reloader.await;
     let _ = clocks.await;
     if let Some(bridge) = whatsapp_bridge {

@@ -282,3 +282,37 @@ async fn a_new_password_is_long_and_new_ends_the_other_sessions_and_unlocks_toke
         assert!(staff::by_token(store, &token).await.unwrap().is_some());
     }
 }
+
+#[tokio::test]
+async fn expired_sessions_are_pruned_and_live_ones_kept() {
+    use kicau::desk::login::{Attempt, Clock, LoginGuard};
+    use kicau::desk::{Role, staff};
+    let backends = Backends::new().await;
+    for (name, store) in &backends.stores {
+        staff::add(store, "sari", Role::Staff).await.unwrap();
+        staff::set_password(store, "sari", "kata-sandi-baru-sari")
+            .await
+            .unwrap();
+        let start = 1_796_500_000_000;
+        let clock = Clock::manual(start);
+        let guard = LoginGuard::new(clock.clone());
+        // One session now, one a session's lifetime later.
+        for _ in 0..2 {
+            let attempt = guard
+                .login(store, "sari", "kata-sandi-baru-sari", None)
+                .await
+                .unwrap();
+            assert!(matches!(attempt, Attempt::Opened(_)), "{name}: {attempt:?}");
+            clock.advance(staff::SESSION_TTL_MS);
+        }
+        let pruned = staff::prune_sessions(store, start + staff::SESSION_TTL_MS + 1)
+            .await
+            .unwrap();
+        assert_eq!(pruned, 1, "{name}: only the expired one");
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(left, 1, "{name}: the younger one is kept");
+    }
+}
