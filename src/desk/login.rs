@@ -254,16 +254,16 @@ impl LoginGuard {
 /// A password check waiting for a hashing thread.
 type Job = (String, String, oneshot::Sender<bool>);
 
-/// The threads that check passwords, fed through one queue.
+/// The threads that check passwords, fed through one short queue: a flood waits on it
+/// asynchronously (costing nothing) rather than in memory.
 #[derive(Debug)]
 struct Hashing {
-    queue: std::sync::mpsc::SyncSender<Job>,
+    queue: tokio::sync::mpsc::Sender<Job>,
 }
 
 impl Hashing {
     fn start(threads: usize) -> Hashing {
-        // A short queue: a flood waits here (async, costing nothing) rather than in memory.
-        let (queue, jobs) = std::sync::mpsc::sync_channel::<Job>(threads);
+        let (queue, jobs) = tokio::sync::mpsc::channel::<Job>(threads);
         let jobs = Arc::new(Mutex::new(jobs));
         for i in 0..threads {
             let jobs = jobs.clone();
@@ -274,8 +274,8 @@ impl Hashing {
                     // the allocator keep a new arena's worth per thread.
                     let mut memory = Vec::new();
                     loop {
-                        let job = jobs.lock().expect("poisoned").recv();
-                        let Ok((password, hash, answer)) = job else {
+                        let job = jobs.lock().expect("poisoned").blocking_recv();
+                        let Some((password, hash, answer)) = job else {
                             return; // the guard is gone
                         };
                         let _ = answer.send(verify_reusing(&password, &hash, &mut memory));
@@ -290,17 +290,8 @@ impl Hashing {
 
     async fn verify(&self, password: String, hash: String) -> bool {
         let (answer, answered) = oneshot::channel();
-        let mut job = (password, hash, answer);
-        // The queue is bounded: wait for room without blocking the async worker.
-        loop {
-            match self.queue.try_send(job) {
-                Ok(()) => break,
-                Err(std::sync::mpsc::TrySendError::Full(back)) => {
-                    job = back;
-                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-                }
-                Err(std::sync::mpsc::TrySendError::Disconnected(_)) => return false,
-            }
+        if self.queue.send((password, hash, answer)).await.is_err() {
+            return false;
         }
         answered.await.unwrap_or(false)
     }

@@ -360,6 +360,19 @@ pub async fn set_password(store: &Store, name: &str, new: &str) -> Result<(), St
     let hashed = tokio::task::spawn_blocking(move || hash_password(&new))
         .await
         .map_err(|e| StaffError::Hash(e.to_string()))??;
+    replace_password(store, name, &hashed, None, "cli", "password_set").await
+}
+
+/// Stores a new password hash for `name`, retires the one-time password, ends every session
+/// but `keep`, and audits `action` by `by`.
+async fn replace_password(
+    store: &Store,
+    name: &str,
+    hashed: &str,
+    keep: Option<&str>,
+    by: &str,
+    action: &str,
+) -> Result<(), StaffError> {
     let done = sqlx::query("UPDATE staff SET password_hash = $1, must_change = 0 WHERE name = $2")
         .bind(hashed)
         .bind(name)
@@ -368,12 +381,13 @@ pub async fn set_password(store: &Store, name: &str, new: &str) -> Result<(), St
     if done.rows_affected() == 0 {
         return Err(StaffError::Unknown(name.to_owned()));
     }
-    sqlx::query("DELETE FROM sessions WHERE staff_name = $1")
+    sqlx::query("DELETE FROM sessions WHERE staff_name = $1 AND id_hash <> $2")
         .bind(name)
+        .bind(keep.map(sha256_hex).unwrap_or_default())
         .execute(store.pool())
         .await?;
     store
-        .audit("cli", "password_set", &format!("staff:{name}"), "")
+        .audit(by, action, &format!("staff:{name}"), "")
         .await?;
     Ok(())
 }
@@ -410,19 +424,7 @@ pub async fn change_password(
     let Some(hashed) = hashed else {
         return Ok(false);
     };
-    sqlx::query("UPDATE staff SET password_hash = $1, must_change = 0 WHERE name = $2")
-        .bind(hashed)
-        .bind(name)
-        .execute(store.pool())
-        .await?;
-    sqlx::query("DELETE FROM sessions WHERE staff_name = $1 AND id_hash <> $2")
-        .bind(name)
-        .bind(keep.map(sha256_hex).unwrap_or_default())
-        .execute(store.pool())
-        .await?;
-    store
-        .audit(name, "password_change", &format!("staff:{name}"), "")
-        .await?;
+    replace_password(store, name, &hashed, keep, name, "password_change").await?;
     Ok(true)
 }
 
