@@ -233,16 +233,20 @@ impl Day {
 
 /// How the desk treats hand-offs.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct DeskConfig {
     /// A hand-off nobody claimed is announced again after this many seconds.
     pub reannounce_after_secs: u64,
+    /// The most tweets one staff reply may become; a longer reply is refused before it is
+    /// queued (422 in the API). Default 10 (`tweet::DEFAULT_MAX_PARTS`).
+    pub max_thread_parts: usize,
 }
 
 impl Default for DeskConfig {
     fn default() -> Self {
         DeskConfig {
             reannounce_after_secs: 600,
+            max_thread_parts: 10,
         }
     }
 }
@@ -599,6 +603,12 @@ impl Config {
         {
             return Err(invalid(format!(
                 "account.handle {handle:?} is not an X username (1 to 15 letters, digits or _)"
+            )));
+        }
+        if !(1..=100).contains(&self.desk.max_thread_parts) {
+            return Err(invalid(format!(
+                "desk.max_thread_parts = {} must be between 1 and 100",
+                self.desk.max_thread_parts
             )));
         }
         if self.report.weekly_hour > 23 {

@@ -138,6 +138,9 @@ enum StaffCommand {
     Token { name: String },
     /// Revoke every API token and session of an account.
     Revoke { name: String },
+    /// Give an account a new one-time password (valid 24 hours, for one login) in place of its
+    /// password, and end its sessions: for a forgotten or expired password.
+    Reset { name: String },
     /// Lift the lock that repeated failed logins put on an account (before its 15 minutes).
     Unlock { name: String },
     /// Set an account's password, read from standard input (at least 12 characters); ends its
@@ -510,6 +513,13 @@ async fn staff(command: StaffCommand, database_url: &str) -> anyhow::Result<()> 
                 .context("reading the new password from standard input")?;
             staff::set_password(&store, &name, line.trim_end_matches(['\r', '\n'])).await?;
             println!("{name}'s password is set; every session of {name} has ended.");
+        }
+        StaffCommand::Reset { name } => {
+            let password = staff::reset(&store, &name, kicau::store::now_ms()).await?;
+            println!(
+                "{name} has a new one-time password (valid 24 hours, for one login; every session of {name} has ended):"
+            );
+            println!("{password}");
         }
         StaffCommand::Unlock { name } => {
             let was =

@@ -91,6 +91,50 @@ pub async fn reply(
         .into_response())
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewBody {
+    text: String,
+    /// The conversation the reply is for (its citizen's handle leads each part).
+    #[serde(default)]
+    conversation: Option<String>,
+}
+
+/// `POST /api/preview`: the exact tweets a staff reply would become (the same splitter as the
+/// reply itself), their weights, and whether they are within `[desk] max_thread_parts`.
+pub async fn preview(
+    State(state): State<AppState>,
+    _caller: Caller,
+    body: Result<Json<PreviewBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "badan permintaan harus JSON {{\"text\": \"...\"}}: {e}"
+        ))
+    })?;
+    let handle = match body.conversation.as_deref().filter(|c| !c.is_empty()) {
+        Some(id) => state.desk.get(id).await?.citizen,
+        None => "warga".to_owned(),
+    };
+    let splitter = state.desk.splitter();
+    let parts = splitter.split_unbounded(&handle, &body.text);
+    let max = splitter.max_parts();
+    let message = splitter
+        .split(&handle, &body.text)
+        .err()
+        .map(|e| e.to_string());
+    Ok(Json(json!({ "data": {
+        "parts": parts.iter().map(|p| json!({
+            "text": p,
+            "weighted_length": crate::tweet::weighted_length(p),
+        })).collect::<Vec<_>>(),
+        "count": parts.len(),
+        "max_parts": max,
+        "within_limit": parts.len() <= max,
+        "message": message,
+    }})))
+}
+
 pub async fn release(
     State(state): State<AppState>,
     caller: Caller,
@@ -268,6 +312,9 @@ pub async fn open311(
 #[derive(Deserialize)]
 pub struct RerouteBody {
     agency: String,
+    /// Back to the agency that rejected it, on purpose.
+    #[serde(default)]
+    again: bool,
 }
 
 /// `POST /api/tickets/{number}/reroute {"agency": "dlh"}`: staff send a rejected ticket on.
@@ -293,6 +340,7 @@ pub async fn reroute(
             &number,
             &body.agency,
             &caller.actor.name,
+            body.again,
         )
         .await?;
     state.desk.notify();

@@ -111,7 +111,17 @@ impl FromRequestParts<AppState> for PageSession {
             return Err(ToLogin.into_response());
         };
         match staff::session(state.desk.store(), &value).await {
-            Ok(Some(session)) => Ok(PageSession(session)),
+            Ok(Some(mut session)) => {
+                // A page shown to the person takes the notice left for it; the live refresh of
+                // a page (console.js, marked by its header) and forms do not.
+                let live = parts.headers.contains_key("x-kicau-live");
+                if parts.method == Method::GET && !live {
+                    session.notice = staff::take_notice(state.desk.store(), &value)
+                        .await
+                        .map_err(|e| ApiError::from(e).into_response())?;
+                }
+                Ok(PageSession(session))
+            }
             Ok(None) => Err(ToLogin.into_response()),
             Err(e) => Err(ApiError::from(e).into_response()),
         }

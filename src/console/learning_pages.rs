@@ -82,12 +82,15 @@ pub async fn correct(
         Err(e) => e.to_string(),
     };
     back_with(
+        &state,
+        &session,
         &format!(
             "/conversations/{}",
             crate::channels::x::oauth1::percent_encode(&id)
         ),
         &message,
     )
+    .await
 }
 
 /// Proposes a correction of the decision on `tweet_id` in conversation `id` (the console's form
@@ -118,7 +121,6 @@ fn teacher<'a>(state: &'a AppState, engine: &'a Engine) -> Teacher<'a> {
 #[derive(Deserialize, Default)]
 pub struct CorrectionsQuery {
     state: Option<String>,
-    msg: Option<String>,
 }
 
 /// `GET /corrections`: the corrections waiting for review (or another state), and the engine.
@@ -232,13 +234,7 @@ pub async fn corrections(
          berkas contoh.</p><p class=\"tabs\">{tabs}</p>{table}{engine}",
         engine = engine_section(&state, admin, &csrf),
     );
-    layout(
-        "Koreksi keputusan bot",
-        Some(&session),
-        query.msg.as_deref(),
-        &body,
-    )
-    .into_response()
+    layout("Koreksi keputusan bot", Some(&session), None, &body).into_response()
 }
 
 /// The running engine: what it learned from, when, and the last failed load's error.
@@ -316,7 +312,7 @@ pub async fn review(
         Err(DeskError::Store(e)) => return super::ApiError::from(e).into_response(),
         Err(e) => e.to_string(),
     };
-    back_with("/corrections", &message)
+    back_with(&state, &session, "/corrections", &message).await
 }
 
 /// `POST /knowledge/reload` (admins): loads the knowledge base again now.
@@ -334,7 +330,7 @@ pub async fn reload(
     } else {
         "Hanya admin yang dapat memuat ulang basis pengetahuan."
     };
-    back_with("/corrections", message)
+    back_with(&state, &session, "/corrections", message).await
 }
 
 /// After a staff reply in the console or the API: see [`Teacher::suggest_from_reply`].

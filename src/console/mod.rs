@@ -8,6 +8,7 @@ unsafe API calls carry a CSRF token; API clients use `Authorization: Bearer <tok
 CSRF token, since a browser never sends that header on its own.
 */
 
+mod admin_pages;
 mod api;
 mod auth;
 mod learning_api;
@@ -83,6 +84,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/knowledge/reload", post(learning_api::reload))
         .route("/audit", get(pages::audit))
+        .route("/staff", get(admin_pages::accounts))
+        .route("/staff/{name}/unlock", post(admin_pages::unlock))
         .route("/report", get(pages::report))
         .route("/metrics", get(api::metrics))
         .route("/api/report", get(api::report))
@@ -99,6 +102,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/conversations/{id}", get(api::detail))
         .route("/api/conversations/{id}/claim", post(api::claim))
         .route("/api/conversations/{id}/reply", post(api::reply))
+        .route("/api/preview", post(api::preview))
         .route("/api/conversations/{id}/release", post(api::release))
         .route("/api/conversations/{id}/close", post(api::close))
         .route("/api/knowledge", get(api::knowledge))
@@ -183,6 +187,8 @@ pub enum ApiError {
     Forbidden(String),
     NotFound(String),
     Conflict(String),
+    /// Well formed but not acceptable as it stands (a reply over the cap on thread parts).
+    Unprocessable(String),
     Internal(String),
 }
 
@@ -197,6 +203,7 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m),
+            ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, m),
             ApiError::Internal(m) => {
                 tracing::error!(error = %m, "console request failed");
                 (
@@ -216,6 +223,7 @@ impl From<DeskError> for ApiError {
             DeskError::HeldBy(_) | DeskError::Closed => ApiError::Conflict(e.to_string()),
             DeskError::NotHolder => ApiError::Forbidden(e.to_string()),
             DeskError::Invalid(m) => ApiError::BadRequest(m),
+            DeskError::TooLong(m) => ApiError::Unprocessable(m),
             DeskError::Store(e) => ApiError::Internal(e.to_string()),
         }
     }
@@ -233,6 +241,8 @@ impl From<crate::tickets::TicketError> for ApiError {
             crate::tickets::TicketError::NotFound(_)
             | crate::tickets::TicketError::NoteNotFound(_) => ApiError::NotFound(e.to_string()),
             crate::tickets::TicketError::NotAllowed { .. }
+            | crate::tickets::TicketError::NotResolved { .. }
+            | crate::tickets::TicketError::RejectedBy { .. }
             | crate::tickets::TicketError::NoteDecided(_) => ApiError::Conflict(e.to_string()),
             crate::tickets::TicketError::Store(e) => ApiError::Internal(e.to_string()),
         }

@@ -36,7 +36,7 @@ pub(super) fn layout(
         Some(s) => format!(
             "<nav><a href=\"/\">Antrean</a> <a href=\"/?state=staff&amp;held_by={name}\">Pegangan saya</a> \
              <a href=\"/?state=bot\">Dijawab bot</a> <a href=\"/?state=closed\">Selesai</a> \
-             <a href=\"/tickets\">Laporan</a> <a href=\"/report\">Ringkasan</a> <a href=\"/corrections\">Koreksi</a> <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati</a>\
+             <a href=\"/tickets\">Laporan</a> <a href=\"/report\">Ringkasan</a> <a href=\"/corrections\">Koreksi</a> <a href=\"/staff\">Petugas</a> <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati</a>\
              <span class=\"who\">{name} ({role})</span>\
              <form method=\"post\" action=\"/logout\" class=\"inline\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
@@ -50,7 +50,9 @@ pub(super) fn layout(
     let csrf_meta = session
         .map(|s| format!("<meta name=\"csrf\" content=\"{}\">", esc(&s.csrf)))
         .unwrap_or_default();
+    // A page's notice: the caller's (the login page's), or the one the session left for it.
     let flash = flash
+        .or_else(|| session.and_then(|s| s.notice.as_deref()))
         .map(|m| format!("<p class=\"flash\" role=\"status\">{}</p>", esc(m)))
         .unwrap_or_default();
     Html(format!(
@@ -64,11 +66,30 @@ pub(super) fn layout(
     ))
 }
 
+/// The login page's notices, by the code in its address (`/login?n=wrong`): only these known
+/// texts are ever shown, whatever the address says.
+fn login_notice(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "form" => "Formulir kedaluwarsa, coba lagi.",
+        "wrong" => "Nama pengguna atau kata sandi salah.",
+        "out" => "Anda sudah keluar.",
+        "spent" => {
+            "Kata sandi sekali pakai ini sudah dipakai atau sudah lewat 24 jam. Minta admin \
+             membuat yang baru."
+        }
+        _ => return None,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    n: Option<String>,
+}
+
 #[derive(Deserialize, Default)]
 pub struct PageQuery {
     state: Option<String>,
     held_by: Option<String>,
-    msg: Option<String>,
 }
 
 /// Sends a visitor who still has the one-time password to the password page.
@@ -120,7 +141,7 @@ pub async fn queue(
     layout(
         title,
         Some(&session),
-        query.msg.as_deref(),
+        None,
         &format!("<div data-live=\"queue\">{body}</div>"),
     )
     .into_response()
@@ -152,7 +173,6 @@ pub async fn conversation(
     State(state): State<AppState>,
     PageSession(session): PageSession,
     Path(id): Path<String>,
-    Query(query): Query<PageQuery>,
 ) -> Response {
     if let Some(redirect) = must_change(&session) {
         return redirect;
@@ -233,9 +253,9 @@ pub async fn conversation(
             "<form method=\"post\" action=\"/conversations/{id}/reply\" class=\"reply\" id=\"reply\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <label for=\"text\">Balasan sebagai @{account} (diawali @{citizen} otomatis)</label>\
-             <textarea id=\"text\" name=\"text\" rows=\"5\" required data-handle=\"@{citizen}\"></textarea>\
-             <p class=\"counter\"><span id=\"count\">0</span> / 280 karakter\
-             <span id=\"parts\"></span></p>\
+             <textarea id=\"text\" name=\"text\" rows=\"5\" required data-conversation=\"{id}\"></textarea>\
+             <p class=\"counter\" aria-live=\"polite\"><span id=\"count\">0</span><span id=\"parts\"> / 280 karakter</span></p>\
+             <ol id=\"preview\" class=\"preview\"></ol>\
              <button type=\"submit\" name=\"do\" value=\"reply\">Kirim balasan</button></form>\
              <section class=\"kb\"><label for=\"kbq\">Sisipkan jawaban dari basis pengetahuan</label>\
              <input id=\"kbq\" type=\"search\" placeholder=\"cari topik, mis. syarat KTP\">\
@@ -295,7 +315,7 @@ pub async fn conversation(
     layout(
         &format!("Percakapan dengan @{}", c.citizen),
         Some(&session),
-        query.msg.as_deref(),
+        None,
         &body,
     )
     .into_response()
@@ -350,15 +370,21 @@ pub async fn act(
         Err(e) => e.to_string(),
     };
     back_with(
+        &state,
+        &session,
         &format!(
             "/conversations/{}",
             crate::channels::x::oauth1::percent_encode(&id)
         ),
         &message,
     )
+    .await
 }
 
-pub async fn login_form(State(state): State<AppState>, Query(query): Query<PageQuery>) -> Response {
+pub async fn login_form(
+    State(state): State<AppState>,
+    Query(query): Query<LoginQuery>,
+) -> Response {
     let token = staff::random_secret();
     let body = format!(
         "<form method=\"post\" action=\"/login\" class=\"login\">\
@@ -373,7 +399,12 @@ pub async fn login_form(State(state): State<AppState>, Query(query): Query<PageQ
             "set-cookie",
             login_csrf_cookie(&token, state.secure_cookies),
         )],
-        layout("Masuk", None, query.msg.as_deref(), &body),
+        layout(
+            "Masuk",
+            None,
+            query.n.as_deref().and_then(login_notice),
+            &body,
+        ),
     )
         .into_response()
 }
@@ -394,7 +425,7 @@ pub async fn login(
     use crate::desk::login::Attempt;
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !same_secret(&form.csrf, &expected) {
-        return Redirect::to("/login?msg=Formulir%20kedaluwarsa%2C%20coba%20lagi.").into_response();
+        return Redirect::to("/login?n=form").into_response();
     }
     let peer = extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -428,10 +459,8 @@ pub async fn login(
             )
                 .into_response()
         }
-        Ok(Attempt::Refused) => {
-            Redirect::to("/login?msg=Nama%20pengguna%20atau%20kata%20sandi%20salah.")
-                .into_response()
-        }
+        Ok(Attempt::Refused) => Redirect::to("/login?n=wrong").into_response(),
+        Ok(Attempt::OneTimeSpent) => Redirect::to("/login?n=spent").into_response(),
         Ok(Attempt::Wait(seconds)) => too_many(
             seconds,
             format!("Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {seconds} detik."),
@@ -469,19 +498,18 @@ pub async fn logout(
     }
     (
         [("set-cookie", session_cookie("", state.secure_cookies))],
-        Redirect::to("/login?msg=Anda%20sudah%20keluar."),
+        Redirect::to("/login?n=out"),
     )
         .into_response()
 }
 
-pub async fn password_form(
-    PageSession(session): PageSession,
-    Query(query): Query<PageQuery>,
-) -> Response {
+pub async fn password_form(PageSession(session): PageSession) -> Response {
     let intro = if session.must_change {
-        "<p>Anda masuk dengan kata sandi sekali pakai. Buat kata sandi baru (minimal 12 karakter, berbeda dari kata sandi sementara).</p>"
+        "<p>Anda masuk dengan kata sandi sekali pakai; kata sandi itu tidak bisa dipakai masuk lagi. \
+         Buat kata sandi baru sekarang: minimal 12 karakter, berbeda dari kata sandi sementara, dan \
+         bukan kata sandi umum. Beberapa kata acak yang mudah Anda ingat adalah pilihan yang baik.</p>"
     } else {
-        ""
+        "<p>Minimal 12 karakter dan bukan kata sandi umum. Sesi Anda di perangkat lain akan berakhir.</p>"
     };
     let body = format!(
         "{intro}<form method=\"post\" action=\"/password\" class=\"login\">\
@@ -489,17 +517,11 @@ pub async fn password_form(
          <label for=\"current\">Kata sandi sekarang</label>\
          <input id=\"current\" name=\"current\" type=\"password\" autocomplete=\"current-password\" required>\
          <label for=\"new\">Kata sandi baru</label>\
-         <input id=\"new\" name=\"new\" type=\"password\" autocomplete=\"new-password\" minlength=\"10\" required>\
+         <input id=\"new\" name=\"new\" type=\"password\" autocomplete=\"new-password\" minlength=\"12\" required>\
          <button type=\"submit\">Simpan</button></form>",
         csrf = esc(&session.csrf),
     );
-    layout(
-        "Ganti kata sandi",
-        Some(&session),
-        query.msg.as_deref(),
-        &body,
-    )
-    .into_response()
+    layout("Ganti kata sandi", Some(&session), None, &body).into_response()
 }
 
 #[derive(Deserialize)]
@@ -526,16 +548,13 @@ pub async fn password(
     )
     .await
     {
-        Ok(true) => Redirect::to("/?msg=Kata%20sandi%20tersimpan.").into_response(),
-        Ok(false) => Redirect::to("/password?msg=Kata%20sandi%20sekarang%20salah.").into_response(),
-        Err(staff::StaffError::WeakPassword) => {
-            Redirect::to("/password?msg=Kata%20sandi%20baru%20minimal%2012%20karakter.")
-                .into_response()
-        }
-        Err(staff::StaffError::SamePassword) => Redirect::to(
-            "/password?msg=Kata%20sandi%20baru%20harus%20berbeda%20dari%20kata%20sandi%20sementara.",
-        )
-        .into_response(),
+        Ok(true) => back_with(&state, &session, "/", "Kata sandi tersimpan.").await,
+        Ok(false) => back_with(&state, &session, "/password", "Kata sandi sekarang salah.").await,
+        Err(
+            e @ (staff::StaffError::WeakPassword
+            | staff::StaffError::SamePassword
+            | staff::StaffError::CommonPassword),
+        ) => back_with(&state, &session, "/password", &capitalised(&e.to_string())).await,
         Err(e) => super::ApiError::from(e).into_response(),
     }
 }
@@ -715,13 +734,26 @@ pub async fn dead_letters(
     layout("Surat mati (dead letters)", Some(&session), None, &body).into_response()
 }
 
-/// A redirect to `path` that shows `message` there (after a form was handled).
-pub(super) fn back_with(path: &str, message: &str) -> Response {
-    Redirect::to(&format!(
-        "{path}?msg={}",
-        crate::channels::x::oauth1::percent_encode(message)
-    ))
-    .into_response()
+/// A redirect to `path` whose page shows `message` once (after a form was handled); the
+/// message waits with the session ([`staff::leave_notice`]), not in the address.
+pub(super) async fn back_with(
+    state: &AppState,
+    session: &Session,
+    path: &str,
+    message: &str,
+) -> Response {
+    if let Err(e) = staff::leave_notice(state.desk.store(), &session.cookie, message).await {
+        return super::ApiError::from(e).into_response();
+    }
+    Redirect::to(path).into_response()
+}
+
+/// `text` with its first letter in upper case (errors read as sentences on a page).
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect::<String>() + "."
+    })
 }
 
 /// What an action form gets instead of acting: 403 without the session's CSRF token, the

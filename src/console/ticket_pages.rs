@@ -211,7 +211,7 @@ pub async fn ticket_act(
     let by = &session.actor.name;
     let result = match action.as_str() {
         "reroute" => tickets
-            .reroute(state.desk.store(), &number, &form.agency, by)
+            .reroute(state.desk.store(), &number, &form.agency, by, false)
             .await
             .map_err(super::ApiError::from),
         "reopen" => super::api::reopen_ticket(tickets, &state, &number, by, &form.note).await,

@@ -88,6 +88,9 @@ pub enum Attempt {
     Wait(u64),
     /// The account is locked until this time (ms); nothing was checked.
     Locked(i64),
+    /// The password was the account's one-time password, which expired or was used already:
+    /// an admin must issue a new one (`kicau staff reset NAME`).
+    OneTimeSpent,
 }
 
 /// The login guard of one console (see the module's documentation).
@@ -178,6 +181,22 @@ impl LoginGuard {
                 .await?;
                 if let Some(ip) = client {
                     self.addresses.lock().expect("poisoned").remove(&ip);
+                }
+                if must_change {
+                    // One session per one-time password: whoever logs in with it must set a
+                    // password of their own there, or ask for a new one. Taken in one
+                    // conditional update, so that two logins at once cannot both have it.
+                    let taken = sqlx::query(
+                        "UPDATE staff SET otp_used_at = $1 \
+                         WHERE name = $2 AND otp_used_at = 0 AND otp_expires_at > $1",
+                    )
+                    .bind(now)
+                    .bind(name)
+                    .execute(store.pool())
+                    .await?;
+                    if taken.rows_affected() == 0 {
+                        return Ok(Attempt::OneTimeSpent);
+                    }
                 }
                 Ok(Attempt::Opened(
                     staff::open_session(store, actor, must_change, now).await?,

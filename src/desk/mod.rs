@@ -228,6 +228,9 @@ pub enum DeskError {
     /// The reply is empty or cannot be posted.
     #[error("{0}")]
     Invalid(String),
+    /// The reply would need more tweets than `[desk] max_thread_parts`.
+    #[error("{0}")]
+    TooLong(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -250,6 +253,7 @@ pub struct Filter {
 pub struct Desk {
     store: Store,
     changed: Arc<tokio::sync::Notify>,
+    splitter: crate::tweet::Splitter,
 }
 
 impl std::fmt::Debug for Desk {
@@ -285,7 +289,19 @@ impl Desk {
         Desk {
             store,
             changed: Arc::new(tokio::sync::Notify::new()),
+            splitter: crate::tweet::Splitter::default(),
         }
+    }
+
+    /// Staff replies split by `splitter` (the account's handle, `[desk] max_thread_parts`).
+    pub fn with_splitter(mut self, splitter: crate::tweet::Splitter) -> Desk {
+        self.splitter = splitter;
+        self
+    }
+
+    /// The splitter staff replies go through (also the console's and the API's preview).
+    pub fn splitter(&self) -> &crate::tweet::Splitter {
+        &self.splitter
     }
 
     pub fn store(&self) -> &Store {
@@ -486,7 +502,10 @@ impl Desk {
                 "percakapan ini belum punya twit warga untuk dibalas".into(),
             ));
         };
-        let parts = crate::tweet::thread(&citizen, &strip_leading_handle(text, &citizen));
+        let parts = self
+            .splitter
+            .split(&citizen, text)
+            .map_err(|e| DeskError::TooLong(e.to_string()))?;
         if parts.is_empty() {
             return Err(DeskError::Invalid("teks balasan kosong".into()));
         }
@@ -734,14 +753,6 @@ async fn record(
 }
 
 /// Staff may start with the citizen's handle or not; the thread adds it once.
-fn strip_leading_handle(text: &str, citizen: &str) -> String {
-    let handle = format!("@{citizen}");
-    match text.get(..handle.len()) {
-        Some(head) if head.eq_ignore_ascii_case(&handle) => text[handle.len()..].trim().to_owned(),
-        _ => text.to_owned(),
-    }
-}
-
 /// Serializes milliseconds since the epoch as RFC 3339 in UTC, e.g. `2026-11-22T10:00:00Z`.
 fn ser_time<S: serde::Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&crate::store::rfc3339(*ms))
@@ -755,15 +766,6 @@ mod tests {
     fn times_are_rfc3339_utc_to_the_second() {
         assert_eq!(rfc3339(1_795_370_400_123), "2026-11-22T18:00:00Z");
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-    }
-
-    #[test]
-    fn a_leading_handle_is_not_doubled() {
-        assert_eq!(strip_leading_handle("@Warga1 halo", "warga1"), "halo");
-        assert_eq!(
-            strip_leading_handle("halo @warga1", "warga1"),
-            "halo @warga1"
-        );
     }
 
     #[test]

@@ -13,6 +13,40 @@ use crate::store::{Store, StoreError, now_ms};
 
 /// How long a console session lasts without a new login.
 pub const SESSION_TTL_MS: i64 = 12 * 3600 * 1000;
+/// How long a one-time password can be used (once) after it is issued.
+pub const ONE_TIME_TTL_MS: i64 = 24 * 3600 * 1000;
+/// The shortest new password.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Words a guesser of this console's passwords tries first, besides the account's name.
+const SITE_WORDS: &[&str] = &[
+    "kicau",
+    "malang",
+    "pemkot",
+    "pemkotmalang",
+    "kotamalang",
+    "diskominfo",
+    "kominfo",
+    "arema",
+    "admin",
+    "password",
+    "katasandi",
+];
+
+/// Whether `new` may become `name`'s password: long enough and not common or guessable (ASVS
+/// 2.1.1 and 2.1.7; zxcvbn's lists of common passwords, names and words, and its patterns for
+/// keyboard walks, repeats, sequences and dates).
+pub fn check_new_password(name: &str, new: &str) -> Result<(), StaffError> {
+    if new.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(StaffError::WeakPassword);
+    }
+    let mut inputs: Vec<&str> = SITE_WORDS.to_vec();
+    inputs.push(name);
+    if zxcvbn::zxcvbn(new, &inputs).score() < zxcvbn::Score::Three {
+        return Err(StaffError::CommonPassword);
+    }
+    Ok(())
+}
 
 /// Why a staff operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +66,11 @@ pub enum StaffError {
     /// The new password is the current one (the one-time password cannot be kept).
     #[error("kata sandi baru harus berbeda dari yang sekarang")]
     SamePassword,
+    /// The new password is common or easy to guess (zxcvbn's score under 3 of 4).
+    #[error(
+        "kata sandi baru terlalu umum atau mudah ditebak; pakai beberapa kata acak atau gabungan yang tidak biasa"
+    )]
+    CommonPassword,
     /// Hashing failed (never expected).
     #[error("password hashing failed: {0}")]
     Hash(String),
@@ -53,6 +92,10 @@ pub struct Account {
     pub must_change: bool,
     pub telegram_user_id: Option<String>,
     pub created_at: i64,
+    /// Until when failed logins lock the account (ms; in the past or 0: not locked).
+    pub locked_until: i64,
+    /// Failed logins in a row since the last success or unlock.
+    pub failed_logins: i64,
 }
 
 /// A console session: the cookie value (secret) and its CSRF token.
@@ -62,6 +105,8 @@ pub struct Session {
     pub csrf: String,
     pub actor: Actor,
     pub must_change: bool,
+    /// What the page shows once (see [`take_notice`]); only filled for the page that takes it.
+    pub notice: Option<String>,
 }
 
 /// A random secret: 32 bytes, base64url.
@@ -121,13 +166,14 @@ pub async fn add(store: &Store, name: &str, role: Role) -> Result<String, StaffE
     let password = one_time_password();
     let hash = hash_password(&password)?;
     let done = sqlx::query(
-        "INSERT INTO staff (name, role, password_hash, must_change, created_at) \
-         VALUES ($1, $2, $3, 1, $4) ON CONFLICT (name) DO NOTHING",
+        "INSERT INTO staff (name, role, password_hash, must_change, created_at, otp_expires_at) \
+         VALUES ($1, $2, $3, 1, $4, $5) ON CONFLICT (name) DO NOTHING",
     )
     .bind(name)
     .bind(role.as_str())
     .bind(&hash)
     .bind(now_ms())
+    .bind(now_ms() + ONE_TIME_TTL_MS)
     .execute(store.pool())
     .await?;
     if done.rows_affected() == 0 {
@@ -139,10 +185,44 @@ pub async fn add(store: &Store, name: &str, role: Role) -> Result<String, StaffE
     Ok(password)
 }
 
+/// Gives `name` a new one-time password (valid [`ONE_TIME_TTL_MS`], for one login) in place of
+/// its password, ends its sessions and returns it: for a person who forgot theirs or let the
+/// first one expire. Audited.
+pub async fn reset(store: &Store, name: &str, now: i64) -> Result<String, StaffError> {
+    let password = one_time_password();
+    let hash = {
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| StaffError::Hash(e.to_string()))??
+    };
+    let done = sqlx::query(
+        "UPDATE staff SET password_hash = $1, must_change = 1, otp_expires_at = $2, \
+         otp_used_at = 0 WHERE name = $3",
+    )
+    .bind(&hash)
+    .bind(now + ONE_TIME_TTL_MS)
+    .bind(name)
+    .execute(store.pool())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StaffError::Unknown(name.to_owned()));
+    }
+    sqlx::query("DELETE FROM sessions WHERE staff_name = $1")
+        .bind(name)
+        .execute(store.pool())
+        .await?;
+    store
+        .audit("cli", "password_reset", &format!("staff:{name}"), "")
+        .await?;
+    Ok(password)
+}
+
 /// Every account, by name.
 pub async fn list(store: &Store) -> Result<Vec<Account>, StaffError> {
     let rows = sqlx::query(
-        "SELECT name, role, must_change, telegram_user_id, created_at FROM staff ORDER BY name",
+        "SELECT name, role, must_change, telegram_user_id, created_at, locked_until, \
+         failed_logins FROM staff ORDER BY name",
     )
     .fetch_all(store.pool())
     .await?;
@@ -156,6 +236,8 @@ pub async fn list(store: &Store) -> Result<Vec<Account>, StaffError> {
                 must_change: r.get::<i64, _>(2) != 0,
                 telegram_user_id: r.get(3),
                 created_at: r.get(4),
+                locked_until: r.get(5),
+                failed_logins: r.get(6),
             }
         })
         .collect())
@@ -304,6 +386,7 @@ pub(super) async fn open_session(
         csrf,
         actor,
         must_change,
+        notice: None,
     })
 }
 
@@ -327,8 +410,42 @@ pub async fn session(store: &Store, cookie: &str) -> Result<Option<Session>, Sta
                 role: Role::parse(&role).unwrap_or(Role::Staff),
             },
             must_change: r.get::<i64, _>(3) != 0,
+            notice: None,
         }
     }))
+}
+
+/// Leaves `text` for the session's next page to show once (after a form was handled): the
+/// console's notices live with the session, never in the address (a link cannot make the
+/// city's console print a text of its author's).
+pub async fn leave_notice(store: &Store, cookie: &str, text: &str) -> Result<(), StaffError> {
+    sqlx::query("UPDATE sessions SET notice = $1 WHERE id_hash = $2")
+        .bind(text)
+        .bind(sha256_hex(cookie))
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// Takes the notice [`leave_notice`] left for this session, if any, so that it shows once.
+pub async fn take_notice(store: &Store, cookie: &str) -> Result<Option<String>, StaffError> {
+    let id = sha256_hex(cookie);
+    let row = sqlx::query("SELECT notice FROM sessions WHERE id_hash = $1 AND notice IS NOT NULL")
+        .bind(&id)
+        .fetch_optional(store.pool())
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let notice: String = row.get(0);
+    // Only the reader that clears it shows it (two tabs at once: one of them).
+    let cleared =
+        sqlx::query("UPDATE sessions SET notice = NULL WHERE id_hash = $1 AND notice = $2")
+            .bind(&id)
+            .bind(&notice)
+            .execute(store.pool())
+            .await?;
+    Ok((cleared.rows_affected() > 0).then_some(notice))
 }
 
 /// Deletes the sessions that expired at or before `now` (a cookie of one no longer opens
@@ -353,9 +470,7 @@ pub async fn logout(store: &Store, cookie: &str) -> Result<(), StaffError> {
 /// Sets `name`'s password on the server (`kicau staff password`, for whoever runs the bot):
 /// no current password asked, the one-time password retired, every session ended; audited.
 pub async fn set_password(store: &Store, name: &str, new: &str) -> Result<(), StaffError> {
-    if new.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(StaffError::WeakPassword);
-    }
+    check_new_password(name, new)?;
     let new = new.to_owned();
     let hashed = tokio::task::spawn_blocking(move || hash_password(&new))
         .await
@@ -373,11 +488,14 @@ async fn replace_password(
     by: &str,
     action: &str,
 ) -> Result<(), StaffError> {
-    let done = sqlx::query("UPDATE staff SET password_hash = $1, must_change = 0 WHERE name = $2")
-        .bind(hashed)
-        .bind(name)
-        .execute(store.pool())
-        .await?;
+    let done = sqlx::query(
+        "UPDATE staff SET password_hash = $1, must_change = 0, otp_expires_at = 0, \
+         otp_used_at = 0 WHERE name = $2",
+    )
+    .bind(hashed)
+    .bind(name)
+    .execute(store.pool())
+    .await?;
     if done.rows_affected() == 0 {
         return Err(StaffError::Unknown(name.to_owned()));
     }
@@ -392,9 +510,6 @@ async fn replace_password(
     Ok(())
 }
 
-/// The shortest new password.
-pub const MIN_PASSWORD_CHARS: usize = 12;
-
 /// Sets a new password (after checking the current one), retires the one-time password, and
 /// ends every session of the account but `keep` (the session cookie that asked, if any).
 pub async fn change_password(
@@ -404,12 +519,10 @@ pub async fn change_password(
     new: &str,
     keep: Option<&str>,
 ) -> Result<bool, StaffError> {
-    if new.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(StaffError::WeakPassword);
-    }
     if new == current {
         return Err(StaffError::SamePassword);
     }
+    check_new_password(name, new)?;
     let Some((_, hash, _)) = actor(store, name).await? else {
         return Err(StaffError::Unknown(name.to_owned()));
     };
@@ -439,6 +552,48 @@ mod tests {
         assert!(verify_password("rahasia-sekali-123", &hash));
         assert!(!verify_password("rahasia-sekali-124", &hash));
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn common_and_guessable_passwords_are_refused() {
+        for weak in [
+            "password1234",
+            "passwordpassword",
+            "qwertyuiop123",
+            "123456789012",
+            "pemkotmalang123",
+            "kicau-kicau-kicau",
+            "sari12345678",
+            "aaaaaaaaaaaaaaa",
+            "iloveyou2026!",
+        ] {
+            assert!(
+                matches!(
+                    check_new_password("sari", weak),
+                    Err(StaffError::CommonPassword)
+                ),
+                "{weak} should be refused"
+            );
+        }
+        assert!(matches!(
+            check_new_password("sari", "pendek"),
+            Err(StaffError::WeakPassword)
+        ));
+        for good in [
+            "kata-sandi-baru-sari",
+            "kata-sandi-budi-baru",
+            "kata-sandi-baru-yang-panjang",
+            "kata-sandi-yang-panjang",
+            "kata-sandi-sari-uji",
+            "kata-sandi-kepala-uji",
+            "kopi tubruk di alun-alun",
+            "Jembatan7Merah&Bakso",
+        ] {
+            assert!(
+                check_new_password("sari", good).is_ok(),
+                "{good} should be accepted"
+            );
+        }
     }
 
     #[test]

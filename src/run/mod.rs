@@ -173,7 +173,10 @@ pub async fn run(
             me.id
         );
     }
-    let desk = crate::desk::Desk::new(store.clone());
+    let desk = crate::desk::Desk::new(store.clone()).with_splitter(crate::tweet::Splitter::new(
+        &me.username,
+        config.desk.max_thread_parts,
+    ));
     let engine = reload::load(&config, &desk).await?;
     let info = engine.model_info().clone();
     println!(

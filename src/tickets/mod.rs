@@ -93,10 +93,14 @@ impl TicketState {
         }
     }
 
-    /// Whether `self -> to` is allowed; `staff` adds reopening a resolved ticket.
+    /// Whether `self -> to` is allowed: an agency along [`TicketState::next`]; staff only
+    /// reopen a resolved ticket (to in progress).
     pub fn may_move(self, to: TicketState, staff: bool) -> bool {
-        self.next().contains(&to)
-            || (staff && self == TicketState::Resolved && to == TicketState::InProgress)
+        if staff {
+            self == TicketState::Resolved && to == TicketState::InProgress
+        } else {
+            self.next().contains(&to)
+        }
     }
 }
 
@@ -111,6 +115,16 @@ pub enum TicketError {
         from: &'static str,
         to: &'static str,
     },
+    /// Staff reopen only resolved tickets.
+    #[error(
+        "laporan {number} berstatus {from}: hanya laporan yang sudah selesai yang dapat dibuka kembali"
+    )]
+    NotResolved { number: String, from: &'static str },
+    /// A rejected ticket is not sent back to the agency that rejected it, unless staff say so.
+    #[error(
+        "{agency} sudah menolak laporan {number}; pilih instansi lain (atau nyatakan dengan jelas bahwa laporan dikirim ulang ke instansi yang sama)"
+    )]
+    RejectedBy { number: String, agency: String },
     #[error("kabar {0} tidak ditemukan")]
     NoteNotFound(i64),
     #[error("kabar {0} sudah diputuskan sebelumnya")]
@@ -380,6 +394,13 @@ impl Tickets {
         let mut tx = store.pool().begin().await?;
         lock_ticket(&mut tx, number).await?;
         let current = self.get_in(&mut tx, number).await?;
+        if staff && !current.state.may_move(to, staff) {
+            tx.rollback().await?;
+            return Err(TicketError::NotResolved {
+                number: number.to_owned(),
+                from: current.state.label(),
+            });
+        }
         if !current.state.may_move(to, staff) {
             tx.rollback().await?;
             return Err(TicketError::NotAllowed {
@@ -483,13 +504,15 @@ impl Tickets {
     }
 
     /// Sends a rejected ticket to another agency (staff's choice): open again there, with new
-    /// deadlines, a new message to that agency, and one tweet telling the citizen.
+    /// deadlines, a new message to that agency, and one tweet telling the citizen. Back to the
+    /// agency that rejected it only when staff say so (`again`).
     pub async fn reroute(
         &self,
         store: &Store,
         number: &str,
         agency_id: &str,
         by: &str,
+        again: bool,
     ) -> Result<Ticket, TicketError> {
         let agency = self
             .agency(agency_id)
@@ -500,6 +523,13 @@ impl Tickets {
         let mut tx = store.pool().begin().await?;
         lock_ticket(&mut tx, number).await?;
         let current = self.get_in(&mut tx, number).await?;
+        if current.state == TicketState::Rejected && current.agency == agency.id && !again {
+            tx.rollback().await?;
+            return Err(TicketError::RejectedBy {
+                number: number.to_owned(),
+                agency: agency.short_name.clone(),
+            });
+        }
         let due_acknowledge = self.calendar.due(
             now,
             agency

@@ -12,6 +12,9 @@ use regex::Regex;
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
+mod split;
+pub use split::{DEFAULT_MAX_PARTS, MIN_PART_CHARS, Splitter, TooLong, thread};
+
 /// The longest tweet, in weighted characters.
 pub const MAX_WEIGHTED_LENGTH: usize = 280;
 
@@ -139,44 +142,10 @@ pub fn fits(text: &str) -> bool {
     weighted_length(text) <= MAX_WEIGHTED_LENGTH
 }
 
-/// Splits a reply to `@handle` into tweets: one when it fits, otherwise a numbered thread
-/// ("@handle (1/3) ..."), each part within 280 weighted characters, cut between words.
-pub fn thread(handle: &str, body: &str) -> Vec<String> {
-    let at = format!("@{} ", handle.trim_start_matches('@'));
-    let single = format!("{at}{body}");
-    if fits(&single) {
-        return vec![single];
-    }
-    // "(10/12) " is the longest numbering a reply will need.
-    let budget = MAX_WEIGHTED_LENGTH - weighted_length(&at) - "(10/12) ".len();
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for word in body.split_whitespace() {
-        let candidate = if current.is_empty() {
-            word.to_owned()
-        } else {
-            format!("{current} {word}")
-        };
-        if weighted_length(&candidate) <= budget || current.is_empty() {
-            current = candidate;
-        } else {
-            parts.push(std::mem::take(&mut current));
-            current = word.to_owned();
-        }
-    }
-    if !current.is_empty() {
-        parts.push(current);
-    }
-    let n = parts.len();
-    parts
-        .into_iter()
-        .enumerate()
-        .map(|(i, part)| format!("{at}({}/{n}) {part}", i + 1))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_long_reply_becomes_a_numbered_thread_of_valid_tweets() {
         let body = "Halo kak, ".to_owned() + &"informasi layanan publik ".repeat(40);
@@ -188,8 +157,6 @@ mod tests {
         }
         assert_eq!(thread("warga1", "Halo kak"), ["@warga1 Halo kak"]);
     }
-
-    use super::*;
 
     #[test]
     fn latin_text_weighs_one_a_character() {

@@ -2,6 +2,7 @@
 //! errors, static files, the login page), on both store backends.
 
 use crate::helpers::{Backends, Console, Reply};
+use serde_json::json;
 
 /// The headers every response carries, whatever it is.
 fn assert_guarded(what: &str, reply: &Reply) {
@@ -143,7 +144,7 @@ async fn guessing_a_password_meets_growing_waits_then_a_lock_that_an_admin_can_l
             let reply = log_in(&mut console, "sari", "tebakan-salah").await;
             match reply.status.as_u16() {
                 303 => {
-                    assert!(reply.location.as_deref().unwrap().contains("salah"));
+                    assert_eq!(reply.location.as_deref(), Some("/login?n=wrong"));
                     failures += 1;
                 }
                 429 => {
@@ -233,13 +234,14 @@ async fn a_new_password_is_long_and_new_ends_the_other_sessions_and_unlocks_toke
             "{name}: no API until the one-time password is changed"
         );
         let guard = LoginGuard::default();
-        let mut sessions = Vec::new();
-        for _ in 0..2 {
-            match guard.login(store, "budi", &otp, None).await.unwrap() {
-                Attempt::Opened(session) => sessions.push(session),
-                other => panic!("{name}: {other:?}"),
-            }
-        }
+        let Attempt::Opened(first) = guard.login(store, "budi", &otp, None).await.unwrap() else {
+            panic!("{name}: the one-time password opens one session");
+        };
+        let again = guard.login(store, "budi", &otp, None).await.unwrap();
+        assert!(
+            matches!(again, Attempt::OneTimeSpent),
+            "{name}: and only one: {again:?}"
+        );
         assert!(matches!(
             staff::change_password(store, "budi", &otp, &otp, None).await,
             Err(staff::StaffError::SamePassword)
@@ -248,11 +250,39 @@ async fn a_new_password_is_long_and_new_ends_the_other_sessions_and_unlocks_toke
             staff::change_password(store, "budi", &otp, "sebelas-kar", None).await,
             Err(staff::StaffError::WeakPassword)
         ));
+        assert!(matches!(
+            staff::change_password(store, "budi", &otp, "password1234", None).await,
+            Err(staff::StaffError::CommonPassword)
+        ));
+        assert!(
+            staff::change_password(store, "budi", &otp, "kata-sandi-budi-lama", None)
+                .await
+                .unwrap()
+        );
+        let mut sessions = vec![first];
+        for _ in 0..2 {
+            match guard
+                .login(store, "budi", "kata-sandi-budi-lama", None)
+                .await
+                .unwrap()
+            {
+                Attempt::Opened(session) => sessions.push(session),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        assert!(
+            staff::session(store, &sessions[0].cookie)
+                .await
+                .unwrap()
+                .is_none(),
+            "{name}: the one-time session ended with the change"
+        );
+        sessions.remove(0);
         assert!(
             staff::change_password(
                 store,
                 "budi",
-                &otp,
+                "kata-sandi-budi-lama",
                 "kata-sandi-budi-baru",
                 Some(&sessions[0].cookie)
             )
@@ -308,5 +338,191 @@ async fn expired_sessions_are_pruned_and_live_ones_kept() {
             .await
             .unwrap();
         assert_eq!(left, 1, "{name}: the younger one is kept");
+    }
+}
+
+#[tokio::test]
+async fn a_one_time_password_expires_after_a_day_and_a_reset_gives_a_new_one() {
+    use kicau::desk::login::{Attempt, Clock, LoginGuard};
+    use kicau::desk::{Role, staff};
+    let backends = Backends::new().await;
+    for (name, store) in &backends.stores {
+        let otp = staff::add(store, "dewi", Role::Staff).await.unwrap();
+        let clock = Clock::manual(kicau::store::now_ms());
+        let guard = LoginGuard::new(clock.clone());
+        clock.advance(staff::ONE_TIME_TTL_MS + 1);
+        let late = guard.login(store, "dewi", &otp, None).await.unwrap();
+        assert!(matches!(late, Attempt::OneTimeSpent), "{name}: {late:?}");
+        let fresh = staff::reset(store, "dewi", clock.now()).await.unwrap();
+        assert_ne!(fresh, otp);
+        let old = guard.login(store, "dewi", &otp, None).await.unwrap();
+        assert!(matches!(old, Attempt::Refused), "{name}: {old:?}");
+        let opened = guard.login(store, "dewi", &fresh, None).await.unwrap();
+        assert!(
+            matches!(opened, Attempt::Opened(ref s) if s.must_change),
+            "{name}: {opened:?}"
+        );
+        assert_eq!(audited(store, "password_reset", None).await, 1, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn no_page_prints_text_from_its_address() {
+    let backends = Backends::new().await;
+    for (name, store) in &backends.stores {
+        let mut stranger = Console::new(store, None);
+        let phishing = "Akun%20diblokir%2C%20hubungi%20WA%200812";
+        for uri in [
+            format!("/login?msg={phishing}"),
+            format!("/login?n={phishing}"),
+        ] {
+            let page = stranger.get(&uri).await;
+            assert_eq!(page.status, 200, "{name} {uri}");
+            assert!(!page.body.contains("diblokir"), "{name} {uri}");
+            assert!(!page.body.contains("class=\"flash\""), "{name} {uri}");
+        }
+        let known = stranger.get("/login?n=out").await;
+        assert!(known.body.contains("Anda sudah keluar."), "{name}");
+        let (mut console, _) = Console::signed_in(store, None).await;
+        for uri in ["/", "/corrections", "/staff", "/tickets"] {
+            let page = console.get(&format!("{uri}?msg={phishing}")).await;
+            assert!(!page.body.contains("diblokir"), "{name} {uri}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_admin_unlocks_a_locked_account_from_the_staff_page() {
+    use kicau::desk::login::LOCK_AFTER;
+    use kicau::desk::{Role, staff};
+    let backends = Backends::new().await;
+    for (name, store) in &backends.stores {
+        let (mut admin, session) = Console::signed_in(store, None).await;
+        sqlx::query("UPDATE staff SET role = 'admin' WHERE name = 'sari'")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        staff::add(store, "budi", Role::Staff).await.unwrap();
+        staff::set_password(store, "budi", "kata-sandi-budi-baru")
+            .await
+            .unwrap();
+        sqlx::query("UPDATE staff SET locked_until = $1 WHERE name = 'budi'")
+            .bind(kicau::store::now_ms() + 600_000)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let page = admin.get("/staff").await;
+        assert!(page.body.contains("Terkunci sampai"), "{name}");
+        assert!(
+            page.body.contains(&format!("{LOCK_AFTER} kali gagal")),
+            "{name}"
+        );
+        let done = admin
+            .post_form("/staff/budi/unlock", &[("csrf", &session.csrf)])
+            .await;
+        assert_eq!(done.location.as_deref(), Some("/staff"), "{name}");
+        let page = admin.get("/staff").await;
+        assert!(page.body.contains("Akun budi dibuka"), "{name}: the notice");
+        assert!(!page.body.contains("Terkunci sampai"), "{name}");
+        assert_eq!(
+            audited(store, "account_unlocked", Some("sari")).await,
+            1,
+            "{name}"
+        );
+        let mut stranger = Console::new(store, None);
+        let opened = log_in(&mut stranger, "budi", "kata-sandi-budi-baru").await;
+        assert_eq!(opened.location.as_deref(), Some("/"), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_reply_over_the_cap_is_refused_before_queueing_and_the_preview_shows_the_exact_parts() {
+    let backends = Backends::new().await;
+    for (name, store) in &backends.stores {
+        let conv = crate::helpers::mention_at(
+            store,
+            "700",
+            "warga7",
+            "@PemkotMalang kapan festival?",
+            ("handoff", "no_kb_match"),
+            0,
+        )
+        .await
+        .unwrap();
+        let (console, session) = Console::signed_in(store, None).await;
+        let token = session.token.as_str();
+        let claim = format!("/api/conversations/{conv}/claim");
+        let (status, _) = console.api("POST", &claim, Some(token), None).await;
+        assert_eq!(status, 200, "{name}");
+        let outbox = || async {
+            sqlx::query_scalar::<sqlx::Any, i64>("SELECT COUNT(*) FROM outbox WHERE channel = 'x'")
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+        };
+        let before = outbox().await;
+
+        // 100,000 characters: refused whole, nothing queued.
+        let huge = "Informasi layanan publik kota Malang. ".repeat(2_700);
+        let reply = format!("/api/conversations/{conv}/reply");
+        let (status, body) = console
+            .api("POST", &reply, Some(token), Some(json!({"text": huge})))
+            .await;
+        assert_eq!(status, 422, "{name}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("paling banyak 10"),
+            "{body}"
+        );
+        assert_eq!(outbox().await, before, "{name}: nothing queued");
+
+        // The preview is the split the reply gets: the same parts, in order.
+        let text = "Terima kasih sudah menghubungi @PemkotMalang. ".to_owned()
+            + &"Syarat dan jadwal layanan ada di kanal resmi dinas terkait. ".repeat(9);
+        let (status, body) = console
+            .api(
+                "POST",
+                "/api/preview",
+                Some(token),
+                Some(json!({"text": text, "conversation": conv})),
+            )
+            .await;
+        assert_eq!(status, 200, "{name}: {body}");
+        let preview: Vec<String> = body["data"]["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["text"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(preview.len() >= 2, "{body}");
+        assert_eq!(body["data"]["within_limit"], true);
+        assert_eq!(body["data"]["max_parts"], 10);
+        let (status, _) = console
+            .api("POST", &reply, Some(token), Some(json!({"text": text})))
+            .await;
+        assert_eq!(status, 202, "{name}");
+        let queued: Vec<String> = sqlx::query_scalar::<sqlx::Any, String>(
+            "SELECT payload FROM outbox WHERE channel = 'x' ORDER BY id",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+        .into_iter()
+        .skip(before as usize)
+        .map(|p| {
+            serde_json::from_str::<serde_json::Value>(&p).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+        assert_eq!(queued, preview, "{name}");
+        for part in &queued {
+            assert!(part.starts_with("@warga7 ("), "{part}");
+            assert!(kicau::tweet::fits(part), "{part}");
+            assert!(
+                !part.contains("@PemkotMalang"),
+                "{name}: never the account's own handle"
+            );
+        }
     }
 }

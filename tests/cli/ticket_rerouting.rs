@@ -22,7 +22,7 @@ async fn a_rejected_ticket_goes_to_staff_who_send_it_to_another_agency() {
         // Not yet rejected: staff cannot reroute it.
         assert!(
             tickets
-                .reroute(store, &number, "dlh", "sari")
+                .reroute(store, &number, "dlh", "sari", false)
                 .await
                 .is_err()
         );
@@ -51,11 +51,41 @@ async fn a_rejected_ticket_goes_to_staff_who_send_it_to_another_agency() {
             "{name}"
         );
 
+        // Not back to the agency that rejected it, unless staff say so.
+        let rejecting = tickets.get(store, &number).await.unwrap().agency;
+        let refused = tickets
+            .reroute(store, &number, &rejecting, "sari", false)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, kicau::tickets::TicketError::RejectedBy { .. }),
+            "{name}: {refused:?}"
+        );
+        assert!(refused.to_string().contains("sudah menolak"), "{refused}");
+
         let ticket = tickets
-            .reroute(store, &number, "dlh", "sari")
+            .reroute(store, &number, "dlh", "sari", false)
             .await
             .unwrap();
         assert_eq!(ticket.state, TicketState::Open);
+        // An open ticket cannot be "reopened" (it would tell the citizen work goes on).
+        let reopened = tickets
+            .transition(
+                store,
+                &number,
+                TicketState::InProgress,
+                &kicau::tickets::Mover {
+                    name: "sari",
+                    staff: true,
+                    note: "belum beres",
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(reopened, kicau::tickets::TicketError::NotResolved { .. }),
+            "{name}: {reopened:?}"
+        );
         assert_eq!(ticket.agency, "dlh");
         let history = tickets.history(store, &number).await.unwrap();
         let states: Vec<&str> = history.iter().map(|h| h.1.as_str()).collect();

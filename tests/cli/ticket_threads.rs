@@ -56,7 +56,7 @@ async fn ticket_news_waits_while_a_person_holds_the_conversation() {
         );
         // Sari's own action goes out at once.
         tickets
-            .reroute(store, &number, "dlh", "sari")
+            .reroute(store, &number, "dlh", "sari", false)
             .await
             .unwrap();
         let tweets = citizen_tweets(store, &number).await;

@@ -2,34 +2,45 @@
 // reply, and the knowledge-base search. Text from outside is only ever set with textContent.
 "use strict";
 
-// twitter-text v3: code points in these ranges weigh 1, others 2; a URL weighs 23.
-const LIGHT = [[0, 4351], [8192, 8205], [8208, 8223], [8242, 8247]];
-function weightedLength(text) {
-  let total = 0;
-  const withoutUrls = text.replace(/https?:\/\/\S+/g, () => { total += 23; return ""; });
-  for (const ch of withoutUrls.normalize("NFC")) {
-    const cp = ch.codePointAt(0);
-    total += LIGHT.some(([a, b]) => cp >= a && cp <= b) ? 1 : 2;
-  }
-  return total;
-}
-
+// The reply's preview: the server splits it (POST /api/preview, the same splitter that posts
+// it), so the console never guesses how a reply becomes tweets.
 function setupCounter() {
   const area = document.getElementById("text");
   if (!area) return;
   const count = document.getElementById("count");
   const parts = document.getElementById("parts");
-  const handle = area.dataset.handle || "";
-  const update = () => {
-    const body = area.value.trim();
-    const text = body.toLowerCase().startsWith(handle.toLowerCase()) ? body : handle + " " + body;
-    const n = weightedLength(text);
-    count.textContent = String(n);
-    count.parentElement.classList.toggle("over", n > 280);
-    parts.textContent = n > 280 ? " · akan dipecah menjadi utas bernomor" : "";
+  const list = document.getElementById("preview");
+  const csrf = document.querySelector("meta[name=csrf]");
+  let timer = null;
+  const update = async () => {
+    const response = await fetch("/api/preview", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf ? csrf.content : "" },
+      body: JSON.stringify({ text: area.value, conversation: area.dataset.conversation }),
+    });
+    if (!response.ok) return;
+    const preview = (await response.json()).data;
+    const first = preview.parts.length ? preview.parts[0].weighted_length : 0;
+    count.textContent = preview.count > 1 ? String(preview.count) : String(first);
+    parts.textContent = preview.count > 1
+      ? " twit (utas bernomor), paling banyak " + preview.max_parts
+      : " / 280 karakter";
+    count.parentElement.classList.toggle("over", !preview.within_limit);
+    if (preview.message) parts.textContent += " · " + preview.message;
+    list.replaceChildren();
+    if (preview.count > 1) {
+      for (const part of preview.parts) {
+        const item = document.createElement("li");
+        item.textContent = part.text;
+        list.append(item);
+      }
+    }
   };
-  area.addEventListener("input", update);
-  update();
+  area.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(update, 250);
+  });
 }
 
 function setupKnowledge() {
@@ -75,7 +86,11 @@ function setupLive() {
   source.addEventListener("desk", async (message) => {
     const event = JSON.parse(message.data);
     if (live.dataset.live === "queue") {
-      const response = await fetch(location.href, { credentials: "same-origin" });
+      const response = await fetch(location.href, {
+        credentials: "same-origin",
+        // Not a visit: the page's one-time notice stays for the person's next visit.
+        headers: { "X-Kicau-Live": "1" },
+      });
       if (!response.ok) return;
       const doc = new DOMParser().parseFromString(await response.text(), "text/html");
       const fresh = doc.querySelector("[data-live=queue]");

@@ -58,7 +58,8 @@ impl Console {
     pub fn new(store: &Store, tickets: Option<&Tickets>) -> Console {
         Console {
             state: AppState {
-                desk: Desk::new(store.clone()),
+                desk: Desk::new(store.clone())
+                    .with_splitter(kicau::tweet::Splitter::new("PemkotMalang", 10)),
                 engine: std::sync::Arc::new(kicau::triage::live::Live::new(engine())),
                 account: "PemkotMalang".into(),
                 secure_cookies: false,

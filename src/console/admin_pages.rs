@@ -1,0 +1,105 @@
+//! The console's staff page: every account, whether it still has its one-time password, and
+//! whether failed logins locked it; an admin unlocks a locked account there (the same as
+//! `kicau staff unlock NAME` on the server).
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::auth::PageSession;
+use super::pages::{back_with, layout, must_change, refuse_form};
+use super::{AppState, esc, wib_time};
+use crate::desk::{Role, login, staff};
+
+/// `GET /staff`: the accounts.
+pub async fn accounts(
+    State(state): State<AppState>,
+    PageSession(session): PageSession,
+) -> Response {
+    if let Some(redirect) = must_change(&session) {
+        return redirect;
+    }
+    let accounts = match staff::list(state.desk.store()).await {
+        Ok(a) => a,
+        Err(e) => return super::ApiError::from(e).into_response(),
+    };
+    let now = state.logins.clock().now();
+    let admin = session.actor.role == Role::Admin;
+    let mut rows = String::new();
+    for a in &accounts {
+        let locked = a.locked_until > now;
+        let status = if locked {
+            format!("Terkunci sampai {}", esc(&wib_time(a.locked_until)))
+        } else if a.failed_logins > 0 {
+            format!("{} kali gagal masuk berturut-turut", a.failed_logins)
+        } else {
+            "Aktif".to_owned()
+        };
+        let action = if locked && admin {
+            format!(
+                "<form method=\"post\" action=\"/staff/{name}/unlock\" class=\"inline\">\
+                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <button type=\"submit\">Buka kunci</button></form>",
+                name = esc(&a.name),
+                csrf = esc(&session.csrf),
+            )
+        } else {
+            String::new()
+        };
+        rows.push_str(&format!(
+            "<tr><td data-label=\"Nama\">{name}</td><td data-label=\"Peran\">{role}</td>\
+             <td data-label=\"Kata sandi\">{password}</td><td data-label=\"Status\">{status}</td>\
+             <td data-label=\"Aksi\">{action}</td></tr>",
+            name = esc(&a.name),
+            role = a.role.as_str(),
+            password = if a.must_change {
+                "Sekali pakai (belum diganti)"
+            } else {
+                "Sudah diganti"
+            },
+        ));
+    }
+    let body = format!(
+        "<p>Akun dikunci 15 menit setelah {lock} kali gagal masuk berturut-turut. {who}</p>\
+         <table class=\"stack\"><thead><tr><th>Nama</th><th>Peran</th><th>Kata sandi</th>\
+         <th>Status</th><th>Aksi</th></tr></thead><tbody>{rows}</tbody></table>",
+        lock = login::LOCK_AFTER,
+        who = if admin {
+            "Anda dapat membukanya lebih awal."
+        } else {
+            "Admin dapat membukanya lebih awal."
+        },
+    );
+    layout("Petugas", Some(&session), None, &body).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+/// `POST /staff/{name}/unlock` (admins): lifts a login lock; audited.
+pub async fn unlock(
+    State(state): State<AppState>,
+    PageSession(session): PageSession,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    if let Some(refused) = refuse_form(&session, &form.csrf) {
+        return refused;
+    }
+    let message = if session.actor.role != Role::Admin {
+        "Hanya admin yang dapat membuka kunci akun.".to_owned()
+    } else {
+        let now = state.logins.clock().now();
+        match login::unlock(state.desk.store(), &session.actor.name, &name, now).await {
+            Ok(_) => {
+                format!("Akun {name} dibuka; percobaan masuk berikutnya diperiksa seperti biasa.")
+            }
+            Err(staff::StaffError::Unknown(_)) => "Akun itu tidak ada.".to_owned(),
+            Err(e) => return super::ApiError::from(e).into_response(),
+        }
+    };
+    back_with(&state, &session, "/staff", &message).await
+}
