@@ -528,6 +528,18 @@ pub async fn metrics(store: &Store) -> Result<String, StoreError> {
         ),
     );
     family(
+        "kicau_mention_gaps_total",
+        "Times the listener found mentions gone past X's 800-mention window (each a dead letter).",
+        vec![(
+            vec![],
+            count(
+                "SELECT COUNT(*) FROM dead_letters WHERE source = 'x.mentions' \
+                 AND reference LIKE 'gap %'",
+            )
+            .await?,
+        )],
+    );
+    family(
         "kicau_conversations",
         "Conversations by state.",
         label(

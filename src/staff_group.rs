@@ -224,6 +224,30 @@ impl StaffGroup {
                 );
                 continue;
             }
+            if event.kind == "mentions_gap" {
+                // Mentions X no longer serves: staff look for them on X by hand.
+                let d = &event.detail;
+                let html = format!(
+                    "⚠️ <b>Ada mention yang tidak terbaca</b>\nX hanya menyimpan 800 mention \
+                     terbaru, dan lonjakan mention menggesernya sebelum bot sempat membaca. Mention \
+                     setelah twit <code>{}</code> dan sebelum twit <code>{}</code> hilang dari \
+                     jangkauan bot.\nCari mention @ akun di X untuk rentang waktu itu dan tangani \
+                     secara manual. Catatannya ada di halaman Surat mati konsol.",
+                    escape(d["after_id"].as_str().unwrap_or("")),
+                    escape(d["before_id"].as_str().unwrap_or("")),
+                );
+                rows.push(
+                    TelegramPost {
+                        chat: self.staff_chat,
+                        html,
+                        buttons: Vec::new(),
+                        conversation: None,
+                        reply_to: None,
+                    }
+                    .outbox(key(self.staff_chat), EMERGENCY_PRIORITY),
+                );
+                continue;
+            }
             let Some(id) = event.conversation_id.as_deref() else {
                 continue;
             };

@@ -130,6 +130,25 @@ pub async fn queue(
     for c in &conversations {
         rows.push_str(&row(c));
     }
+    let week_ago = crate::store::now_ms() - 7 * 24 * 3600 * 1000;
+    let gaps = match state
+        .desk
+        .store()
+        .count_dead_letters("x.mentions", "gap ", week_ago)
+        .await
+    {
+        Ok(n) => n,
+        Err(e) => return super::ApiError::from(e).into_response(),
+    };
+    let warning = if gaps > 0 {
+        format!(
+            "<p class=\"warning\" role=\"alert\">Dalam 7 hari terakhir {gaps} kali ada mention yang \
+             tidak sempat terbaca (X hanya menyimpan 800 mention terbaru). Rentangnya ada di \
+             <a href=\"/dead-letters\">Surat mati</a>: cari mention itu di X dan tangani manual.</p>"
+        )
+    } else {
+        String::new()
+    };
     let body = if conversations.is_empty() {
         "<p class=\"empty\">Tidak ada percakapan di sini.</p>".to_owned()
     } else {
@@ -142,7 +161,7 @@ pub async fn queue(
         title,
         Some(&session),
         None,
-        &format!("<div data-live=\"queue\">{body}</div>"),
+        &format!("{warning}<div data-live=\"queue\">{body}</div>"),
     )
     .into_response()
 }

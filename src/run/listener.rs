@@ -1,6 +1,12 @@
 //! The listener: reads the account's mentions on X newer than the stored cursor, every page, and
-//! stores them with the new cursor in one transaction (a crash keeps both or neither). X keeps
-//! only the 800 newest mentions reachable: a listener that falls that far behind is warned.
+//! stores them with the new cursor in one transaction (a crash keeps both or neither).
+//!
+//! X serves only the 800 newest mentions. In a burst, newer mentions push older ones out of
+//! that window while the listener pages back, so it pages without pausing and reads again at
+//! once after a full read. When a read took more than one page, it checks that X still serves
+//! the mention at its cursor (or older): if not, the mentions between the cursor and the oldest
+//! one read are gone, and that gap is recorded, never silent: a dead letter with both ids, an
+//! event for the console and the staff group, and `kicau_mention_gaps_total` in /metrics.
 
 use std::time::Duration;
 
@@ -15,6 +21,10 @@ use crate::store::{NewMention, now_ms};
 pub const MENTIONS_CURSOR: &str = "x.mentions";
 /// How many of the newest mentions X keeps reachable.
 const MENTIONS_WINDOW: usize = 800;
+/// Mentions in a full page of the listener's reads (`max_results`).
+const PAGE_SIZE: usize = 100;
+/// Where a gap is recorded among the dead letters.
+pub const GAP_SOURCE: &str = "x.mentions";
 
 impl Service {
     /// Reads mentions every `poll_interval` until `shutdown`, waiting out rate limits.
@@ -27,7 +37,8 @@ impl Service {
                     if stored > 0 {
                         tracing::info!(stored, "new mentions stored");
                     }
-                    Ok(Step::Idle)
+                    // A full page or more: more may be arriving; read again at once.
+                    Ok(Step::after(stored >= PAGE_SIZE))
                 }
                 Err(XError::RateLimited { reset_at }) => {
                     let wait = until(reset_at);
@@ -55,11 +66,13 @@ impl Service {
         let mut tweets: Vec<XTweet> = Vec::new();
         let mut users = std::collections::HashMap::new();
         let mut token: Option<String> = None;
+        let mut pages = 0;
         loop {
             let page = self
                 .x
                 .mentions(&self.account_id, since.as_deref(), token.as_deref())
                 .await?;
+            pages += 1;
             for user in page.users {
                 users.insert(user.id.clone(), user.username.clone());
             }
@@ -72,22 +85,30 @@ impl Service {
         if tweets.is_empty() {
             return Ok(0);
         }
-        if since.is_some() && tweets.len() >= MENTIONS_WINDOW {
-            tracing::error!(
-                read = tweets.len(),
-                "the listener read {MENTIONS_WINDOW} mentions at once: older ones may be out of X's window and lost; poll more often"
-            );
-        } else if tweets.len() >= MENTIONS_WINDOW / 2 {
+        if tweets.len() >= MENTIONS_WINDOW / 2 {
             tracing::warn!(
                 read = tweets.len(),
                 "the listener is falling behind X's 800-mention window"
             );
         }
+        let by_id = |a: &&String, b: &&String| (a.len(), a).cmp(&(b.len(), b));
         let newest = tweets
             .iter()
-            .map(|t| t.id.clone())
-            .max_by(|a, b| (a.len(), a).cmp(&(b.len(), b)))
+            .map(|t| &t.id)
+            .max_by(by_id)
+            .cloned()
             .expect("non-empty");
+        if let Some(cursor) = since.as_deref()
+            && pages > 1
+        {
+            let oldest = tweets
+                .iter()
+                .map(|t| &t.id)
+                .min_by(by_id)
+                .cloned()
+                .expect("non-empty");
+            self.check_reach(cursor, &oldest).await?;
+        }
         let mentions: Vec<NewMention> = tweets
             .into_iter()
             .map(|t| NewMention {
@@ -114,6 +135,62 @@ impl Service {
             .store_mentions(MENTIONS_CURSOR, &mentions, Some(&newest))
             .await
             .map_err(|e| XError::Transient(e.to_string()))
+    }
+}
+
+impl Service {
+    /// Whether X still serves the mention at `cursor` (or an older one) below `oldest`, the
+    /// oldest mention this read got; if not, records the gap between them.
+    async fn check_reach(&self, cursor: &str, oldest: &str) -> Result<(), XError> {
+        let older = self.x.mentions_before(&self.account_id, oldest).await?;
+        let reaches = older
+            .tweets
+            .iter()
+            .any(|t| (t.id.len(), &t.id) <= (cursor.len(), &cursor.to_owned()));
+        if reaches {
+            return Ok(());
+        }
+        self.record_gap(cursor, oldest)
+            .await
+            .map_err(|e| XError::Transient(e.to_string()))
+    }
+
+    /// Records that the mentions after `after` and before `before` fell out of X's window.
+    async fn record_gap(&self, after: &str, before: &str) -> Result<(), crate::store::StoreError> {
+        let now = now_ms();
+        let detail = serde_json::json!({
+            "after_id": after,
+            "before_id": before,
+            "detected_at": crate::store::rfc3339(now),
+        });
+        let mut tx = self.store.begin().await?;
+        crate::store::insert_dead_letter(
+            &mut tx,
+            GAP_SOURCE,
+            &format!("gap {after}..{before}"),
+            &detail.to_string(),
+            "mentions after the first id and before the second fell out of X's 800-mention \
+             window before they could be read; search X for mentions of the account in between",
+            now,
+        )
+        .await?;
+        crate::desk::conversation::insert_event(
+            &mut tx,
+            "mentions_gap",
+            None,
+            "system",
+            &detail,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.desk.notify();
+        tracing::error!(
+            after,
+            before,
+            "mentions lost: X's 800-mention window moved past the listener's cursor; the gap is recorded"
+        );
+        Ok(())
     }
 }
 

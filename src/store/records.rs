@@ -63,6 +63,23 @@ impl Store {
     }
 }
 
+impl Store {
+    /// How many dead letters from `source` whose reference starts with `prefix` were kept at or
+    /// after `since` (ms).
+    pub async fn count_dead_letters(&self, source: &str, prefix: &str, since: i64) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) FROM dead_letters WHERE source = $1 AND reference LIKE $2 \
+             AND created_at >= $3",
+        )
+        .bind(source)
+        .bind(format!("{prefix}%"))
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.get(0))
+    }
+}
+
 /// Keeps something that could not be handled for staff, inside the caller's transaction.
 pub async fn insert_dead_letter(
     tx: &mut Tx<'_>,

@@ -207,6 +207,15 @@ impl XClient {
         self.page(&path).await
     }
 
+    /// `GET /2/users/:id/mentions?until_id=`: up to five of the newest mentions older than
+    /// `until_id` that X still serves (the listener's check that its window reaches its cursor).
+    pub async fn mentions_before(&self, user_id: &str, until_id: &str) -> Result<Page, XError> {
+        self.page(&format!(
+            "/2/users/{user_id}/mentions?max_results=5&until_id={until_id}"
+        ))
+        .await
+    }
+
     /// `GET /2/users/:id/tweets`: a user's own tweets, newest first (for reconciliation).
     pub async fn user_tweets(
         &self,
