@@ -1,6 +1,6 @@
-//! The console's staff page: every account, whether it still has its one-time password, and
-//! whether failed logins locked it; an admin unlocks a locked account there (the same as
-//! `kicau staff unlock NAME` on the server).
+//! The console's administration pages: the staff accounts (whether each still has its one-time
+//! password, whether failed logins locked it; an admin unlocks one there, as `kicau staff unlock
+//! NAME` does on the server), the audit log, and the dead letters.
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -102,4 +102,70 @@ pub async fn unlock(
         }
     };
     back_with(&state, &session, "/staff", &message).await
+}
+
+pub async fn audit(State(state): State<AppState>, PageSession(session): PageSession) -> Response {
+    if let Some(redirect) = must_change(&session) {
+        return redirect;
+    }
+    let entries = match state.desk.store().audit_log(300).await {
+        Ok(e) => e,
+        Err(e) => return super::ApiError::from(e).into_response(),
+    };
+    let mut rows = String::new();
+    for e in &entries {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&crate::store::rfc3339(e.at)),
+            esc(&e.actor),
+            esc(&e.action),
+            esc(&e.subject),
+            esc(&e.detail),
+        ));
+    }
+    layout(
+        "Log audit",
+        Some(&session),
+        None,
+        &format!(
+            "<table><thead><tr><th>Waktu (UTC)</th><th>Oleh</th><th>Aksi</th><th>Subjek</th>\
+             <th>Rincian</th></tr></thead><tbody>{rows}</tbody></table>"
+        ),
+    )
+    .into_response()
+}
+
+pub async fn dead_letters(
+    State(state): State<AppState>,
+    PageSession(session): PageSession,
+) -> Response {
+    if let Some(redirect) = must_change(&session) {
+        return redirect;
+    }
+    let letters = match state.desk.store().dead_letters().await {
+        Ok(l) => l,
+        Err(e) => return super::ApiError::from(e).into_response(),
+    };
+    let mut rows = String::new();
+    for d in &letters {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><details><summary>isi</summary><pre>{}</pre></details></td></tr>",
+            esc(&crate::store::rfc3339(d.created_at)),
+            esc(&d.source),
+            esc(&d.reference),
+            esc(&d.error),
+            esc(&d.payload),
+        ));
+    }
+    let body = if letters.is_empty() {
+        "<p class=\"empty\">Tidak ada surat mati: semua pesan terkirim atau sedang dicoba.</p>"
+            .to_owned()
+    } else {
+        format!(
+            "<p>Pesan yang tidak bisa diproses atau dikirim, disimpan agar tidak hilang.</p>\
+             <table><thead><tr><th>Waktu (UTC)</th><th>Sumber</th><th>Rujukan</th><th>Galat</th>\
+             <th>Isi</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+    };
+    layout("Surat mati (dead letters)", Some(&session), None, &body).into_response()
 }

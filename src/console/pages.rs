@@ -578,37 +578,6 @@ pub async fn password(
     }
 }
 
-pub async fn audit(State(state): State<AppState>, PageSession(session): PageSession) -> Response {
-    if let Some(redirect) = must_change(&session) {
-        return redirect;
-    }
-    let entries = match state.desk.store().audit_log(300).await {
-        Ok(e) => e,
-        Err(e) => return super::ApiError::from(e).into_response(),
-    };
-    let mut rows = String::new();
-    for e in &entries {
-        rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&crate::store::rfc3339(e.at)),
-            esc(&e.actor),
-            esc(&e.action),
-            esc(&e.subject),
-            esc(&e.detail),
-        ));
-    }
-    layout(
-        "Log audit",
-        Some(&session),
-        None,
-        &format!(
-            "<table><thead><tr><th>Waktu (UTC)</th><th>Oleh</th><th>Aksi</th><th>Subjek</th>\
-             <th>Rincian</th></tr></thead><tbody>{rows}</tbody></table>"
-        ),
-    )
-    .into_response()
-}
-
 #[derive(Deserialize)]
 pub struct ReportQuery {
     days: Option<i64>,
@@ -716,41 +685,6 @@ pub async fn report(
         },
     );
     layout("Ringkasan", Some(&session), None, &body).into_response()
-}
-
-pub async fn dead_letters(
-    State(state): State<AppState>,
-    PageSession(session): PageSession,
-) -> Response {
-    if let Some(redirect) = must_change(&session) {
-        return redirect;
-    }
-    let letters = match state.desk.store().dead_letters().await {
-        Ok(l) => l,
-        Err(e) => return super::ApiError::from(e).into_response(),
-    };
-    let mut rows = String::new();
-    for d in &letters {
-        rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><details><summary>isi</summary><pre>{}</pre></details></td></tr>",
-            esc(&crate::store::rfc3339(d.created_at)),
-            esc(&d.source),
-            esc(&d.reference),
-            esc(&d.error),
-            esc(&d.payload),
-        ));
-    }
-    let body = if letters.is_empty() {
-        "<p class=\"empty\">Tidak ada surat mati: semua pesan terkirim atau sedang dicoba.</p>"
-            .to_owned()
-    } else {
-        format!(
-            "<p>Pesan yang tidak bisa diproses atau dikirim, disimpan agar tidak hilang.</p>\
-             <table><thead><tr><th>Waktu (UTC)</th><th>Sumber</th><th>Rujukan</th><th>Galat</th>\
-             <th>Isi</th></tr></thead><tbody>{rows}</tbody></table>"
-        )
-    };
-    layout("Surat mati (dead letters)", Some(&session), None, &body).into_response()
 }
 
 /// A redirect to `path` whose page shows `message` once (after a form was handled); the
