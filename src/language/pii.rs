@@ -39,60 +39,215 @@ pub struct PiiSpan {
     pub end: usize,
 }
 
-/// Digits with optional single separators (space, dot, dash) between them.
+/// Digits with separators (up to three of space, dot, dash, brackets) between them: "0812 - 3456
+/// - 7890" is one run. A run may hold several numbers; [`split_run`] finds them.
 static DIGIT_RUN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\+?\(?\d(?:[ .\-()]{0,2}\d)+").expect("digit-run pattern"));
+    LazyLock::new(|| Regex::new(r"\+?\(?\d(?:[ .\-()]{0,3}\d)+").expect("digit-run pattern"));
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}\b")
         .expect("e-mail pattern")
 });
+/// A label that says the number after it is personal, whatever its shape ("NIK:", "no hp",
+/// "WA"), at the end of the text before the number.
+static LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:^|[^\p{L}\p{N}])(nik|e-?ktp|ktp|nkk|kk|no\.?\s*kk|hp|no\.?\s*hp|wa|no\.?\s*wa|whatsapp|telp|tlp|telepon|telpon|kontak)\s*[:.=#]?\s*$",
+    )
+    .expect("label pattern")
+});
+
+/// Digits a labelled number needs at least.
+const LABELLED_DIGITS: usize = 8;
+
+/// `text` with the spellings that hide a number folded to plain ASCII (full-width and other
+/// scripts' digits, mathematical digits, odd dashes and spaces, invisible characters removed),
+/// and, for each byte of the folded text, the byte of `text` it came from.
+struct Folded {
+    text: String,
+    origin: Vec<usize>,
+}
+
+impl Folded {
+    fn new(text: &str) -> Folded {
+        use unicode_normalization::UnicodeNormalization as _;
+        let mut out = String::with_capacity(text.len());
+        let mut origin = Vec::with_capacity(text.len() + 1);
+        for (i, c) in text.char_indices() {
+            let mut push = |f: char| {
+                let before = out.len();
+                out.push(f);
+                origin.extend(std::iter::repeat_n(i, out.len() - before));
+            };
+            if c.is_ascii() {
+                push(c);
+                continue;
+            }
+            // NFKC per character: full-width, circled and mathematical digits and letters.
+            let mut buffer = [0u8; 4];
+            for k in c.encode_utf8(&mut buffer).nfkc() {
+                // Invisible characters fold to nothing.
+                if let Some(f) = fold_char(k) {
+                    push(f);
+                }
+            }
+        }
+        origin.push(text.len());
+        Folded { text: out, origin }
+    }
+
+    /// The byte range of the original text that `start..end` of the folded text came from.
+    fn original(&self, start: usize, end: usize, text: &str) -> (usize, usize) {
+        let from = self.origin[start];
+        // The end: the start of the first original character after the span's last one.
+        let last = self.origin[end - 1];
+        let to = text[last..]
+            .chars()
+            .next()
+            .map_or(text.len(), |c| last + c.len_utf8());
+        (from, to)
+    }
+}
+
+/// What one character becomes when folded; `None` drops it.
+fn fold_char(c: char) -> Option<char> {
+    // Decimal digits of other scripts (Unicode Nd blocks), each block's zero first.
+    const ZEROS: [u32; 22] = [
+        0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
+        0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0xFF10,
+    ];
+    let n = c as u32;
+    if let Some(zero) = ZEROS.iter().find(|&&z| (z..z + 10).contains(&n)) {
+        return char::from_digit(n - zero, 10);
+    }
+    match c {
+        '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' => None,
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => Some('-'),
+        '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' => Some(' '),
+        '\u{00B7}' | '\u{2022}' | '\u{2027}' | '\u{30FB}' | '\u{FF61}' => Some('.'),
+        other => Some(other),
+    }
+}
 
 /// Finds personal data in `text`, in order of position, without overlaps.
 pub fn detect(text: &str) -> Vec<PiiSpan> {
-    let mut spans: Vec<PiiSpan> = EMAIL
-        .find_iter(text)
-        .map(|m| PiiSpan {
-            kind: PiiKind::Email,
-            start: m.start(),
-            end: m.end(),
-        })
+    let folded = Folded::new(text);
+    let f = folded.text.as_str();
+    let mut found: Vec<(PiiKind, usize, usize)> = EMAIL
+        .find_iter(f)
+        .map(|m| (PiiKind::Email, m.start(), m.end()))
         .collect();
-    for m in DIGIT_RUN.find_iter(text) {
-        if spans.iter().any(|s| s.start < m.end() && m.start() < s.end) {
+    for m in DIGIT_RUN.find_iter(f) {
+        if found.iter().any(|s| s.1 < m.end() && m.start() < s.2) {
             continue;
         }
-        // Do not take a number that is glued to letters, such as an id in "SBT-2026-0087x".
-        let before = text[..m.start()].chars().next_back();
-        let after = text[m.end()..].chars().next();
-        if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
-            continue;
-        }
-        let raw = m.as_str();
-        let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-        let kind = classify(raw, &digits);
-        if let Some(kind) = kind {
-            spans.push(PiiSpan {
-                kind,
-                start: m.start(),
-                end: m.end(),
-            });
+        let labelled = label_before(f, m.start());
+        for (kind, start, end) in split_run(f, m.start(), m.end(), labelled) {
+            found.push((kind, start, end));
         }
     }
-    spans.sort_by_key(|s| s.start);
-    spans
+    found.sort_by_key(|s| s.1);
+    found
+        .into_iter()
+        .map(|(kind, start, end)| {
+            let (start, end) = folded.original(start, end, text);
+            PiiSpan { kind, start, end }
+        })
+        .collect()
 }
 
-fn classify(raw: &str, digits: &str) -> Option<PiiKind> {
+/// The kind a label just before `at` announces, if any.
+fn label_before(text: &str, at: usize) -> Option<PiiKind> {
+    let mut from = at.saturating_sub(24);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    let caps = LABEL.captures(&text[from..at])?;
+    let label = caps.get(1)?.as_str().to_lowercase();
+    Some(
+        if label.contains("nik") || label.contains("ktp") || label.contains("kk") {
+            PiiKind::IdNumber
+        } else {
+            PiiKind::Phone
+        },
+    )
+}
+
+/// The personal numbers in the digit run `start..end` of `text`: its digit groups, taken
+/// left to right, each time the longest sequence of groups that reads as a NIK or a phone
+/// number (so that "0812 3456 7890 - 3573 0421 0399 0002" is two numbers, not one too long).
+fn split_run(
+    text: &str,
+    start: usize,
+    end: usize,
+    labelled: Option<PiiKind>,
+) -> Vec<(PiiKind, usize, usize)> {
+    let run = &text[start..end];
+    // Byte ranges (within the run) of its digit groups.
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    for (i, c) in run.char_indices() {
+        if c.is_ascii_digit() {
+            match groups.last_mut() {
+                Some(g) if g.1 == i => g.1 = i + 1,
+                _ => groups.push((i, i + 1)),
+            }
+        }
+    }
+    let lead = |g: usize| {
+        // A leading "+" or "(" belongs to the number.
+        let s = groups[g].0;
+        if g == 0 { 0 } else { s }
+    };
+    let mut out = Vec::new();
+    let mut g = 0;
+    while g < groups.len() {
+        let mut taken = None;
+        for last in (g..groups.len()).rev() {
+            let (from, to) = (lead(g), groups[last].1);
+            let raw = &run[from..to];
+            let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+            let glued = glued(text, start + from, start + to);
+            let kind = classify(raw, &digits, glued).or_else(|| {
+                (g == 0 && digits.len() >= LABELLED_DIGITS && digits.len() <= 20)
+                    .then_some(labelled)
+                    .flatten()
+            });
+            if let Some(kind) = kind {
+                taken = Some((kind, start + from, start + to, last));
+                break;
+            }
+        }
+        match taken {
+            Some((kind, from, to, last)) => {
+                out.push((kind, from, to));
+                g = last + 1;
+            }
+            None => g += 1,
+        }
+    }
+    out
+}
+
+/// Whether `start..end` of `text` touches a letter or digit on either side.
+fn glued(text: &str, start: usize, end: usize) -> bool {
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric)
+}
+
+fn classify(raw: &str, digits: &str, glued: bool) -> Option<PiiKind> {
     let grouped = raw.contains([' ', '.', '-']);
     match digits.len() {
-        // A NIK or KK starts with a province code (11 to 94); written plain or in groups.
+        // A NIK or KK starts with a province code (11 to 94); written plain or in groups, or
+        // glued to its label ("NIK3573...").
         16 if !digits.starts_with('0') => Some(PiiKind::IdNumber),
-        // Mobile numbers: 08..., 628..., +628..., 10 to 14 digits.
+        // Mobile numbers: 08..., 628..., +628..., 10 to 14 digits, glued or not.
         10..=14 if digits.starts_with("08") || digits.starts_with("628") => Some(PiiKind::Phone),
         // Landlines with an area code: (0341) 751535, 0341-751535; Malang's own (0341) also
-        // written plain.
+        // written plain. Not when glued to letters: an id such as "SBT-0341-751535x" is no
+        // telephone.
         9..=12
-            if digits.starts_with('0')
+            if !glued
+                && digits.starts_with('0')
                 && (grouped || raw.starts_with('(') || digits.starts_with("0341")) =>
         {
             Some(PiiKind::Phone)
@@ -145,6 +300,40 @@ mod tests {
     fn finds_landlines_with_area_code() {
         assert_eq!(kinds("kantor (0341) 751535"), [PiiKind::Phone]);
         assert_eq!(kinds("0341-751535"), [PiiKind::Phone]);
+    }
+
+    #[test]
+    fn finds_numbers_in_odd_spellings() {
+        // Glued to a label, full-width, spaced dashes, other scripts' digits, invisible marks.
+        assert_eq!(kinds("NIK3573042103990002 hilang"), [PiiKind::IdNumber]);
+        assert_eq!(kinds("hp081234567890"), [PiiKind::Phone]);
+        assert_eq!(
+            kinds("ＮＩＫ ３５７３０４２１０３９９０００２"),
+            [PiiKind::IdNumber]
+        );
+        assert_eq!(kinds("wa 0812 - 3456 - 7894 ya"), [PiiKind::Phone]);
+        assert_eq!(kinds("telp 0812–3456–7894"), [PiiKind::Phone]);
+        assert_eq!(kinds("no ٠٨١٢٣٤٥٦٧٨٩٠"), [PiiKind::Phone]);
+        assert_eq!(
+            kinds("3573\u{200B}0421\u{200B}0399\u{200B}0002"),
+            [PiiKind::IdNumber]
+        );
+        assert_eq!(kinds("𝟎𝟖𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗𝟎"), [PiiKind::Phone]);
+        // Labelled: whatever the shape after "NIK:" or "no hp".
+        assert_eq!(kinds("NIK: 357304210399000"), [PiiKind::IdNumber]);
+        assert_eq!(kinds("no hp 8123456789"), [PiiKind::Phone]);
+        // Two numbers in one run are two.
+        assert_eq!(
+            kinds("0812 3456 7890 - 3573 0421 0399 0002"),
+            [PiiKind::Phone, PiiKind::IdNumber]
+        );
+    }
+
+    #[test]
+    fn spans_cover_the_original_spelling() {
+        let text = "nik ３５７３０４２１０３９９０００２.";
+        let out = redact(text);
+        assert_eq!(out, "nik [NIK/KK disamarkan].");
     }
 
     #[test]

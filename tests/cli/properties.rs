@@ -64,8 +64,55 @@ fn filler() -> impl Strategy<Value = String> {
     "[a-zA-Z ,!?:]{0,60}"
 }
 
+/// The ASCII digits of `text`, reading the spellings [`spelled`] writes as the digits they are.
 fn digits(text: &str) -> String {
-    text.chars().filter(char::is_ascii_digit).collect()
+    text.chars()
+        .filter_map(|c| {
+            let n = c as u32;
+            [0x30, 0xFF10, 0x0660, 0x1D7CE]
+                .iter()
+                .find(|&&zero| (zero..zero + 10).contains(&n))
+                .map(|zero| char::from(b'0' + (n - zero) as u8))
+        })
+        .collect()
+}
+
+/// `number` as people and their phones write it: as is, glued to its label, in full-width or
+/// Arabic-Indic or mathematical digits, groups spaced with dashes, or with invisible marks.
+fn spelled(number: String) -> impl Strategy<Value = String> {
+    let digit_in = |zero: u32| {
+        move |s: &str| {
+            s.chars()
+                .map(|c| match c.to_digit(10) {
+                    Some(d) => char::from_u32(zero + d).unwrap(),
+                    None => c,
+                })
+                .collect::<String>()
+        }
+    };
+    let n = number.clone();
+    prop_oneof![
+        Just(n.clone()),
+        prop_oneof![
+            Just("NIK"),
+            Just("nik:"),
+            Just("hp"),
+            Just("WA"),
+            Just("telp.")
+        ]
+        .prop_map(move |label| format!("{label}{n}")),
+        Just(digit_in(0xFF10)(&number)),
+        Just(digit_in(0x0660)(&number)),
+        Just(digit_in(0x1D7CE)(&number)),
+        Just(number.replace([' ', '-', '.'], " - ")),
+        Just(number.replace([' ', '-', '.'], " – ")),
+        Just(
+            number
+                .chars()
+                .flat_map(|c| [c, '\u{200B}'])
+                .collect::<String>()
+        ),
+    ]
 }
 
 proptest! {
@@ -80,6 +127,21 @@ proptest! {
         let out = redact(&text);
         let secret = digits(&number);
         // Not even its last seven digits remain anywhere, whatever the separators.
+        prop_assert!(
+            !digits(&out).contains(&secret[secret.len() - 7..]),
+            "{text:?} -> {out:?}"
+        );
+    }
+
+    #[test]
+    fn personal_numbers_in_odd_spellings_never_survive_redaction(
+        before in filler(),
+        number in prop_oneof![id_number(), mobile()].prop_flat_map(spelled),
+        after in filler(),
+    ) {
+        let text = format!("{before} {number} {after}");
+        let out = redact(&text);
+        let secret = digits(&number);
         prop_assert!(
             !digits(&out).contains(&secret[secret.len() - 7..]),
             "{text:?} -> {out:?}"
