@@ -75,6 +75,38 @@ pub async fn accounts(
 }
 
 #[derive(Deserialize)]
+pub struct RevealForm {
+    csrf: String,
+    tweet_id: String,
+}
+
+/// `POST /conversations/{id}/reveal` (admins): one citizen's message with its personal data,
+/// on a page of its own; audited.
+pub async fn reveal(
+    State(state): State<AppState>,
+    PageSession(session): PageSession,
+    Path(id): Path<String>,
+    Form(form): Form<RevealForm>,
+) -> Response {
+    if let Some(refused) = refuse_form(&session, &form.csrf) {
+        return refused;
+    }
+    let text = match state.desk.reveal(&id, &form.tweet_id, &session.actor).await {
+        Ok(text) => text,
+        Err(e) => return super::ApiError::from(e).into_response(),
+    };
+    let body = format!(
+        "<p>Pesan warga apa adanya, dengan data pribadinya. Pembukaan ini tercatat di log audit \
+         atas nama Anda. Jangan menyalin nomor ini ke balasan publik atau ke pesan instansi.</p>\
+         <blockquote class=\"msg in\"><div class=\"text\">{text}</div></blockquote>\
+         <p><a href=\"/conversations/{id}\">Kembali ke percakapan</a></p>",
+        text = esc(&text),
+        id = esc(&id),
+    );
+    layout("Data pribadi", Some(&session), None, &body).into_response()
+}
+
+#[derive(Deserialize)]
 pub struct CsrfOnly {
     csrf: String,
 }

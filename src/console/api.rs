@@ -135,6 +135,34 @@ pub async fn preview(
     }})))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevealBody {
+    tweet_id: String,
+}
+
+/// `POST /api/conversations/{id}/reveal` (admins): a citizen's message as written, personal
+/// data included (everywhere else it is masked); audited.
+pub async fn reveal(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<Json<RevealBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "badan permintaan harus JSON {{\"tweet_id\": \"...\"}}: {e}"
+        ))
+    })?;
+    let text = state
+        .desk
+        .reveal(&id, &body.tweet_id, &caller.actor)
+        .await?;
+    Ok(Json(
+        json!({ "data": { "tweet_id": body.tweet_id, "text": text } }),
+    ))
+}
+
 pub async fn release(
     State(state): State<AppState>,
     caller: Caller,

@@ -67,6 +67,7 @@ pub fn app(state: AppState) -> Router {
         .route("/password", get(pages::password_form).post(pages::password))
         .route("/conversations/{id}", get(pages::conversation))
         .route("/conversations/{id}/correct", post(learning_pages::correct))
+        .route("/conversations/{id}/reveal", post(admin_pages::reveal))
         .route("/conversations/{id}/{action}", post(pages::act))
         .route("/corrections", get(learning_pages::corrections))
         .route("/corrections/{id}/{action}", post(learning_pages::review))
@@ -103,6 +104,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/conversations/{id}/claim", post(api::claim))
         .route("/api/conversations/{id}/reply", post(api::reply))
         .route("/api/preview", post(api::preview))
+        .route("/api/conversations/{id}/reveal", post(api::reveal))
         .route("/api/conversations/{id}/release", post(api::release))
         .route("/api/conversations/{id}/close", post(api::close))
         .route("/api/knowledge", get(api::knowledge))
@@ -221,7 +223,7 @@ impl From<DeskError> for ApiError {
         match e {
             DeskError::NotFound => ApiError::NotFound(e.to_string()),
             DeskError::HeldBy(_) | DeskError::Closed => ApiError::Conflict(e.to_string()),
-            DeskError::NotHolder => ApiError::Forbidden(e.to_string()),
+            DeskError::NotHolder | DeskError::AdminOnly => ApiError::Forbidden(e.to_string()),
             DeskError::Invalid(m) => ApiError::BadRequest(m),
             DeskError::TooLong(m) => ApiError::Unprocessable(m),
             DeskError::Store(e) => ApiError::Internal(e.to_string()),

@@ -92,6 +92,30 @@ pub struct PageQuery {
     held_by: Option<String>,
 }
 
+use crate::language::pii::mask;
+
+/// An admin's button that shows a citizen's message with its personal data (audited); nothing
+/// for staff or for a message without any.
+fn reveal_form(session: &Session, conversation: &str, m: &crate::desk::Message) -> String {
+    let Some(tweet) = m.tweet_id.as_deref() else {
+        return String::new();
+    };
+    if session.actor.role != crate::desk::Role::Admin
+        || crate::language::pii::detect(&m.text).is_empty()
+    {
+        return String::new();
+    }
+    format!(
+        "<form method=\"post\" action=\"/conversations/{id}/reveal\" class=\"inline reveal\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <input type=\"hidden\" name=\"tweet_id\" value=\"{tweet}\">\
+         <button type=\"submit\">Tampilkan data pribadi (tercatat di log audit)</button></form>",
+        id = esc(conversation),
+        csrf = esc(&session.csrf),
+        tweet = esc(tweet),
+    )
+}
+
 /// Sends a visitor who still has the one-time password to the password page.
 pub(super) fn must_change(session: &Session) -> Option<Response> {
     session
@@ -183,7 +207,7 @@ fn row(c: &Conversation) -> String {
         id = esc(&c.id),
         citizen = esc(&c.citizen),
         reason = esc(c.reason.as_deref().map(reason_label).unwrap_or("")),
-        text = esc(&c.last_text),
+        text = esc(&mask(&c.last_text)),
         held = esc(c.held_by.as_deref().unwrap_or("-")),
     )
 }
@@ -213,11 +237,12 @@ pub async fn conversation(
             format!("petugas {}", m.author)
         };
         thread.push_str(&format!(
-            "<li class=\"msg {dir}\"><div class=\"meta\">{who} · {at}</div><div class=\"text\">{text}</div></li>",
+            "<li class=\"msg {dir}\"><div class=\"meta\">{who} · {at}</div><div class=\"text\">{text}</div>{reveal}</li>",
             dir = if m.direction == "in" { "in" } else { "out" },
             who = esc(&who),
             at = esc(&crate::store::rfc3339(m.created_at)),
-            text = esc(&m.text),
+            text = esc(&mask(&m.text)),
+            reveal = reveal_form(&session, &c.id, m),
         ));
     }
     let mut decisions = String::new();
@@ -244,7 +269,7 @@ pub async fn conversation(
             id = esc(&e.id),
             at = esc(&crate::store::rfc3339(e.created_at)),
             state = e.state.label(),
-            text = esc(&e.last_text),
+            text = esc(&mask(&e.last_text)),
         ));
     }
     let action = |name: &str, label: &str| {

@@ -273,6 +273,55 @@ pub fn redact(text: &str) -> String {
     out
 }
 
+/// `text` with every piece of personal data masked for a screen: a NIK keeps its first and
+/// last four digits (`3573••••••••0005`), a phone number its first four and last two, an e-mail
+/// address its first letter and its domain. Staff see that a number was given and can tell two
+/// apart; the whole number needs an admin's audited reveal.
+pub fn mask(text: &str) -> String {
+    let spans = detect(text);
+    if spans.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for span in spans {
+        out.push_str(&text[last..span.start]);
+        let raw = &text[span.start..span.end];
+        out.push_str(&match span.kind {
+            PiiKind::IdNumber => masked_digits(raw, 4, 4),
+            PiiKind::Phone => masked_digits(raw, 4, 2),
+            PiiKind::Email => {
+                let (local, domain) = raw.split_once('@').unwrap_or((raw, ""));
+                let first: String = local.chars().take(1).collect();
+                format!("{first}•••@{domain}")
+            }
+        });
+        last = span.end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// The digits of `raw` (however spelled) with all but the first `head` and last `tail` masked.
+fn masked_digits(raw: &str, head: usize, tail: usize) -> String {
+    let digits: Vec<char> = Folded::new(raw)
+        .text
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let n = digits.len();
+    let (head, tail) = if n > head + tail {
+        (head, tail)
+    } else {
+        (0, 0)
+    };
+    digits
+        .iter()
+        .enumerate()
+        .map(|(i, d)| if i < head || i >= n - tail { *d } else { '•' })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,6 +383,21 @@ mod tests {
         let text = "nik ３５７３０４２１０３９９０００２.";
         let out = redact(text);
         assert_eq!(out, "nik [NIK/KK disamarkan].");
+    }
+
+    #[test]
+    fn masking_keeps_the_ends_only() {
+        assert_eq!(
+            mask("NIK 3573 0421 0399 0005 hilang"),
+            "NIK 3573••••••••0005 hilang"
+        );
+        assert_eq!(mask("wa +62 812-3456-7890"), "wa 6281•••••••90");
+        assert_eq!(mask("mail warga.malang@gmail.com"), "mail w•••@gmail.com");
+        assert_eq!(
+            mask("NIK３５７３０４２１０３９９０００５"),
+            "NIK3573••••••••0005"
+        );
+        assert_eq!(mask("tanpa data"), "tanpa data");
     }
 
     #[test]

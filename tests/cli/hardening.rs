@@ -526,3 +526,73 @@ async fn a_reply_over_the_cap_is_refused_before_queueing_and_the_preview_shows_t
         }
     }
 }
+
+#[tokio::test]
+async fn personal_numbers_are_masked_on_screen_and_only_an_admin_reveals_them() {
+    use kicau::desk::{Role, staff};
+    let backends = Backends::new().await;
+    for (name, store) in &backends.stores {
+        let text = "@PemkotMalang KTP saya hilang, NIK 3573042103990005 hp 0812-3456-7890";
+        let conv =
+            crate::helpers::mention_at(store, "710", "warga8", text, ("handoff", "no_kb_match"), 0)
+                .await
+                .unwrap();
+        let (mut console, session) = Console::signed_in(store, None).await;
+        for uri in ["/".to_owned(), format!("/conversations/{conv}")] {
+            let page = console.get(&uri).await;
+            assert!(page.body.contains("3573••••••••0005"), "{name} {uri}");
+            assert!(page.body.contains("0812••••••90"), "{name} {uri}");
+            assert!(!page.body.contains("3573042103990005"), "{name} {uri}");
+            assert!(
+                !page.body.contains("Tampilkan data pribadi"),
+                "{name}: staff"
+            );
+        }
+        let detail = format!("/api/conversations/{conv}");
+        let (_, body) = console
+            .api("GET", &detail, Some(&session.token), None)
+            .await;
+        let json = body.to_string();
+        assert!(json.contains("3573••••••••0005"), "{name}: {json}");
+        assert!(!json.contains("3573042103990005"), "{name}: {json}");
+        let reveal = format!("/api/conversations/{conv}/reveal");
+        let asked = json!({"tweet_id": "710"});
+        let (status, _) = console
+            .api("POST", &reveal, Some(&session.token), Some(asked.clone()))
+            .await;
+        assert_eq!(status, 403, "{name}: staff may not reveal");
+
+        staff::add(store, "kepala", Role::Admin).await.unwrap();
+        staff::set_password(store, "kepala", "kata-sandi-kepala-uji")
+            .await
+            .unwrap();
+        let admin = staff::new_token(store, "kepala").await.unwrap();
+        let (status, body) = console
+            .api("POST", &reveal, Some(&admin), Some(asked))
+            .await;
+        assert_eq!(status, 200, "{name}: {body}");
+        assert_eq!(body["data"]["text"], text);
+        assert_eq!(audited(store, "pii_reveal", Some("kepala")).await, 1);
+        // The admin's page has the button; pressing it shows the number, audited again.
+        let mut boss = Console::new(store, None);
+        log_in(&mut boss, "kepala", "kata-sandi-kepala-uji").await;
+        let page = boss.get(&format!("/conversations/{conv}")).await;
+        assert!(page.body.contains("Tampilkan data pribadi"), "{name}");
+        let csrf = page
+            .body
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap()
+            .to_owned();
+        let shown = boss
+            .post_form(
+                &format!("/conversations/{conv}/reveal"),
+                &[("csrf", &csrf), ("tweet_id", "710")],
+            )
+            .await;
+        assert!(shown.body.contains("3573042103990005"), "{name}");
+        assert_eq!(shown.header("cache-control"), "no-store");
+        assert_eq!(audited(store, "pii_reveal", Some("kepala")).await, 2);
+    }
+}
