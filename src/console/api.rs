@@ -25,7 +25,7 @@ pub struct ListQuery {
 /// Parses the list filter (`state` among bot, waiting_staff, staff, closed; `held_by`).
 pub fn filter(query: &ListQuery) -> Result<Filter, ApiError> {
     let state = match query.state.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(s) => Some(ConvState::parse(s).ok_or_else(|| {
             ApiError::BadRequest(format!(
                 "state tidak dikenal: {s:?} (bot, waiting_staff, staff, closed)"

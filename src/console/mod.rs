@@ -120,11 +120,57 @@ pub fn app(state: AppState) -> Router {
         .route("/ticket-notes/{id}/{action}", post(ticket_pages::note_act))
         .route("/api/dead-letters", get(api::dead_letters))
         .fallback(|| async { ApiError::NotFound("halaman tidak ditemukan".into()) })
+        .layer(axum::middleware::from_fn(json_errors))
         .layer(axum::middleware::map_response_with_state(
             state.secure_cookies,
             security_headers,
         ))
         .with_state(state)
+}
+
+/// Every error of the API is JSON (`{"error": "..."}`), as openapi.json says: the rejections of
+/// axum's extractors (a malformed query, path or body) are plain text, so they are rewrapped,
+/// with the status 400 (the API's own 422, a reply over the cap on parts, is JSON already).
+async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path();
+    let api = path.starts_with("/api/") || path == "/events" || path == "/metrics";
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        parts
+            .status
+            .canonical_reason()
+            .unwrap_or("permintaan ditolak")
+            .to_owned()
+    } else {
+        format!("permintaan tidak valid: {text}")
+    };
+    // An extractor's 422 (JSON of the wrong shape) is a malformed request like any other: 400.
+    let status = if parts.status == StatusCode::UNPROCESSABLE_ENTITY {
+        StatusCode::BAD_REQUEST
+    } else {
+        parts.status
+    };
+    let mut fixed = (status, axum::Json(json!({ "error": message }))).into_response();
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            fixed.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    fixed
 }
 
 /// The content security policy of every response: scripts, styles and connections from the

@@ -596,3 +596,33 @@ async fn personal_numbers_are_masked_on_screen_and_only_an_admin_reveals_them() 
         assert_eq!(audited(store, "pii_reveal", Some("kepala")).await, 2);
     }
 }
+
+#[tokio::test]
+async fn every_api_error_is_json_with_a_documented_status() {
+    let (store, _dir) = crate::helpers::sqlite().await;
+    let (console, session) = Console::signed_in(&store, None).await;
+    let token = Some(session.token.as_str());
+    for (method, uri, body, status) in [
+        ("GET", "/api/conversations?state=a&state=b", None, 400),
+        ("GET", "/api/conversations?state=", None, 400),
+        ("GET", "/api/report?days=x", None, 400),
+        ("GET", "/events?after=x", None, 400),
+        ("POST", "/api/corrections/x/accept", None, 400),
+        (
+            "POST",
+            "/api/ticket-notes/1/approve",
+            Some(json!({"text": {}})),
+            400,
+        ),
+        (
+            "POST",
+            "/api/conversations/c1/reply",
+            Some(json!({"text": 5})),
+            400,
+        ),
+    ] {
+        let (got, answer) = console.api(method, uri, token, body).await;
+        assert_eq!(got.as_u16(), status, "{method} {uri}: {answer}");
+        assert!(answer["error"].is_string(), "{method} {uri}: {answer}");
+    }
+}
