@@ -18,6 +18,7 @@ pub mod conversation;
 pub mod corrections;
 pub mod login;
 pub mod messages;
+mod privacy;
 
 pub use messages::reason_label;
 pub mod staff;
@@ -156,7 +157,7 @@ pub struct Message {
     pub tweet_id: Option<String>,
     pub author: String,
     /// As written; shown (and serialised for the API) with personal data masked.
-    #[serde(serialize_with = "ser_masked")]
+    #[serde(serialize_with = "privacy::ser_masked")]
     pub text: String,
     #[serde(serialize_with = "ser_time")]
     pub created_at: i64,
@@ -364,39 +365,6 @@ impl Desk {
     }
 
     /// A conversation with its thread, the bot's decisions and the citizen's earlier ones.
-    /// A citizen's message as written, personal data included, for an admin; audited, since
-    /// the console and the API otherwise show it masked.
-    pub async fn reveal(
-        &self,
-        id: &str,
-        tweet_id: &str,
-        actor: &Actor,
-    ) -> Result<String, DeskError> {
-        if actor.role != Role::Admin {
-            return Err(DeskError::AdminOnly);
-        }
-        let row = sqlx::query(
-            "SELECT text FROM messages WHERE conversation_id = $1 AND tweet_id = $2 \
-             AND direction = 'in'",
-        )
-        .bind(id)
-        .bind(tweet_id)
-        .fetch_optional(self.store.pool())
-        .await?;
-        let Some(row) = row else {
-            return Err(DeskError::NotFound);
-        };
-        self.store
-            .audit(
-                &actor.name,
-                "pii_reveal",
-                &format!("conversation:{id}"),
-                &format!("tweet {tweet_id}"),
-            )
-            .await?;
-        Ok(row.get(0))
-    }
-
     pub async fn detail(&self, id: &str) -> Result<Detail, DeskError> {
         let conversation = self.get(id).await?;
         let pool = self.store.pool();
@@ -791,11 +759,6 @@ async fn record(
 }
 
 /// Staff may start with the citizen's handle or not; the thread adds it once.
-/// Serializes a citizen's text with personal numbers masked (`3573••••••••0005`).
-fn ser_masked<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::language::pii::mask(text))
-}
-
 /// Serializes milliseconds since the epoch as RFC 3339 in UTC, e.g. `2026-11-22T10:00:00Z`.
 fn ser_time<S: serde::Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&crate::store::rfc3339(*ms))
