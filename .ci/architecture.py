@@ -50,6 +50,7 @@ ALLOWED = {  # module: what it may import besides itself and external crates
     "announce": "config store desk tickets tweet language knowledge triage channels",
     "report": "config store desk tickets tweet",
     "learning": "config store desk triage knowledge language tweet",  # corrections: desk + engine
+    "privacy": "config store desk tickets",  # retention and forgetting: each owner's part
     "console": "* -run -staff_group -main -sandbox",
     "staff_group": "* -run -console -main -sandbox",
     "run": "* -main",

@@ -49,6 +49,8 @@ pub struct Config {
     #[serde(default)]
     pub console: ConsoleConfig,
     #[serde(default)]
+    pub privacy: PrivacyConfig,
+    #[serde(default)]
     pub desk: DeskConfig,
     #[serde(default)]
     pub telegram: TelegramConfig,
@@ -62,6 +64,22 @@ pub struct Config {
     pub report: ReportConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
+}
+
+/// How long citizens' data is kept (UU PDP 27/2022: no longer than needed).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// Days after a conversation and every ticket born from it closed before its texts and the
+    /// citizen's handle are removed (the counts stay); also how long delivered messages'
+    /// payloads, dead letters' payloads and the live events are kept.
+    pub retention_days: i64,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig { retention_days: 90 }
+    }
 }
 
 /// The staff console (and its JSON API and webhooks).
@@ -603,6 +621,12 @@ impl Config {
         {
             return Err(invalid(format!(
                 "account.handle {handle:?} is not an X username (1 to 15 letters, digits or _)"
+            )));
+        }
+        if !(1..=3650).contains(&self.privacy.retention_days) {
+            return Err(invalid(format!(
+                "privacy.retention_days = {} must be between 1 and 3650",
+                self.privacy.retention_days
             )));
         }
         if !(1..=100).contains(&self.desk.max_thread_parts) {

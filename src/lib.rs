@@ -15,6 +15,7 @@ pub mod eval;
 pub mod knowledge;
 pub mod language;
 pub mod learning;
+pub mod privacy;
 pub mod report;
 pub mod run;
 pub mod sandbox;

@@ -109,11 +109,24 @@ enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// Citizens' personal data.
+    Privacy {
+        #[command(subcommand)]
+        command: PrivacyCommand,
+    },
     /// The X account's authorization.
     X {
         #[command(subcommand)]
         command: XCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum PrivacyCommand {
+    /// Remove a citizen's personal data everywhere at once (a request under UU PDP 27/2022):
+    /// their tweets' texts, their handle and id, open conversations closed; tickets stay with
+    /// the reporter anonymised. Audited.
+    Forget { handle: String },
 }
 
 #[derive(Subcommand)]
@@ -257,6 +270,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .clone()
                 .unwrap_or_else(|| config.store.database_url.clone());
             runtime()?.block_on(staff(command, &database_url))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Privacy {
+            command: PrivacyCommand::Forget { handle },
+        } => {
+            let database_url = cli
+                .database_url
+                .clone()
+                .unwrap_or_else(|| config.store.database_url.clone());
+            let done = runtime()?.block_on(async {
+                let store = kicau::store::Store::connect(&database_url)
+                    .await
+                    .with_context(|| {
+                        format!("opening {}", kicau::store::redact_url(&database_url))
+                    })?;
+                let done =
+                    kicau::privacy::forget(&store, &handle, "cli", kicau::store::now_ms()).await?;
+                store.close().await;
+                anyhow::Ok(done)
+            })?;
+            println!(
+                "Forgotten: {} conversations, {} tweets, {} tickets (kept, reporter anonymised).",
+                done.conversations, done.tweets, done.tickets
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Report { days, json } => {

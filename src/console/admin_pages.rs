@@ -71,7 +71,60 @@ pub async fn accounts(
             "Admin dapat membukanya lebih awal."
         },
     );
-    layout("Petugas", Some(&session), None, &body).into_response()
+    let forget = if admin {
+        format!(
+            "<h2>Permintaan penghapusan data warga</h2>\
+             <p>Atas permintaan warga (UU PDP 27/2022): teks twit, nama akun dan ID X-nya dihapus dari \
+             semua percakapan, percakapan yang masih terbuka ditutup, dan laporannya tetap ada dengan \
+             pelapor dianonimkan. Tidak dapat dibatalkan; tercatat di log audit.</p>\
+             <form method=\"post\" action=\"/privacy/forget\" class=\"inline\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <label for=\"handle\">Akun X warga</label> \
+             <input id=\"handle\" name=\"handle\" required placeholder=\"@warga\" pattern=\"@?[A-Za-z0-9_]{{1,15}}\"> \
+             <button type=\"submit\">Hapus data warga ini</button></form>",
+            csrf = esc(&session.csrf),
+        )
+    } else {
+        String::new()
+    };
+    layout("Petugas", Some(&session), None, &format!("{body}{forget}")).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct ForgetForm {
+    csrf: String,
+    handle: String,
+}
+
+/// `POST /privacy/forget` (admins): forgets a citizen's personal data everywhere.
+pub async fn forget(
+    State(state): State<AppState>,
+    PageSession(session): PageSession,
+    Form(form): Form<ForgetForm>,
+) -> Response {
+    if let Some(refused) = refuse_form(&session, &form.csrf) {
+        return refused;
+    }
+    let message = if session.actor.role != Role::Admin {
+        "Hanya admin yang dapat menghapus data warga.".to_owned()
+    } else {
+        let now = crate::store::now_ms();
+        match crate::privacy::forget(state.desk.store(), &form.handle, &session.actor.name, now)
+            .await
+        {
+            Ok(done) => format!(
+                "Data warga dihapus: {} percakapan, {} twit; {} laporan tetap ada dengan pelapor \
+                 dianonimkan.",
+                done.conversations, done.tweets, done.tickets
+            ),
+            Err(crate::privacy::PrivacyError::BadHandle(_)) => {
+                "Itu bukan nama akun X (1-15 huruf, angka atau _).".to_owned()
+            }
+            Err(e) => return super::ApiError::Internal(e.to_string()).into_response(),
+        }
+    };
+    state.desk.notify();
+    back_with(&state, &session, "/staff", &message).await
 }
 
 #[derive(Deserialize)]

@@ -87,6 +87,7 @@ pub fn app(state: AppState) -> Router {
         .route("/audit", get(admin_pages::audit))
         .route("/staff", get(admin_pages::accounts))
         .route("/staff/{name}/unlock", post(admin_pages::unlock))
+        .route("/privacy/forget", post(admin_pages::forget))
         .route("/report", get(pages::report))
         .route("/metrics", get(api::metrics))
         .route("/api/report", get(api::report))

@@ -18,7 +18,7 @@ pub mod conversation;
 pub mod corrections;
 pub mod login;
 pub mod messages;
-mod privacy;
+pub mod privacy;
 
 pub use messages::reason_label;
 pub mod staff;

@@ -44,3 +44,91 @@ impl Desk {
         Ok(row.get(0))
     }
 }
+
+/// Empties what the desk keeps of the citizen in these conversations: their handle and id, the
+/// last text, every message's text (the bot's and staff's name the citizen too), and the handle
+/// in the events. Conversations still open are closed. Returns the citizen's tweets in them, for
+/// the store to forget.
+pub async fn forget_conversations(
+    tx: &mut crate::store::Tx<'_>,
+    ids: &[String],
+    now: i64,
+) -> Result<Vec<String>, DeskError> {
+    let mut tweets = Vec::new();
+    for id in ids {
+        let rows = sqlx::query(
+            "SELECT tweet_id FROM messages WHERE conversation_id = $1 AND direction = 'in' \
+             AND tweet_id IS NOT NULL",
+        )
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?;
+        tweets.extend(rows.iter().map(|r| r.get::<String, _>(0)));
+        sqlx::query(
+            "UPDATE conversations SET citizen_username = 'anonim', citizen_id = '', \
+             last_text = '', purged_at = $1, state = 'closed', held_by = NULL \
+             WHERE id = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "UPDATE messages SET text = '', \
+             author = CASE WHEN direction = 'in' THEN 'anonim' ELSE author END \
+             WHERE conversation_id = $1",
+        )
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "UPDATE events SET actor = '@anonim' WHERE conversation_id = $1 AND actor LIKE '@%'",
+        )
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(tweets)
+}
+
+/// The conversations whose retention ended at `cutoff`: closed (or left with the bot) before it,
+/// not purged yet, and with no ticket born from them still open or closed after it.
+pub async fn expired(store: &crate::store::Store, cutoff: i64) -> Result<Vec<String>, DeskError> {
+    let rows = sqlx::query(
+        "SELECT c.id FROM conversations c WHERE c.purged_at IS NULL \
+         AND c.state IN ('closed', 'bot') AND c.updated_at < $1 \
+         AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = c.id \
+             AND (t.state NOT IN ('resolved', 'rejected') OR t.updated_at >= $1)) \
+         ORDER BY c.updated_at LIMIT 500",
+    )
+    .bind(cutoff)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Every conversation of the citizen `handle` (without "@", any case) or X user `user_id`.
+pub async fn conversations_of(
+    store: &crate::store::Store,
+    handle: &str,
+    user_id: Option<&str>,
+) -> Result<Vec<String>, DeskError> {
+    let rows = sqlx::query(
+        "SELECT id FROM conversations WHERE LOWER(citizen_username) = $1 OR citizen_id = $2",
+    )
+    .bind(handle.to_lowercase())
+    .bind(user_id.unwrap_or("\u{0}"))
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Deletes the live events older than `cutoff` (the console and the staff group read only the
+/// newest). Returns how many.
+pub async fn prune_events(store: &crate::store::Store, cutoff: i64) -> Result<u64, DeskError> {
+    Ok(sqlx::query("DELETE FROM events WHERE at < $1")
+        .bind(cutoff)
+        .execute(store.pool())
+        .await?
+        .rows_affected())
+}

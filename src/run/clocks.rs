@@ -25,13 +25,24 @@ pub async fn sla(tickets: crate::tickets::Tickets, store: Store, shutdown: watch
         .await;
 }
 
-/// Removes expired console sessions, every ten minutes.
-pub async fn housekeeping(store: Store, shutdown: watch::Receiver<bool>) {
+/// Every ten minutes: removes expired console sessions, and citizens' data past its retention
+/// (`[privacy] retention_days`, see `crate::privacy`).
+pub async fn housekeeping(store: Store, retention_days: i64, shutdown: watch::Receiver<bool>) {
     Loop::every("housekeeping", Duration::from_secs(600))
         .run(shutdown, || async {
             let pruned = crate::desk::staff::prune_sessions(&store, now_ms()).await?;
             if pruned > 0 {
                 tracing::info!(pruned, "expired console sessions removed");
+            }
+            let retained = crate::privacy::retain(&store, retention_days, now_ms()).await?;
+            if retained != crate::privacy::Retained::default() {
+                tracing::info!(
+                    conversations = retained.conversations,
+                    tweets = retained.tweets,
+                    payloads = retained.payloads,
+                    events = retained.events,
+                    "citizens' data past its retention removed"
+                );
             }
             Ok(Step::Idle)
         })

@@ -295,7 +295,11 @@ pub async fn run(
         Lease::new(store.clone(), "x.mentions", &holder, LEASE_TTL),
         shutdown.clone(),
     );
-    let housekeeping = tokio::spawn(clocks::housekeeping(store.clone(), shutdown.clone()));
+    let housekeeping = tokio::spawn(clocks::housekeeping(
+        store.clone(),
+        config.privacy.retention_days,
+        shutdown.clone(),
+    ));
     let reannouncer = tokio::spawn(clocks::reannounce(
         desk.clone(),
         Duration::from_secs(config.desk.reannounce_after_secs),

@@ -13,6 +13,7 @@ The store knows no web and no network.
 mod inbox;
 pub mod lease;
 mod outbox;
+pub mod privacy;
 mod records;
 mod tokens;
 

@@ -15,6 +15,7 @@ mod delivery;
 pub mod messages;
 mod notes;
 pub mod pending;
+pub mod privacy;
 pub mod sla;
 pub mod telegram;
 mod thread;

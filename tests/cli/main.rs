@@ -14,6 +14,7 @@ mod kb_check;
 mod learning;
 mod mention_gap;
 mod oauth2;
+mod privacy;
 mod properties;
 mod report;
 mod sandbox_telegram;
