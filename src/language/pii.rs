@@ -44,14 +44,16 @@ pub struct PiiSpan {
 static DIGIT_RUN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\+?\(?\d(?:[ .\-()]{0,3}\d)+").expect("digit-run pattern"));
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}\b")
+    // No word boundary after the top-level domain: "warga@gmail.com081234567890" is an address
+    // glued to a number.
+    Regex::new(r"(?i)\b[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
         .expect("e-mail pattern")
 });
 /// A label that says the number after it is personal, whatever its shape ("NIK:", "no hp",
 /// "WA"), at the end of the text before the number.
 static LABEL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?:^|[^\p{L}\p{N}])(nik|e-?ktp|ktp|nkk|kk|no\.?\s*kk|hp|no\.?\s*hp|wa|no\.?\s*wa|whatsapp|telp|tlp|telepon|telpon|kontak)\s*[:.=#]?\s*$",
+        r"(?i)(?:^|[^\p{L}])(nik|e-?ktp|ktp|nkk|kk|no\.?\s*kk|hp|no\.?\s*hp|wa|no\.?\s*wa|whatsapp|telp|tlp|telepon|telpon|kontak)\s*[:.=#]?\s*$",
     )
     .expect("label pattern")
 });
@@ -136,10 +138,14 @@ pub fn detect(text: &str) -> Vec<PiiSpan> {
         .find_iter(f)
         .map(|m| (PiiKind::Email, m.start(), m.end()))
         .collect();
+    // Numbers are looked for with the addresses blanked out (same length, so the offsets hold):
+    // a number next to an address is neither swallowed by it nor glued to it.
+    let mut blanked = f.to_owned();
+    for (_, start, end) in &found {
+        blanked.replace_range(*start..*end, &"_".repeat(end - start));
+    }
+    let f = blanked.as_str();
     for m in DIGIT_RUN.find_iter(f) {
-        if found.iter().any(|s| s.1 < m.end() && m.start() < s.2) {
-            continue;
-        }
         let labelled = label_before(f, m.start());
         for (kind, start, end) in split_run(f, m.start(), m.end(), labelled) {
             found.push((kind, start, end));
@@ -193,9 +199,16 @@ fn split_run(
         }
     }
     let lead = |g: usize| {
-        // A leading "+" or "(" belongs to the number.
+        // A leading "+" or "(" belongs to the number: the run's, or a bracket just before a
+        // later group ("0341 751535 (022765432)").
         let s = groups[g].0;
-        if g == 0 { 0 } else { s }
+        if g == 0 {
+            0
+        } else if run[..s].ends_with('(') {
+            s - 1
+        } else {
+            s
+        }
     };
     let mut out = Vec::new();
     let mut g = 0;
@@ -310,10 +323,11 @@ fn masked_digits(raw: &str, head: usize, tail: usize) -> String {
         .filter(char::is_ascii_digit)
         .collect();
     let n = digits.len();
-    let (head, tail) = if n > head + tail {
+    // At least half of the digits are masked, whatever the number's length.
+    let (head, tail) = if head + tail <= n / 2 {
         (head, tail)
     } else {
-        (0, 0)
+        (head.min(n / 4), tail.min(n / 4))
     };
     digits
         .iter()
@@ -376,6 +390,48 @@ mod tests {
             kinds("0812 3456 7890 - 3573 0421 0399 0002"),
             [PiiKind::Phone, PiiKind::IdNumber]
         );
+    }
+
+    #[test]
+    fn the_fuzzers_findings_stay_fixed() {
+        // fuzz/FINDINGS.md R1 to R5: a number next to an address, a bracketed second number,
+        // a second labelled number glued to the first; each redacted in one pass.
+        for (text, kinds_wanted) in [
+            (
+                "hp 0812-3456-7890 2warga@mail.com",
+                vec![PiiKind::Phone, PiiKind::Email],
+            ),
+            (
+                "NIK 3573042103990002 1warga@mail.com",
+                vec![PiiKind::IdNumber, PiiKind::Email],
+            ),
+            (
+                "email warga@gmail.com081234567890",
+                vec![PiiKind::Email, PiiKind::Phone],
+            ),
+            (
+                "kantor 0341 751535 (022765432)",
+                vec![PiiKind::Phone, PiiKind::Phone],
+            ),
+            (
+                "kk02800907kk05107107",
+                vec![PiiKind::IdNumber, PiiKind::IdNumber],
+            ),
+        ] {
+            assert_eq!(kinds(text), kinds_wanted, "{text}");
+            let once = redact(text);
+            assert_eq!(redact(&once), once, "{text}: one pass");
+        }
+        for text in [
+            "a@a.al(034151530",
+            "6280628080kk 11226280",
+            "0 00027401 7@a.om",
+        ] {
+            let once = redact(text);
+            assert_eq!(redact(&once), once, "{text}: one pass");
+        }
+        // M1: a short labelled number keeps at most half of its digits on screen.
+        assert_eq!(mask("NIK: 357304210"), "NIK: 35•••••10");
     }
 
     #[test]

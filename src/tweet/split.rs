@@ -77,7 +77,9 @@ impl Splitter {
     /// As [`Splitter::split`], with no cap (texts the bot wrote itself, known to be short).
     pub fn split_unbounded(&self, handle: &str, body: &str) -> Vec<String> {
         let handle = handle.trim_start_matches('@');
-        let body = without_handle(body, handle, true);
+        // A full-width "＠" mentions as "@" does on X.
+        let body = body.replace('\u{FF20}', "@");
+        let body = without_handle(&body, handle, true);
         let body = without_handle(&body, &self.account, false);
         let body = body.trim();
         if body.is_empty() {
@@ -92,8 +94,12 @@ impl Splitter {
         let mut digits = 1;
         loop {
             let budget = MAX_WEIGHTED_LENGTH - weighted_length(&at) - (2 * digits + 4);
-            let parts = pack(body, budget);
+            let mut parts = pack(body, budget);
             let n = parts.len();
+            if n == 1 {
+                // Only the spacing made it long: one tweet, unnumbered.
+                return vec![format!("{at}{}", parts.remove(0))];
+            }
             if n.to_string().len() <= digits {
                 return parts
                     .into_iter()
@@ -149,12 +155,10 @@ fn without_handle(text: &str, handle: &str, leading_only: bool) -> String {
 
 /// The byte offset of `mention` in `text` as a whole handle (not the start of a longer one).
 fn find_mention(text: &str, mention: &str) -> Option<usize> {
-    let lower = text.to_lowercase();
-    let wanted = mention.to_lowercase();
-    if lower.len() != text.len() {
-        // Lower-casing changed byte lengths (rare scripts): compare without it.
-        return find_exact(text, mention);
-    }
+    // Handles are ASCII: ASCII lower case keeps every byte offset (full lower-casing would not,
+    // for "İ" and a few others).
+    let lower = text.to_ascii_lowercase();
+    let wanted = mention.to_ascii_lowercase();
     let mut from = 0;
     while let Some(i) = lower[from..].find(&wanted) {
         let start = from + i;
@@ -173,16 +177,6 @@ fn find_mention(text: &str, mention: &str) -> Option<usize> {
         from = end;
     }
     None
-}
-
-fn find_exact(text: &str, mention: &str) -> Option<usize> {
-    text.match_indices(mention).map(|(i, _)| i).find(|&i| {
-        let end = i + mention.len();
-        text[end..]
-            .chars()
-            .next()
-            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
-    })
 }
 
 /// The pieces of `body` that may end a part: sentences (with their closing punctuation), each
@@ -232,14 +226,19 @@ fn pack(body: &str, budget: usize) -> Vec<String> {
                 current = joined;
                 continue;
             }
-            if !current.is_empty() {
-                parts.push(std::mem::take(&mut current));
-            }
             if fits(word) {
+                if !current.is_empty() {
+                    parts.push(std::mem::take(&mut current));
+                }
                 current = word.to_owned();
             } else {
-                // A word longer than a part: cut between grapheme clusters.
-                let mut piece = String::new();
+                // A word longer than a part: cut between grapheme clusters, starting in the
+                // room left in this part (so that what came before is no fragment).
+                let mut piece = if current.is_empty() {
+                    String::new()
+                } else {
+                    std::mem::take(&mut current) + " "
+                };
                 for g in word.graphemes(true) {
                     let longer = format!("{piece}{g}");
                     if fits(&longer) || piece.is_empty() {
@@ -394,6 +393,30 @@ mod tests {
         assert_eq!(parts.len(), 2, "{parts:#?}");
         assert!(body_of(&parts[0]).ends_with("dibawa."), "{parts:#?}");
         assert!(body_of(&parts[1]).starts_with("Kalimat kedua"));
+    }
+
+    #[test]
+    fn the_fuzzers_findings_stay_fixed() {
+        // fuzz/FINDINGS.md T1: spaces alone made it long: one tweet, not "(1/1)".
+        let spaced = format!("Halo kak,{}terima kasih.", " ".repeat(280));
+        assert_eq!(
+            thread("warga1", &spaced),
+            ["@warga1 Halo kak, terima kasih."]
+        );
+        // T2, T3: the account's handle in full-width or beside a dotted capital I.
+        let s = Splitter::new("PemkotMalang", 10);
+        assert_eq!(
+            s.split("warga1", "lihat ＠PemkotMalang ya").unwrap(),
+            ["@warga1 lihat ya"]
+        );
+        assert_eq!(
+            s.split("warga1", "İstanbul @pemkotmalang ok").unwrap(),
+            ["@warga1 İstanbul ok"]
+        );
+        // T4: no fragment before a word longer than a part.
+        let parts = thread("warga1", &format!("Ok {}", "x".repeat(600)));
+        assert!(body_of(&parts[0]).starts_with("Ok x"), "{parts:?}");
+        assert!(parts.iter().all(|p| fits(p)));
     }
 
     #[test]
