@@ -31,7 +31,7 @@ use kicau::store::Store;
 use kicau::tickets::{NewTicket, StateButton, Tickets, number_in};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use teloxide::types::{Update, UpdateKind};
+use teloxide::types::Update;
 
 const APP_SECRET: &str = "sandbox-app-secret";
 const NOW: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
@@ -141,7 +141,7 @@ fuzz_target!(|data: &[u8]| {
         serde_json::from_slice(data).into_iter().collect()
     };
     let ids: Vec<u32> = updates.iter().map(|u| u.id.0).collect();
-    let (next, incoming) = incoming(0, updates);
+    let (next, incoming) = kicau::channels::telegram::incoming_of(0, updates);
     // The next offset confirms every update read, or the same ones come back for ever.
     // W1 (FINDINGS.md): ids from 2^31 - 1 up wrap; let through with KICAU_FUZZ_ALLOW_KNOWN=1.
     if let Some(&id) = ids.iter().find(|&&id| i64::from(next) <= i64::from(id))
@@ -215,51 +215,3 @@ fn reaches_whatsapp(value: &Value) -> bool {
         })
 }
 
-/// What `TelegramClient::updates` makes of a batch (copied from src/channels/telegram/mod.rs,
-/// where it sits inside the network call).
-fn incoming(offset: i32, updates: Vec<Update>) -> (i32, Vec<Incoming>) {
-    let mut next = offset;
-    let mut incoming = Vec::new();
-    for update in updates {
-        // kicau writes `update.id.0 as i32 + 1`; its release build wraps, as here.
-        next = next.max((update.id.0 as i32).wrapping_add(1));
-        match update.kind {
-            UpdateKind::Message(message) => {
-                let (Some(user), Some(text)) = (message.from.as_ref(), message.text()) else {
-                    continue;
-                };
-                incoming.push(Incoming::Text {
-                    chat_id: message.chat.id.0,
-                    message_id: message.id.0,
-                    user_id: user.id.0,
-                    username: user
-                        .username
-                        .clone()
-                        .unwrap_or_else(|| user.first_name.clone()),
-                    text: text.to_owned(),
-                    reply_to: message.reply_to_message().map(|m| m.id.0),
-                });
-            }
-            UpdateKind::CallbackQuery(query) => {
-                let (Some(message), Some(data)) = (query.message.as_ref(), query.data.clone())
-                else {
-                    continue;
-                };
-                incoming.push(Incoming::Press {
-                    query_id: query.id.0.clone(),
-                    chat_id: message.chat().id.0,
-                    message_id: message.id().0,
-                    user_id: query.from.id.0,
-                    username: query
-                        .from
-                        .username
-                        .clone()
-                        .unwrap_or_else(|| query.from.first_name.clone()),
-                    data,
-                });
-            }
-            _ => {}
-        }
-    }
-    (next, incoming)
-}

@@ -159,17 +159,12 @@ pub async fn reveal(
     layout("Data pribadi", Some(&session), None, &body).into_response()
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 /// `POST /staff/{name}/unlock` (admins): lifts a login lock; audited.
 pub async fn unlock(
     State(state): State<AppState>,
     PageSession(session): PageSession,
     Path(name): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<super::pages::CsrfForm>,
 ) -> Response {
     if let Some(refused) = refuse_form(&session, &form.csrf) {
         return refused;

@@ -279,17 +279,12 @@ fn engine_section(state: &AppState, admin: bool, csrf: &str) -> String {
     )
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 /// `POST /corrections/{id}/{accept|drop}` (admins).
 pub async fn review(
     State(state): State<AppState>,
     PageSession(session): PageSession,
     Path((id, action)): Path<(i64, String)>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<super::pages::CsrfForm>,
 ) -> Response {
     if let Some(refused) = refuse_form(&session, &form.csrf) {
         return refused;
@@ -319,7 +314,7 @@ pub async fn review(
 pub async fn reload(
     State(state): State<AppState>,
     PageSession(session): PageSession,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<super::pages::CsrfForm>,
 ) -> Response {
     if let Some(refused) = refuse_form(&session, &form.csrf) {
         return refused;

@@ -91,11 +91,10 @@ impl Service {
                 "the listener is falling behind X's 800-mention window"
             );
         }
-        let by_id = |a: &&String, b: &&String| (a.len(), a).cmp(&(b.len(), b));
         let newest = tweets
             .iter()
             .map(|t| &t.id)
-            .max_by(by_id)
+            .max_by_key(|id| id_order(id))
             .cloned()
             .expect("non-empty");
         if let Some(cursor) = since.as_deref()
@@ -104,7 +103,7 @@ impl Service {
             let oldest = tweets
                 .iter()
                 .map(|t| &t.id)
-                .min_by(by_id)
+                .min_by_key(|id| id_order(id))
                 .cloned()
                 .expect("non-empty");
             self.check_reach(cursor, &oldest).await?;
@@ -146,7 +145,7 @@ impl Service {
         let reaches = older
             .tweets
             .iter()
-            .any(|t| (t.id.len(), &t.id) <= (cursor.len(), &cursor.to_owned()));
+            .any(|t| id_order(&t.id) <= id_order(cursor));
         if reaches {
             return Ok(());
         }
@@ -192,6 +191,11 @@ impl Service {
         );
         Ok(())
     }
+}
+
+/// X's ids are decimal numbers too long for a u64 to be sure: by length, then digits.
+fn id_order(id: &str) -> (usize, &str) {
+    (id.len(), id)
 }
 
 /// X's `created_at` (RFC 3339) in milliseconds.

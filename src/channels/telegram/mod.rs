@@ -203,50 +203,56 @@ impl TelegramClient {
             .timeout(timeout.as_secs() as u32)
             .await
             .map_err(classify)?;
-        let mut next = offset;
-        let mut incoming = Vec::new();
-        for update in updates {
-            next = next.max(update.id.0 as i32 + 1);
-            match update.kind {
-                UpdateKind::Message(message) => {
-                    let (Some(user), Some(text)) = (message.from.as_ref(), message.text()) else {
-                        continue;
-                    };
-                    incoming.push(Incoming::Text {
-                        chat_id: message.chat.id.0,
-                        message_id: message.id.0,
-                        user_id: user.id.0,
-                        username: user
-                            .username
-                            .clone()
-                            .unwrap_or_else(|| user.first_name.clone()),
-                        text: text.to_owned(),
-                        reply_to: message.reply_to_message().map(|m| m.id.0),
-                    });
-                }
-                UpdateKind::CallbackQuery(query) => {
-                    let (Some(message), Some(data)) = (query.message.as_ref(), query.data.clone())
-                    else {
-                        continue;
-                    };
-                    incoming.push(Incoming::Press {
-                        query_id: query.id.0.clone(),
-                        chat_id: message.chat().id.0,
-                        message_id: message.id().0,
-                        user_id: query.from.id.0,
-                        username: query
-                            .from
-                            .username
-                            .clone()
-                            .unwrap_or_else(|| query.from.first_name.clone()),
-                        data,
-                    });
-                }
-                _ => {}
-            }
-        }
-        Ok((next, incoming))
+        Ok(incoming_of(offset, updates))
     }
+}
+
+/// What people did in a batch of updates after `offset`, and the next offset (other kinds of
+/// update are skipped). Apart from the network call, so that it can be fuzzed.
+pub fn incoming_of(offset: i32, updates: Vec<teloxide::types::Update>) -> (i32, Vec<Incoming>) {
+    let mut next = offset;
+    let mut incoming = Vec::new();
+    for update in updates {
+        next = next.max(update.id.0 as i32 + 1);
+        match update.kind {
+            UpdateKind::Message(message) => {
+                let (Some(user), Some(text)) = (message.from.as_ref(), message.text()) else {
+                    continue;
+                };
+                incoming.push(Incoming::Text {
+                    chat_id: message.chat.id.0,
+                    message_id: message.id.0,
+                    user_id: user.id.0,
+                    username: user
+                        .username
+                        .clone()
+                        .unwrap_or_else(|| user.first_name.clone()),
+                    text: text.to_owned(),
+                    reply_to: message.reply_to_message().map(|m| m.id.0),
+                });
+            }
+            UpdateKind::CallbackQuery(query) => {
+                let (Some(message), Some(data)) = (query.message.as_ref(), query.data.clone())
+                else {
+                    continue;
+                };
+                incoming.push(Incoming::Press {
+                    query_id: query.id.0.clone(),
+                    chat_id: message.chat().id.0,
+                    message_id: message.id().0,
+                    user_id: query.from.id.0,
+                    username: query
+                        .from
+                        .username
+                        .clone()
+                        .unwrap_or_else(|| query.from.first_name.clone()),
+                    data,
+                });
+            }
+            _ => {}
+        }
+    }
+    (next, incoming)
 }
 
 fn keyboard(buttons: &[(String, String)]) -> InlineKeyboardMarkup {
