@@ -4,9 +4,7 @@
 //! every formal word is non-empty, holds no white space and differs from the word before it
 //! (`normalize` deduplicates); no word made of digits is, taken alone, personal data (it was
 //! cut out before the words were made); `normalize_surface` gives single-spaced words.
-//! Not checked: idempotence, which does not hold (FINDINGS.md, "normalise"). With
-//! `KICAU_FUZZ_ALLOW_KNOWN=1` in the environment, leaks already recorded there and still open
-//! are skipped (`known_leak`).
+//! Not checked: idempotence, which does not hold (FINDINGS.md, "normalise").
 
 #![no_main]
 
@@ -40,7 +38,7 @@ fuzz_target!(|text: &str| {
             continue;
         }
         let leaked = pii::detect(word);
-        if !leaked.is_empty() && !(allow_known() && known_leak(text, word)) {
+        if !leaked.is_empty() {
             panic!(
                 "personal data {:?} reached the words as {word:?}",
                 leaked[0].kind
@@ -55,24 +53,6 @@ fuzz_target!(|text: &str| {
         "surface not single-spaced: {surface:?}"
     );
 });
-
-fn allow_known() -> bool {
-    static ALLOW: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ALLOW.get_or_init(|| std::env::var_os("KICAU_FUZZ_ALLOW_KNOWN").is_some_and(|v| v == "1"))
-}
-
-/// Leaks already in FINDINGS.md and still open, skipped with `KICAU_FUZZ_ALLOW_KNOWN=1`
-/// (N1, N2 and N4 to N6 were fixed in 661cf34).
-fn known_leak(text: &str, word: &str) -> bool {
-    // Words are lower-cased.
-    let text = &text.to_lowercase();
-    // N3: the number is glued to a "mention" longer than 15 characters, whose cut frees it.
-    text.match_indices(word).any(|(at, _)| {
-        text[..at]
-            .trim_end_matches(|c: char| c.is_alphanumeric() || c == '_')
-            .ends_with('@')
-    })
-}
 
 fn spans_are_sound(text: &str, spans: &[PiiSpan]) {
     let mut last = 0;

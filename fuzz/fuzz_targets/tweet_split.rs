@@ -8,8 +8,7 @@
 //! (`kicau::tweet::fits`); no part mentions the account itself (as twitter-text reads a
 //! mention: `@` or `＠`, case-insensitive, a whole handle); the parts carry the body's
 //! characters, in order (white space aside; bodies with `@` or `＠` skip this, since mentions
-//! of the handle and the account are removed on purpose). With `KICAU_FUZZ_ALLOW_KNOWN=1` in
-//! the environment, findings already in FINDINGS.md are let through.
+//! of the handle and the account are removed on purpose).
 
 #![no_main]
 
@@ -44,9 +43,7 @@ fuzz_target!(|input: &str| {
     for (i, part) in parts.iter().enumerate() {
         assert!(part.starts_with(&at), "part {i} lacks {at:?}: {part:?}");
         let mut text = &part[at.len()..];
-        // T1 (FINDINGS.md): a single part may come numbered "(1/1)".
-        let one_of_one = parts.len() == 1 && text != body.trim() && text.starts_with("(1/1) ");
-        if parts.len() > 1 || (allow_known() && one_of_one) {
+        if parts.len() > 1 {
             let numbering = format!("({}/{}) ", i + 1, parts.len());
             assert!(
                 text.starts_with(&numbering),
@@ -61,9 +58,7 @@ fuzz_target!(|input: &str| {
             i + 1,
             parts.len()
         );
-        // T2, T3 (FINDINGS.md): "＠" mentions, and texts whose lower case changes length.
-        let known = text.contains('＠') || text.to_lowercase().len() != text.len();
-        if mentions_account(text) && !(allow_known() && known) {
+        if mentions_account(text) {
             panic!("part {i} mentions the account: {part:?}");
         }
         carried.extend(text.chars().filter(|c| !c.is_whitespace()));
@@ -107,9 +102,4 @@ fn mentions_account(text: &str) -> bool {
             .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
         sign && start && end
     })
-}
-
-fn allow_known() -> bool {
-    static ALLOW: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ALLOW.get_or_init(|| std::env::var_os("KICAU_FUZZ_ALLOW_KNOWN").is_some_and(|v| v == "1"))
 }

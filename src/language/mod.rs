@@ -69,8 +69,12 @@ static URL: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("url pattern")
 });
+/// `@` and a whole word: a mention when the word is a handle (at most 15 characters, as X
+/// allows); a longer one is no handle and is dropped whole, so that no cut of it (a NIK glued
+/// to its end, N3 in fuzz/FINDINGS.md) becomes a word.
 static MENTION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:^|[^\w@])@(\w{1,15})").expect("mention pattern"));
+    LazyLock::new(|| Regex::new(r"(?:^|[^\w@])@(\w+)").expect("mention pattern"));
+const HANDLE_MAX_CHARS: usize = 15;
 static HASHTAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:^|[^\w#])#(\w+)").expect("hashtag pattern"));
 static CAMEL: LazyLock<Regex> = LazyLock::new(|| {
@@ -113,7 +117,9 @@ impl Analyzer {
             " "
         });
         for caps in MENTION.captures_iter(&without_urls) {
-            analysis.mentions.push(caps[1].to_lowercase());
+            if caps[1].chars().count() <= HANDLE_MAX_CHARS {
+                analysis.mentions.push(caps[1].to_lowercase());
+            }
         }
         let without_mentions = MENTION.replace_all(&without_urls, " ");
         // A hashtag's words are kept: #MalangDaruratSampah reads "malang darurat sampah".
@@ -282,5 +288,26 @@ pub(crate) mod tests {
         let a = analyzer().analyze("NIK 3573042103990002 wa 081234567890");
         let kinds: Vec<_> = a.pii.iter().map(|p| p.kind).collect();
         assert_eq!(kinds, [PiiKind::IdNumber, PiiKind::Phone]);
+    }
+
+    /// N3 in fuzz/FINDINGS.md: a NIK glued to the end of an over-long "handle".
+    #[test]
+    fn an_over_long_handle_frees_no_number() {
+        for text in [
+            "@warga_malang_123573042103990002 jalan rusak",
+            "j\u{0}@22222220000V6171178737961038279",
+        ] {
+            let a = analyzer().analyze(text);
+            assert!(
+                a.words
+                    .iter()
+                    .all(|w| !w.chars().any(|c| c.is_ascii_digit())),
+                "{text:?} gave {:?}",
+                a.words
+            );
+            assert!(a.mentions.is_empty(), "{:?}", a.mentions);
+        }
+        let a = analyzer().analyze("@dinas_pu jalan rusak");
+        assert_eq!(a.mentions, ["dinas_pu"]);
     }
 }

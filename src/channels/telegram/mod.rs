@@ -203,17 +203,33 @@ impl TelegramClient {
             .timeout(timeout.as_secs() as u32)
             .await
             .map_err(classify)?;
-        Ok(incoming_of(offset, updates))
+        incoming_of(offset, updates)
     }
 }
 
 /// What people did in a batch of updates after `offset`, and the next offset (other kinds of
 /// update are skipped). Apart from the network call, so that it can be fuzzed.
-pub fn incoming_of(offset: i32, updates: Vec<teloxide::types::Update>) -> (i32, Vec<Incoming>) {
+///
+/// The Bot API's offset is a signed 32-bit number (teloxide's `i32`), so an update id of
+/// `i32::MAX` or more could never be confirmed and would come back on every poll. Such a batch
+/// is refused whole, loudly, rather than handled again and again.
+pub fn incoming_of(
+    offset: i32,
+    updates: Vec<teloxide::types::Update>,
+) -> Result<(i32, Vec<Incoming>), TelegramError> {
     let mut next = offset;
     let mut incoming = Vec::new();
     for update in updates {
-        next = next.max(update.id.0 as i32 + 1);
+        let after = i32::try_from(update.id.0)
+            .ok()
+            .and_then(|id| id.checked_add(1))
+            .ok_or_else(|| {
+                TelegramError::Rejected(format!(
+                    "update id {} is beyond the 32-bit offset of getUpdates: it cannot be confirmed",
+                    update.id.0
+                ))
+            })?;
+        next = next.max(after);
         match update.kind {
             UpdateKind::Message(message) => {
                 let (Some(user), Some(text)) = (message.from.as_ref(), message.text()) else {
@@ -252,7 +268,7 @@ pub fn incoming_of(offset: i32, updates: Vec<teloxide::types::Update>) -> (i32, 
             _ => {}
         }
     }
-    (next, incoming)
+    Ok((next, incoming))
 }
 
 fn keyboard(buttons: &[(String, String)]) -> InlineKeyboardMarkup {
@@ -280,5 +296,45 @@ mod tests {
             escape("<b>x</b> & \"y\""),
             "&lt;b&gt;x&lt;/b&gt; &amp; &quot;y&quot;"
         );
+    }
+
+    fn batch(ids: &[u64]) -> Vec<teloxide::types::Update> {
+        ids.iter()
+            .map(|id| {
+                // From text, as the client reads it (teloxide's update kinds do not read from a
+                // `serde_json::Value`).
+                serde_json::from_str(&format!(
+                    r#"{{"update_id":{id},"message":{{"message_id":1,"date":1767225600,
+                    "from":{{"id":5,"is_bot":false,"first_name":"A"}},
+                    "chat":{{"id":-1002000000001,"type":"supergroup","title":"x"}},
+                    "text":"halo"}}}}"#
+                ))
+                .expect("an update")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_offset_passes_every_update_read() {
+        let (next, incoming) = incoming_of(0, batch(&[7, 9, 8])).expect("in range");
+        assert_eq!((next, incoming.len()), (10, 3));
+        let (next, _) = incoming_of(50, batch(&[7])).expect("in range");
+        assert_eq!(next, 50);
+    }
+
+    /// W1 in fuzz/FINDINGS.md: an id the 32-bit offset cannot pass used to wrap (release) or
+    /// panic (debug), and the update would have been read again on every poll.
+    #[test]
+    fn an_update_id_beyond_the_offset_refuses_the_batch() {
+        for id in [2_147_483_647u64, 2_147_483_648, 4_294_967_295] {
+            let refused = incoming_of(0, batch(&[5, id]));
+            assert!(
+                matches!(&refused, Err(TelegramError::Rejected(e)) if e.contains(&id.to_string())),
+                "{id}: {:?}",
+                refused.map(|r| r.0)
+            );
+        }
+        let (next, _) = incoming_of(0, batch(&[2_147_483_646])).expect("in range");
+        assert_eq!(next, i32::MAX);
     }
 }
