@@ -247,7 +247,12 @@ impl Index {
             ))?;
         }
         writer.commit()?;
-        let reader = index.reader()?;
+        // Built once and never written again (a reload builds a new index), so the reader
+        // needs no watcher thread.
+        let reader = index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()?;
         let mut by_length: HashMap<usize, Vec<String>> = HashMap::new();
         for term in doc_freq.keys() {
             let n = term.chars().count();

@@ -87,6 +87,15 @@ impl Telegram {
                 .await?;
             return Ok(true);
         };
+        // Telegram's flood limits: a message without a slot goes back to the queue, so that
+        // the loop never waits inside a send (and a shutdown never waits for one).
+        let now = now_ms();
+        if let Some(wait) = self.client.pace(chat, now) {
+            store
+                .defer_outbox(item.id, now + wait.as_millis() as i64)
+                .await?;
+            return Ok(true);
+        }
         let buttons: Vec<(String, String)> =
             serde_json::from_value(payload["buttons"].clone()).unwrap_or_default();
         let reply_to = payload["reply_to"].as_i64().map(|m| m as i32);

@@ -58,6 +58,21 @@ impl Store {
         Ok(())
     }
 
+    /// Puts a claimed message back in the queue until `not_before`, without counting the claim
+    /// as an attempt (it was never tried: a flood limit had no slot for it).
+    pub async fn defer_outbox(&self, id: i64, not_before: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'pending', lease_until = NULL, next_attempt_at = $1, \
+             attempts = attempts - 1, updated_at = $2 WHERE id = $3 AND state = 'sending'",
+        )
+        .bind(not_before)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Puts a message back for another attempt at `next_attempt_at` (milliseconds).
     pub async fn mark_retry(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<()> {
         sqlx::query(

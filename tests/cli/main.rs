@@ -24,6 +24,7 @@ mod service;
 mod staff_group;
 mod store;
 mod takeover;
+mod telegram_sender;
 mod ticket_deadlines;
 mod ticket_notes;
 mod ticket_reopening;

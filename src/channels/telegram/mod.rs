@@ -3,22 +3,24 @@ Telegram Bot API through teloxide, as the desk and (later) the agency bridge use
 message with inline buttons, edit or strip its buttons, answer a button press, and read updates
 by long polling. Against Telegram or the sandbox: only the API URL differs.
 
-Sends go through teloxide's `Throttle`, which keeps within Telegram's flood limits (one message a
-second per chat, twenty a minute per group); a 429 that still comes back carries `retry_after`,
-which the caller honours. Errors are classified like the X client's, so the dispatcher treats
+The client keeps Telegram's flood limits with a [`pace::Pacer`]: the caller asks for a slot
+([`TelegramClient::pace`]) and puts the message back in its queue when there is none, so no
+request waits inside the client; a 429 that still comes back carries `retry_after`, which the
+caller honours. Errors are classified like the X client's, so the dispatcher treats
 both the same way. This module knows wire formats only, never the desk.
 */
 
 use std::time::Duration;
 
-use teloxide::adaptors::Throttle;
-use teloxide::adaptors::throttle::Limits;
+pub mod pace;
+
+use std::sync::{Arc, Mutex};
+
 use teloxide::payloads::{
     AnswerCallbackQuerySetters as _, EditMessageReplyMarkupSetters as _,
     EditMessageTextSetters as _, GetUpdatesSetters as _, SendMessageSetters as _,
 };
 use teloxide::prelude::Requester as _;
-use teloxide::requests::RequesterExt as _;
 use teloxide::types::{
     ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode, ReplyParameters,
     UpdateKind,
@@ -80,7 +82,9 @@ pub enum Incoming {
 /// The Bot API client.
 #[derive(Clone)]
 pub struct TelegramClient {
-    bot: Throttle<Bot>,
+    bot: Bot,
+    /// Shared by the clones: one pace for the whole process.
+    pacer: Arc<Mutex<pace::Pacer>>,
 }
 
 impl std::fmt::Debug for TelegramClient {
@@ -100,10 +104,21 @@ impl TelegramClient {
             .connect_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| TelegramError::Transient(e.to_string()))?;
-        let bot = Bot::with_client(token, http)
-            .set_api_url(url)
-            .throttle(Limits::default());
-        Ok(TelegramClient { bot })
+        let bot = Bot::with_client(token, http).set_api_url(url);
+        Ok(TelegramClient {
+            bot,
+            pacer: Arc::new(Mutex::new(pace::Pacer::new(pace::Limits::default()))),
+        })
+    }
+
+    /// Takes a slot under Telegram's flood limits for one message to (or edit in) `chat_id`
+    /// at `now_ms`, or says how long until one is free; the caller then queues the message
+    /// again.
+    pub fn pace(&self, chat_id: i64, now_ms: i64) -> Option<Duration> {
+        self.pacer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take(chat_id, now_ms)
     }
 
     /// The bot's own user id and username (checks the token).
