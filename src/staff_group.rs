@@ -593,7 +593,9 @@ impl StaffGroup {
                                 | DeskError::Closed
                                 | DeskError::NotFound
                                 | DeskError::NotHolder
-                                | DeskError::Invalid(_)),
+                                | DeskError::Invalid(_)
+                                | DeskError::TooLong(_)
+                                | DeskError::PersonalData(_)),
                             ) => {
                                 self.enqueue(ack(escape(&e.to_string()))).await?;
                             }

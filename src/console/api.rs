@@ -101,7 +101,8 @@ pub struct PreviewBody {
 }
 
 /// `POST /api/preview`: the exact tweets a staff reply would become (the same splitter as the
-/// reply itself), their weights, and whether they are within `[desk] max_thread_parts`.
+/// reply itself), their weights, whether they are within `[desk] max_thread_parts`, and why
+/// the reply would be refused for personal data, if it would.
 pub async fn preview(
     State(state): State<AppState>,
     _caller: Caller,
@@ -112,10 +113,15 @@ pub async fn preview(
             "badan permintaan harus JSON {{\"text\": \"...\"}}: {e}"
         ))
     })?;
-    let handle = match body.conversation.as_deref().filter(|c| !c.is_empty()) {
+    let conversation = body.conversation.as_deref().filter(|c| !c.is_empty());
+    let handle = match conversation {
         Some(id) => state.desk.get(id).await?.citizen,
         None => "warga".to_owned(),
     };
+    let personal_data = state
+        .desk
+        .personal_data_refusal(conversation, &body.text)
+        .await?;
     let splitter = state.desk.splitter();
     let parts = splitter.split_unbounded(&handle, &body.text);
     let max = splitter.max_parts();
@@ -132,6 +138,7 @@ pub async fn preview(
         "max_parts": max,
         "within_limit": parts.len() <= max,
         "message": message,
+        "personal_data": personal_data,
     }})))
 }
 

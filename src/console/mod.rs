@@ -272,7 +272,7 @@ impl From<DeskError> for ApiError {
             DeskError::HeldBy(_) | DeskError::Closed => ApiError::Conflict(e.to_string()),
             DeskError::NotHolder | DeskError::AdminOnly => ApiError::Forbidden(e.to_string()),
             DeskError::Invalid(m) => ApiError::BadRequest(m),
-            DeskError::TooLong(m) => ApiError::Unprocessable(m),
+            DeskError::TooLong(m) | DeskError::PersonalData(m) => ApiError::Unprocessable(m),
             DeskError::Store(e) => ApiError::Internal(e.to_string()),
         }
     }

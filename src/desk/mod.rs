@@ -237,6 +237,10 @@ pub enum DeskError {
     /// The reply would need more tweets than `[desk] max_thread_parts`.
     #[error("{0}")]
     TooLong(String),
+    /// The reply would publish personal data: a NIK/KK, or the citizen's own number or
+    /// address.
+    #[error("{0}")]
+    PersonalData(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -508,6 +512,11 @@ impl Desk {
                 "percakapan ini belum punya twit warga untuk dibalas".into(),
             ));
         };
+        let texts = privacy::citizen_texts(&mut *tx, id).await?;
+        if let Some(refusal) = privacy::refusal(text, &texts) {
+            tx.rollback().await?;
+            return Err(DeskError::PersonalData(refusal));
+        }
         let parts = self
             .splitter
             .split(&citizen, text)

@@ -45,6 +45,67 @@ impl Desk {
     }
 }
 
+/// Why a staff reply may not go out, if it would publish personal data: a NIK/KK number at all,
+/// or a phone number or e-mail address the citizen wrote (`citizen_texts`, however either
+/// spelled it). Other numbers, such as an office's line, pass.
+pub(super) fn refusal(reply: &str, citizen_texts: &[String]) -> Option<String> {
+    use crate::language::pii::{PiiKind, identities};
+    let found = identities(reply);
+    if found.iter().any(|(kind, _)| *kind == PiiKind::IdNumber) {
+        return Some(
+            "balasan memuat nomor NIK/KK: data pribadi tidak boleh ada di balasan publik".into(),
+        );
+    }
+    if found.is_empty() {
+        return None;
+    }
+    let citizens: Vec<(PiiKind, String)> =
+        citizen_texts.iter().flat_map(|t| identities(t)).collect();
+    found
+        .iter()
+        .find(|f| citizens.contains(f))
+        .map(|(kind, _)| {
+            let what = if *kind == PiiKind::Email {
+                "alamat e-mail"
+            } else {
+                "nomor telepon"
+            };
+            format!(
+                "balasan mengulang {what} warga: data pribadi tidak boleh ada di balasan publik"
+            )
+        })
+}
+
+/// What the citizen wrote in conversation `id`.
+pub(super) async fn citizen_texts<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+) -> Result<Vec<String>, DeskError> {
+    Ok(sqlx::query_scalar(
+        "SELECT text FROM messages WHERE conversation_id = $1 AND direction = 'in'",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await?)
+}
+
+impl Desk {
+    /// Why `reply` would be refused in conversation `id` (or in any, without one) for the
+    /// personal data it would publish; None when it may go out. The console's preview says
+    /// it before staff send.
+    pub async fn personal_data_refusal(
+        &self,
+        id: Option<&str>,
+        reply: &str,
+    ) -> Result<Option<String>, DeskError> {
+        let texts = match id {
+            Some(id) => citizen_texts(self.store.pool(), id).await?,
+            None => Vec::new(),
+        };
+        Ok(refusal(reply, &texts))
+    }
+}
+
 /// Empties what the desk keeps of the citizen in these conversations: their handle and id, the
 /// last text, every message's text (the bot's and staff's name the citizen too), and the handle
 /// in the events. Conversations still open are closed. Returns the citizen's tweets in them, for

@@ -286,6 +286,31 @@ pub fn redact(text: &str) -> String {
     out
 }
 
+/// The personal data of `text` in a form two spellings of it share: a NIK's 16 digits, a phone
+/// number's last nine digits (so that `0812…` and `+62 812…` meet), an e-mail address in lower
+/// case. For telling whether a text repeats someone's data.
+pub fn identities(text: &str) -> Vec<(PiiKind, String)> {
+    detect(text)
+        .into_iter()
+        .map(|span| {
+            let raw = &text[span.start..span.end];
+            let key = match span.kind {
+                PiiKind::Email => raw.to_lowercase(),
+                kind => {
+                    let digits: String = Folded::new(raw)
+                        .text
+                        .chars()
+                        .filter(char::is_ascii_digit)
+                        .collect();
+                    let keep = if kind == PiiKind::Phone { 9 } else { 16 };
+                    digits[digits.len().saturating_sub(keep)..].to_owned()
+                }
+            };
+            (span.kind, key)
+        })
+        .collect()
+}
+
 /// `text` with every piece of personal data masked for a screen: a NIK keeps its first and
 /// last four digits (`3573••••••••0005`), a phone number its first four and last two, an e-mail
 /// address its first letter and its domain. Staff see that a number was given and can tell two
@@ -478,5 +503,14 @@ mod tests {
             "NIK saya [NIK/KK disamarkan], hp [nomor telepon disamarkan], mail [email disamarkan]"
         );
         assert_eq!(redact("tanpa data pribadi"), "tanpa data pribadi");
+    }
+
+    #[test]
+    fn identities_meet_across_spellings() {
+        let a =
+            identities("wa 0812-3456-7890, NIK ３５７３０４２１０３９９０００２, Warga@Mail.com");
+        let b = identities("+62 812 3456 7890 / 3573042103990002 / warga@mail.com");
+        assert_eq!(a, b);
+        assert_eq!(a[0], (PiiKind::Phone, "234567890".into()));
     }
 }

@@ -389,7 +389,9 @@ impl Tickets {
         to: TicketState,
         by: &Mover<'_>,
     ) -> Result<Ticket, TicketError> {
-        let (staff, note) = (by.staff, by.note);
+        // A note goes to the agency and into the history: personal data never does.
+        let note = crate::language::pii::redact(by.note);
+        let (staff, note) = (by.staff, note.as_str());
         let by = by.name;
         let now = now_ms();
         let mut tx = store.pool().begin().await?;

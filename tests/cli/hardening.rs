@@ -597,6 +597,73 @@ async fn personal_numbers_are_masked_on_screen_and_only_an_admin_reveals_them() 
     }
 }
 
+/// A staff reply is public: it may not carry a NIK/KK or repeat the citizen's own number or
+/// address, however spelled; an office's number passes. The preview says so first.
+#[tokio::test]
+async fn a_staff_reply_that_would_publish_personal_data_is_refused() {
+    let backends = Backends::new().await;
+    for (name, store) in &backends.stores {
+        let text = "@PemkotMalang tolong hubungi saya di 0812-3456-7890 atau warga9@mail.com";
+        let conv =
+            crate::helpers::mention_at(store, "720", "warga9", text, ("handoff", "no_kb_match"), 0)
+                .await
+                .unwrap();
+        let (console, session) = Console::signed_in(store, None).await;
+        let token = session.token.as_str();
+        let claim = format!("/api/conversations/{conv}/claim");
+        assert_eq!(console.api("POST", &claim, Some(token), None).await.0, 200);
+        let reply = format!("/api/conversations/{conv}/reply");
+        let queued = || async {
+            sqlx::query_scalar::<sqlx::Any, i64>("SELECT COUNT(*) FROM outbox WHERE channel = 'x'")
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+        };
+        let before = queued().await;
+        for (said, why) in [
+            (
+                "Baik, kami telepon ke +62 812 3456 7890 ya",
+                "nomor telepon warga",
+            ),
+            ("Kami kirim ke WARGA9@mail.com", "alamat e-mail warga"),
+            ("NIK 3573042103990005 sudah aktif", "NIK/KK"),
+            ("NIK ３５７３０４２１０３９９０００５ sudah aktif", "NIK/KK"),
+        ] {
+            let (status, body) = console
+                .api("POST", &reply, Some(token), Some(json!({"text": said})))
+                .await;
+            assert_eq!(status, 422, "{name}: {said}: {body}");
+            let error = body["error"].as_str().unwrap();
+            assert!(error.contains(why), "{name}: {error}");
+            let (_, preview) = console
+                .api(
+                    "POST",
+                    "/api/preview",
+                    Some(token),
+                    Some(json!({"text": said, "conversation": conv})),
+                )
+                .await;
+            assert_eq!(preview["data"]["personal_data"], error, "{name}");
+        }
+        assert_eq!(queued().await, before, "{name}: nothing queued");
+        // The office's own line is no citizen's data.
+        let office = "Silakan hubungi Dispendukcapil di (0341) 751535 pada jam kerja.";
+        let (_, preview) = console
+            .api(
+                "POST",
+                "/api/preview",
+                Some(token),
+                Some(json!({"text": office, "conversation": conv})),
+            )
+            .await;
+        assert_eq!(preview["data"]["personal_data"], serde_json::Value::Null);
+        let (status, body) = console
+            .api("POST", &reply, Some(token), Some(json!({"text": office})))
+            .await;
+        assert_eq!(status, 202, "{name}: {body}");
+    }
+}
+
 #[tokio::test]
 async fn every_api_error_is_json_with_a_documented_status() {
     let (store, _dir) = crate::helpers::sqlite().await;

@@ -26,8 +26,9 @@ function setupCounter() {
     parts.textContent = preview.count > 1
       ? " twit (utas bernomor), paling banyak " + preview.max_parts
       : " / 280 karakter";
-    count.parentElement.classList.toggle("over", !preview.within_limit);
+    count.parentElement.classList.toggle("over", !preview.within_limit || !!preview.personal_data);
     if (preview.message) parts.textContent += " · " + preview.message;
+    if (preview.personal_data) parts.textContent += " · " + preview.personal_data;
     list.replaceChildren();
     if (preview.count > 1) {
       for (const part of preview.parts) {

@@ -33,7 +33,9 @@ pub use backends::{Backends, engine, shipped_config, sqlite, tickets_with};
 pub use bot_toml::BotToml;
 pub use console::{Console, Reply};
 pub use deployment::{Deployment, Process};
-pub use records::{AGENCY_MEMBER, citizen_tweets, file_ticket, file_ticket_for, mention_at};
+pub use records::{
+    AGENCY_MEMBER, citizen_tweets, file_ticket, file_ticket_for, file_ticket_saying, mention_at,
+};
 pub use sandbox::Sandbox;
 
 /// The repository's root, where the shipped bot.toml and knowledge/ live.

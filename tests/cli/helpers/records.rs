@@ -106,6 +106,18 @@ pub async fn file_ticket_for(
     agency: &str,
 ) -> String {
     let text = "@PemkotMalang jalan berlubang besar di jl tidar";
+    file_ticket_saying(store, tickets, id, citizen, agency, text).await
+}
+
+/// As [`file_ticket_for`], the citizen's tweet saying `text`.
+pub async fn file_ticket_saying(
+    store: &Store,
+    tickets: &Tickets,
+    id: &str,
+    citizen: &str,
+    agency: &str,
+    text: &str,
+) -> String {
     let mention = store_mention(store, id, citizen, text, 0).await;
     let decision = NewDecision {
         conversation_id: None,
