@@ -49,6 +49,11 @@ static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
         .expect("e-mail pattern")
 });
+/// The rest of an address glued to the end of another (no word boundary before it).
+static GLUED_EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
+        .expect("glued e-mail pattern")
+});
 /// A label that says the number after it is personal, whatever its shape ("NIK:", "no hp",
 /// "WA"), at the end of the text before the number.
 static LABEL: LazyLock<Regex> = LazyLock::new(|| {
@@ -134,10 +139,19 @@ fn fold_char(c: char) -> Option<char> {
 pub fn detect(text: &str) -> Vec<PiiSpan> {
     let folded = Folded::new(text);
     let f = folded.text.as_str();
-    let mut found: Vec<(PiiKind, usize, usize)> = EMAIL
-        .find_iter(f)
-        .map(|m| (PiiKind::Email, m.start(), m.end()))
-        .collect();
+    let mut found: Vec<(PiiKind, usize, usize)> = Vec::new();
+    let mut from = 0;
+    while let Some(m) = EMAIL.find_at(f, from) {
+        // An address glued to another ("a@b.mal7ng@gmail.com"): the first match stops at its
+        // top-level domain, and the second, with no word boundary before it, would only be
+        // found once the first is replaced. Both are one span.
+        let mut end = m.end();
+        while let Some(more) = GLUED_EMAIL.find(&f[end..]) {
+            end += more.end();
+        }
+        found.push((PiiKind::Email, m.start(), end));
+        from = end;
+    }
     // Numbers are looked for with the addresses blanked out (same length, so the offsets hold):
     // a number next to an address is neither swallowed by it nor glued to it.
     let mut blanked = f.to_owned();
@@ -442,6 +456,12 @@ mod tests {
                 "kk02800907kk05107107",
                 vec![PiiKind::IdNumber, PiiKind::IdNumber],
             ),
+            // R6: an address glued to another.
+            (
+                "l wqam.rgalan@emarga.mal7ng@gmail.com",
+                vec![PiiKind::Email],
+            ),
+            ("a@b.co.id2c@d.com x", vec![PiiKind::Email]),
         ] {
             assert_eq!(kinds(text), kinds_wanted, "{text}");
             let once = redact(text);
