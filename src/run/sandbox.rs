@@ -10,6 +10,7 @@ pub fn sandbox_settings(config: &crate::Config) -> crate::sandbox::XSettings {
     let c = &config.sandbox;
     crate::sandbox::XSettings {
         account: config.account.handle.clone(),
+        account_name: config.account.display_name.clone(),
         consumer_key: c.consumer_key.clone(),
         consumer_secret: c.consumer_secret.clone(),
         access_token: c.access_token.clone(),

@@ -47,6 +47,8 @@ const SAMPLE_PHOTOS: [&str; 4] = [
 pub struct XSettings {
     /// The account's username, e.g. "PemkotMalang".
     pub account: String,
+    /// The account's display name (`name`), e.g. "Pemkot Malang".
+    pub account_name: String,
     pub consumer_key: String,
     pub consumer_secret: String,
     pub access_token: String,
@@ -190,7 +192,7 @@ impl Problem {
                 "errors": [{"parameters": {parameter: [value]}, "message": message}],
                 "title": "Invalid Request",
                 "detail": "One or more parameters to your request was invalid.",
-                "type": "https://api.twitter.com/2/problems/invalid-request",
+                "type": "https://api.x.com/2/problems/invalid-request",
             }),
         }
     }
@@ -213,7 +215,7 @@ impl Problem {
                 "resource_type": resource_type,
                 "parameter": parameter,
                 "resource_id": value,
-                "type": "https://api.twitter.com/2/problems/resource-not-found",
+                "type": "https://api.x.com/2/problems/resource-not-found",
             }]}),
         }
     }
@@ -222,10 +224,14 @@ impl Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(self.body)).into_response();
-        response.headers_mut().insert(
-            "content-type",
-            HeaderValue::from_static("application/problem+json"),
-        );
+        // A 200 that carries `errors[]` (a user or post not found) is plain JSON, as the spec
+        // says; only error statuses are problem documents.
+        if !self.status.is_success() {
+            response.headers_mut().insert(
+                "content-type",
+                HeaderValue::from_static("application/problem+json"),
+            );
+        }
         response
     }
 }
@@ -246,13 +252,21 @@ impl XSandbox {
     pub fn reset(&self) {
         let mut data = self.data.lock().expect("sandbox lock");
         *data = Data::default();
-        let account = user_for(&self.settings.account);
+        let account = self.account_user();
         data.users.insert(account.id.clone(), account);
     }
 
     /// The account's user id.
     pub fn account_id(&self) -> String {
         user_for(&self.settings.account).id
+    }
+
+    /// The account as a user, with its display name.
+    fn account_user(&self) -> User {
+        User {
+            name: self.settings.account_name.clone(),
+            ..user_for(&self.settings.account)
+        }
     }
 
     /// The router: the X API paths and the control endpoints.
@@ -540,18 +554,18 @@ async fn limits_and_faults(
         None if remaining < 0 => too_many(),
         None => next.run(request).await,
     };
-    // An injected 429 resets a few seconds ahead, so a client's wait stays short in tests.
-    let reset = if response.status() == StatusCode::TOO_MANY_REQUESTS && remaining >= 0 {
+    // An injected 429 resets a few seconds ahead, so a client's wait stays short in tests; any
+    // 429 says no request is left, as X's do.
+    let limited = response.status() == StatusCode::TOO_MANY_REQUESTS;
+    let reset = if limited && remaining >= 0 {
         now_ms() / 1000 + 2
     } else {
         reset_s
     };
+    let remaining = if limited { 0 } else { remaining.max(0) };
     let headers = response.headers_mut();
     headers.insert("x-rate-limit-limit", HeaderValue::from(limit));
-    headers.insert(
-        "x-rate-limit-remaining",
-        HeaderValue::from(remaining.max(0)),
-    );
+    headers.insert("x-rate-limit-remaining", HeaderValue::from(remaining));
     headers.insert("x-rate-limit-reset", HeaderValue::from(reset));
     response
 }
@@ -814,9 +828,7 @@ async fn users_me(
     headers: HeaderMap,
 ) -> Reply {
     match sandbox.caller(&method, &uri_string(&uri), &headers)? {
-        Caller::Account => Ok(json_ok(
-            json!({"data": user_json(&user_for(&sandbox.settings.account))}),
-        )),
+        Caller::Account => Ok(json_ok(json!({"data": user_json(&sandbox.account_user())}))),
         Caller::Citizen(name) => Ok(json_ok(json!({"data": user_json(&user_for(&name))}))),
         Caller::App => Err(Problem::forbidden(
             "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
@@ -1177,7 +1189,7 @@ async fn create_tweet(
 ) -> Reply {
     let caller = sandbox.caller(&method, &uri_string(&uri), &headers)?;
     let author = match &caller {
-        Caller::Account => user_for(&sandbox.settings.account),
+        Caller::Account => sandbox.account_user(),
         Caller::Citizen(name) => user_for(name),
         Caller::App => {
             return Err(Problem::forbidden(
@@ -1189,7 +1201,7 @@ async fn create_tweet(
         status: StatusCode::BAD_REQUEST,
         body: json!({"errors": [{"message": e.to_string()}], "title": "Invalid Request",
                      "detail": "One or more parameters to your request was invalid.",
-                     "type": "https://api.twitter.com/2/problems/invalid-request"}),
+                     "type": "https://api.x.com/2/problems/invalid-request"}),
     })?;
     let text = request.text.unwrap_or_default();
     let media_keys: Vec<String> = match &request.media {

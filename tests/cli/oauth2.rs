@@ -18,6 +18,7 @@ use crate::helpers::{Backends, Deployment, wait_until};
 fn settings(ttl: Duration) -> XSettings {
     XSettings {
         account: "PemkotMalang".into(),
+        account_name: "Pemkot Malang".into(),
         consumer_key: "sandbox-consumer-key".into(),
         consumer_secret: "sandbox-consumer-secret".into(),
         access_token: "sandbox-access-token".into(),

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 fn settings() -> XSettings {
     XSettings {
         account: "PemkotMalang".into(),
+        account_name: "Pemkot Malang".into(),
         consumer_key: "sandbox-consumer-key".into(),
         consumer_secret: "sandbox-consumer-secret".into(),
         access_token: "sandbox-access-token".into(),
@@ -435,6 +436,7 @@ async fn rate_limit_headers_and_injected_faults() {
             .unwrap()
             .as_secs();
         assert!(reset > now && reset <= now + 5, "reset a few seconds ahead");
+        assert_eq!(limited.headers()["x-rate-limit-remaining"], "0");
         let body: Value = limited.json().await.unwrap();
         assert_eq!(body["title"], "Too Many Requests");
     }
@@ -613,5 +615,51 @@ async fn the_realistic_profile_enforces_xs_published_limits() {
         .unwrap();
     assert_eq!(over.status(), 429);
     assert_eq!(over.headers()["x-rate-limit-remaining"], "0");
+    sandbox.stop();
+}
+
+/// X in 2026: problem types on api.x.com, a 200 that carries `errors[]` as plain JSON, and the
+/// account's display name from bot.toml.
+#[tokio::test]
+async fn problems_name_api_x_com_and_the_account_its_display_name() {
+    let (sandbox, client) = start().await;
+    let base = sandbox.x_url();
+    let account = sandbox.x.account_id();
+    let invalid = client
+        .get(format!(
+            "{base}/2/users/{account}/mentions?max_results=1000"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invalid.status(), 400);
+    assert_eq!(
+        invalid.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body: Value = invalid.json().await.unwrap();
+    assert_eq!(body["type"], "https://api.x.com/2/problems/invalid-request");
+    let missing = client
+        .get(format!("{base}/2/users/by/username/nobody_here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 200);
+    assert_eq!(missing.headers()["content-type"], "application/json");
+    let body: Value = missing.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["type"],
+        "https://api.x.com/2/problems/resource-not-found"
+    );
+    let me: Value = client
+        .get(format!("{base}/2/users/by/username/PemkotMalang"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["data"]["name"], "Pemkot Malang");
+    assert_eq!(me["data"]["username"], "PemkotMalang");
     sandbox.stop();
 }
