@@ -33,7 +33,7 @@ OWNERS = {
     "store": "inbox decisions cursors outbox dead_letters audit_log leases opt_outs x_tokens",
     "desk": "conversations messages events staff api_tokens sessions telegram_messages corrections",
     "tickets": "tickets ticket_history ticket_notes ticket_numbers pending_reports "
-    "whatsapp_windows whatsapp_messages",
+    "whatsapp_windows whatsapp_messages whatsapp_contacts",
 }
 ALLOWED = {  # module: what it may import besides itself and external crates
     "config": "",

@@ -180,19 +180,9 @@ pub async fn handle_webhook(
                     handled.resent += resend_as_template(store, wamid).await?;
                 }
             }
+            remember_contacts(tickets, store, value).await?;
             for message in value["messages"].as_array().into_iter().flatten() {
-                let Some(from) = message["from"].as_str() else {
-                    continue;
-                };
                 let now = now_ms();
-                sqlx::query(
-                    "INSERT INTO whatsapp_windows (number, last_inbound) VALUES ($1, $2) \
-                     ON CONFLICT (number) DO UPDATE SET last_inbound = excluded.last_inbound",
-                )
-                .bind(from)
-                .bind(now)
-                .execute(store.pool())
-                .await?;
                 // WhatsApp delivers a webhook again when the answer was late: act once per message.
                 if let Some(id) = message["id"].as_str() {
                     let fresh = sqlx::query(
@@ -207,6 +197,29 @@ pub async fn handle_webhook(
                         continue;
                     }
                 }
+                let Some(from) = sender_number(store, value, message).await? else {
+                    // Named only by a user id never seen with a number: it cannot be matched to
+                    // an agency, so it is kept for staff rather than dropped.
+                    if !message["from_user_id"].is_null() {
+                        let id = message["id"].as_str().unwrap_or_default();
+                        let reason = "a WhatsApp sender known only by a user id that no \
+                                      agency's number has come with yet";
+                        tracing::warn!(wamid = %id, "{reason}: moved to dead letters");
+                        store
+                            .dead_letter("whatsapp", id, &message.to_string(), reason)
+                            .await?;
+                    }
+                    continue;
+                };
+                let from = from.as_str();
+                sqlx::query(
+                    "INSERT INTO whatsapp_windows (number, last_inbound) VALUES ($1, $2) \
+                     ON CONFLICT (number) DO UPDATE SET last_inbound = excluded.last_inbound",
+                )
+                .bind(from)
+                .bind(now)
+                .execute(store.pool())
+                .await?;
                 match act(tickets, store, from, message).await {
                     Ok(Some(moved)) => handled.moved.push(moved),
                     Ok(None) => {}
@@ -232,6 +245,70 @@ pub async fn handle_webhook(
         }
     }
     Ok(handled)
+}
+
+/// Keeps the business-scoped user id (Meta, 2026) of each agency number the webhook names with
+/// both, so that a later message carrying only the user id is recognised.
+async fn remember_contacts(
+    tickets: &Tickets,
+    store: &Store,
+    value: &Value,
+) -> Result<(), StoreError> {
+    for contact in value["contacts"].as_array().into_iter().flatten() {
+        let (Some(user_id), Some(number)) =
+            (contact["user_id"].as_str(), contact["wa_id"].as_str())
+        else {
+            continue;
+        };
+        let agency = tickets
+            .config
+            .agencies
+            .iter()
+            .any(|a| a.whatsapp.as_deref() == Some(number));
+        if !agency {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO whatsapp_contacts (user_id, number, seen_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET number = excluded.number, seen_at = excluded.seen_at",
+        )
+        .bind(user_id)
+        .bind(number)
+        .bind(now_ms())
+        .execute(store.pool())
+        .await?;
+    }
+    Ok(())
+}
+
+/// The phone number of a message's sender: `from`, or, for a sender named by user id only, the
+/// number its contact entry or an earlier webhook gave with that id.
+async fn sender_number(
+    store: &Store,
+    value: &Value,
+    message: &Value,
+) -> Result<Option<String>, StoreError> {
+    if let Some(from) = message["from"].as_str() {
+        return Ok(Some(from.to_owned()));
+    }
+    let Some(user_id) = message["from_user_id"].as_str() else {
+        return Ok(None);
+    };
+    let listed = value["contacts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["user_id"] == user_id)
+        .and_then(|c| c["wa_id"].as_str());
+    if let Some(number) = listed {
+        return Ok(Some(number.to_owned()));
+    }
+    Ok(
+        sqlx::query_scalar("SELECT number FROM whatsapp_contacts WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(store.pool())
+            .await?,
+    )
 }
 
 /// A press or typed word from an agency's number, applied to the ticket it answers.

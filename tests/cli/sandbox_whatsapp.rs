@@ -257,6 +257,9 @@ impl Sandbox {
         assert_eq!(entry["id"], id, "{value}");
         assert_eq!(entry["status"], status, "{value}");
         assert_eq!(entry["recipient_id"], CITIZEN);
+        // Status webhooks name the person too (Meta, 2026).
+        assert_eq!(value["contacts"][0]["wa_id"], CITIZEN, "{value}");
+        assert!(value["contacts"][0]["user_id"].is_string(), "{value}");
         assert!(
             entry["timestamp"]
                 .as_str()
@@ -480,11 +483,15 @@ async fn a_reply_opens_the_window_and_button_presses_carry_their_context() {
         "{raw}"
     );
     let value = &delivery.body["entry"][0]["changes"][0]["value"];
+    // Meta, 2026: the contact and the message also carry the business-scoped user id.
+    let user_id = value["contacts"][0]["user_id"].as_str().unwrap().to_owned();
+    assert!(user_id.starts_with("ID."), "{user_id}");
     assert_eq!(
         value["contacts"],
-        json!([{"profile": {"name": "Siti Rahma"}, "wa_id": CITIZEN}])
+        json!([{"profile": {"name": "Siti Rahma"}, "wa_id": CITIZEN, "user_id": user_id}])
     );
     let message = &value["messages"][0];
+    assert_eq!(message["from_user_id"], user_id.as_str());
     assert_eq!(message["id"], incoming_id.as_str());
     assert_eq!(message["type"], "text");
     assert_eq!(message["text"]["body"], words);

@@ -1,7 +1,8 @@
 //! Complaints to an agency on WhatsApp (Perumda Tugu Tirta): end to end, the ticket goes as the
 //! approved template, then as reply buttons inside the 24-hour window, and as the template again
-//! when the window closed; forged webhooks are refused. On both backends, a WhatsApp message the
-//! bot cannot handle goes to the dead letters while the ones after it are handled.
+//! when the window closed; forged webhooks are refused; the agency is recognised by its
+//! business-scoped user id when a webhook carries no number. On both backends, a WhatsApp
+//! message the bot cannot handle goes to the dead letters while the ones after it are handled.
 
 use std::time::Duration;
 
@@ -123,10 +124,12 @@ async fn a_ticket_over_whatsapp_template_then_buttons_refusing_bad_signatures() 
         .map(|b| b["reply"]["title"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(titles, ["Diproses", "Selesai", "Bukan wewenang"]);
+    // The agency's staff now use a WhatsApp username: the webhook names them by their
+    // business-scoped user id only, which the first press taught the bot.
     x.control(
         "/sandbox/whatsapp/reply",
         json!({"from": TUGU_TIRTA, "button_reply": {"id": format!("t:{number}:resolved"), "title": "Selesai"},
-               "context_id": second["id"]}),
+               "context_id": second["id"], "username_only": true}),
     )
     .await;
     d.wait_until(Duration::from_secs(30), "the 'selesai' tweet", || async {
@@ -264,6 +267,79 @@ async fn a_whatsapp_message_that_cannot_be_handled_goes_to_dead_letters_and_the_
             .unwrap();
         assert_eq!(store.dead_letters().await.unwrap().len(), 1, "{name}");
         assert_eq!(tickets.history(store, &number).await.unwrap().len(), 2);
+    }
+    backends.finish().await;
+}
+
+/// Meta's business-scoped user ids (2026): a webhook may name the sender by `user_id` only. The
+/// bot recognises an agency by the id an earlier webhook carried with its number, and keeps a
+/// message from an id it never saw with a number for staff; a citizen's pair is never kept.
+#[tokio::test]
+async fn an_agency_is_recognised_by_its_user_id_alone() {
+    let tickets = tickets_with(|_| {});
+    let backends = Backends::new().await;
+    for (name, store) in &backends.stores {
+        let number = file_ticket_for(store, &tickets, "740", "warga26", "tugu-tirta").await;
+        let webhook = |contacts: Value, message: Value| {
+            json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+                "field": "messages", "value": {"messaging_product": "whatsapp",
+                "contacts": contacts, "messages": [message]}}]}]})
+        };
+        let by_id = |id: &str, user: &str, data: &str| {
+            json!({"from_user_id": user, "id": id, "timestamp": "1767225600", "type": "interactive",
+                   "interactive": {"type": "button_reply", "button_reply": {"id": data, "title": "x"}}})
+        };
+        // Unknown id: nothing moves, staff see it.
+        let unknown = webhook(
+            json!([{"profile": {"name": "PDAM"}, "user_id": "ID.1"}]),
+            by_id("wamid.u1", "ID.1", &format!("t:{number}:acknowledged")),
+        );
+        kicau::tickets::whatsapp::handle_webhook(&tickets, store, &unknown)
+            .await
+            .unwrap();
+        assert_eq!(
+            tickets.get(store, &number).await.unwrap().state,
+            TicketState::Open,
+            "{name}"
+        );
+        let letters = store.dead_letters().await.unwrap();
+        assert_eq!(letters.len(), 1, "{name}: {letters:?}");
+        assert!(letters[0].error.contains("user id"), "{letters:?}");
+        // A citizen's number with an id is not kept; the agency's is.
+        let both = webhook(
+            json!([{"profile": {"name": "Warga"}, "user_id": "ID.9", "wa_id": "6281234567890"},
+                   {"profile": {"name": "PDAM"}, "user_id": "ID.1", "wa_id": TUGU_TIRTA}]),
+            json!({"from": TUGU_TIRTA, "from_user_id": "ID.1", "id": "wamid.u2",
+                   "timestamp": "1767225600", "type": "text", "text": {"body": "siap"}}),
+        );
+        kicau::tickets::whatsapp::handle_webhook(&tickets, store, &both)
+            .await
+            .unwrap();
+        let kept: Vec<(String, String)> = sqlx::query_as::<sqlx::Any, (String, String)>(
+            "SELECT user_id, number FROM whatsapp_contacts",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(kept, [("ID.1".to_owned(), TUGU_TIRTA.to_owned())], "{name}");
+        // Now the id alone is the agency.
+        let later = webhook(
+            json!([{"profile": {"name": "PDAM"}, "user_id": "ID.1"}]),
+            by_id("wamid.u3", "ID.1", &format!("t:{number}:acknowledged")),
+        );
+        kicau::tickets::whatsapp::handle_webhook(&tickets, store, &later)
+            .await
+            .unwrap();
+        assert_eq!(
+            tickets.get(store, &number).await.unwrap().state,
+            TicketState::Acknowledged,
+            "{name}"
+        );
+        // Delivered again: no second dead letter, no second move.
+        kicau::tickets::whatsapp::handle_webhook(&tickets, store, &unknown)
+            .await
+            .unwrap();
+        assert_eq!(store.dead_letters().await.unwrap().len(), 1, "{name}");
     }
     backends.finish().await;
 }

@@ -37,6 +37,10 @@ pub(super) struct ReplyInput {
     button: Option<QuickReplyInput>,
     #[serde(default)]
     context_id: Option<String>,
+    /// The person uses a WhatsApp username: the webhook names them by their business-scoped
+    /// user id only, without `wa_id` and `from` (Meta, 2026).
+    #[serde(default)]
+    username_only: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,7 +154,14 @@ impl WhatsAppSandbox {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter(|c| c["type"] == "button" && c["sub_type"] == "quick_reply")
+                .filter(|c| {
+                    let is = |key: &str, word: &str| {
+                        c[key]
+                            .as_str()
+                            .is_some_and(|v| v.eq_ignore_ascii_case(word))
+                    };
+                    is("type", "button") && is("sub_type", "quick_reply")
+                })
                 .filter_map(|c| c["parameters"].as_array())
                 .flatten()
                 .filter_map(|p| p["payload"].as_str())
@@ -188,16 +199,33 @@ impl WhatsAppSandbox {
             .unwrap_or_else(|| format!("Warga {}", &number[number.len() - 4..]));
         chat.received.push(id.clone());
         chat.last_inbound = Some(Instant::now());
-        message.insert("from".to_owned(), json!(number));
+        let user_id = business_scoped_id(&number);
+        let mut contact = json!({"profile": {"name": name}, "user_id": user_id});
+        if !input.username_only {
+            message.insert("from".to_owned(), json!(number));
+            contact["wa_id"] = json!(number);
+        }
+        message.insert("from_user_id".to_owned(), json!(user_id));
         message.insert("id".to_owned(), json!(id));
         message.insert("timestamp".to_owned(), json!(now_s().to_string()));
         let body = self.envelope(json!({
-            "contacts": [{"profile": {"name": name}, "wa_id": number}],
+            "contacts": [contact],
             "messages": [Value::Object(message)],
         }));
         let outcome = self.enqueue(data, "message", body, Instant::now(), None);
         Ok((id, outcome))
     }
+}
+
+/// The business-scoped user id Meta gives the person with `number` for this business (an
+/// opaque string on WhatsApp; here derived from the number, so it is stable across restarts).
+pub(super) fn business_scoped_id(number: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in number.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("ID.{hash:020}")
 }
 
 /// The message a press answers: one of the bot's messages of `kind`, not failed.

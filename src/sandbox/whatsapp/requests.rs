@@ -166,12 +166,15 @@ fn check_template(template: &Value, templates: &[String]) -> Result<(), GraphErr
     let Some(components) = components.as_array() else {
         return Err(GraphError::invalid("template.components must be an array"));
     };
+    // Meta accepts component types and button sub-types in either case: the documentation
+    // writes `body`, client libraries (pywa) send `BODY` and `QUICK_REPLY`.
+    let lower = |v: &Value| v.as_str().map(str::to_ascii_lowercase);
     for component in components {
-        match component["type"].as_str() {
+        match lower(&component["type"]).as_deref() {
             Some("header" | "body") => {}
             Some("button") => {
                 if !matches!(
-                    component["sub_type"].as_str(),
+                    lower(&component["sub_type"]).as_deref(),
                     Some("quick_reply" | "url" | "catalog" | "copy_code" | "flow")
                 ) {
                     return Err(GraphError::invalid(
@@ -332,6 +335,12 @@ pub(super) mod tests {
             panic!("an approved template is accepted");
         };
         assert_eq!(outgoing.kind, Kind::Template);
+        // Upper case, as pywa sends it, is what Meta accepts too.
+        let mut upper = template("kicau_tiket_baru");
+        upper["template"]["components"][0]["type"] = json!("BODY");
+        upper["template"]["components"][1]["type"] = json!("BUTTON");
+        upper["template"]["components"][1]["sub_type"] = json!("QUICK_REPLY");
+        assert!(matches!(parse(upper), Ok(Request::Message(_))));
         let error = parse(template("hello_world")).unwrap_err();
         assert_eq!(error.code, 132001);
         assert_eq!(

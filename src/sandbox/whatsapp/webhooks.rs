@@ -113,7 +113,11 @@ impl WhatsAppSandbox {
                 };
             }
         }
-        let body = self.envelope(json!({ "statuses": [entry] }));
+        let contact = json!({
+            "wa_id": effect.number,
+            "user_id": super::person::business_scoped_id(&effect.number),
+        });
+        let body = self.envelope(json!({ "contacts": [contact], "statuses": [entry] }));
         self.enqueue(data, "status", body, not_before, Some(effect))
     }
 
