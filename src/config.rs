@@ -390,6 +390,10 @@ pub struct SandboxConfig {
     /// Requests per endpoint and caller in each window (generous by default; X's are lower).
     pub rate_limit: u32,
     pub rate_window_secs: u64,
+    /// As on X, a bearer token the sandbox did not issue gets 401 (otherwise it reads as an
+    /// app's token, for people trying the sandbox with curl). The tests run strict.
+    #[serde(default)]
+    pub strict: bool,
 }
 
 /// Which user-context authentication the bot uses against the sandbox.
@@ -485,6 +489,7 @@ impl Default for SandboxConfig {
             rate_profile: RateProfile::Generous,
             rate_limit: 100_000,
             rate_window_secs: 900,
+            strict: false,
         }
     }
 }

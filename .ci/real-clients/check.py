@@ -490,7 +490,8 @@ def problem_type_check(body: Any, what: str) -> None:
     typed = [t for t in types if t != "about:blank"]
     expect(bool(typed), f"{what}: no typed problem in the body: {short(json.dumps(body), 300)}")
     wrong = [t for t in typed if not str(t).startswith("https://api.x.com/2/problems/")]
-    expect(not wrong, f"{what}: problem type {wrong[0]!r}, expected https://api.x.com/2/problems/<slug>")
+    if wrong:
+        expect(False, f"{what}: problem type {wrong[0]!r}, expected https://api.x.com/2/problems/<slug>")
 
 
 def bogus_field_check(r: requests.Response | None, parameter: str, value: str) -> None:

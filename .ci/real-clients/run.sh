@@ -74,7 +74,13 @@ write_config() {
         -e 's/127\.0\.0\.1:8080/127.0.0.1:38080/g' \
         bot.toml > "$CONFIG"
     if [ -n "$1" ]; then
-        sed -i -e "/^\[sandbox\]/a $1" "$CONFIG"
+        # Replace the key where bot.toml ships it, else add it to [sandbox].
+        key="${1%% =*}"
+        if grep -q "^$key = " "$CONFIG"; then
+            sed -i -e "s/^$key = .*/$1/" "$CONFIG"
+        else
+            sed -i -e "/^\[sandbox\]/a $1" "$CONFIG"
+        fi
     fi
 }
 

@@ -21,6 +21,7 @@ pub fn sandbox_settings(config: &crate::Config) -> crate::sandbox::XSettings {
         client_id: c.client_id.clone(),
         client_secret: c.client_secret.clone(),
         token_ttl: Duration::from_secs(c.oauth2_token_ttl_secs),
+        strict: c.strict,
     }
 }
 

@@ -63,6 +63,8 @@ pub struct XSettings {
     pub client_secret: String,
     /// How long an OAuth 2.0 access token lives (X: two hours).
     pub token_ttl: Duration,
+    /// A bearer token the sandbox did not issue gets 401, as on X (else it reads as an app's).
+    pub strict: bool,
 }
 
 /// How long an authorization code stays valid, as on X.
@@ -336,13 +338,14 @@ impl XSandbox {
     }
 
     /// A bearer token: the account's OAuth 2.0 user token (valid, unexpired, with the scopes the
-    /// endpoint needs), or else an app-only token, which X accepts for reading only.
+    /// endpoint needs), or else (unless strict) an app-only token, which X accepts for reading
+    /// only.
     fn bearer(&self, method: &Method, uri: &str, token: &str) -> Result<Caller, Problem> {
         let data = self.data.lock().expect("sandbox lock");
         let Some(grant) = data.access_tokens.get(token) else {
             // One of this sandbox's user tokens from before a reset or restart: dead, as a
             // revoked token is on X. Any other bearer token is an app's.
-            if token.starts_with("sbx-access-") {
+            if token.starts_with("sbx-access-") || self.settings.strict {
                 return Err(Problem::unauthorized());
             }
             return Ok(Caller::App);

@@ -29,6 +29,7 @@ fn settings(ttl: Duration) -> XSettings {
         client_id: "sandbox-client-id".into(),
         client_secret: "sandbox-client-secret".into(),
         token_ttl: ttl,
+        strict: true,
     }
 }
 

@@ -22,6 +22,7 @@ fn settings() -> XSettings {
         client_id: "sandbox-client-id".into(),
         client_secret: "sandbox-client-secret".into(),
         token_ttl: Duration::from_secs(7200),
+        strict: true,
     }
 }
 
@@ -662,4 +663,33 @@ async fn problems_name_api_x_com_and_the_account_its_display_name() {
     assert_eq!(me["data"]["name"], "Pemkot Malang");
     assert_eq!(me["data"]["username"], "PemkotMalang");
     sandbox.stop();
+}
+
+/// Strict, as X is (and as the tests run): a bearer token the sandbox did not issue gets 401;
+/// without strict it reads as an app's token, for people trying the sandbox with curl.
+#[tokio::test]
+async fn a_bearer_the_sandbox_did_not_issue_is_refused_when_strict() {
+    let client = reqwest::Client::new();
+    for strict in [true, false] {
+        let running = serve_x(
+            XSettings {
+                strict,
+                ..settings()
+            },
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+        let url = format!("{}/2/users/by/username/PemkotMalang", running.x_url());
+        let unknown = client
+            .get(&url)
+            .bearer_auth("AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unknown.status(), if strict { 401 } else { 200 });
+        // Without a token, the sandbox still serves a reader (a person with curl).
+        assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+        running.stop();
+    }
 }

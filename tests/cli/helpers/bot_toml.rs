@@ -28,6 +28,8 @@ impl BotToml {
         // (see `helpers::warm_model`).
         let cache = repo().join("data/models").display().to_string();
         config.set("triage.model_cache", cache);
+        // The tests meet the sandbox as strict as X: a bearer it did not issue is refused.
+        config.set("sandbox.strict", true);
         config
     }
 
