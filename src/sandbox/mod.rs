@@ -16,6 +16,7 @@ mod control;
 pub mod telegram;
 pub mod whatsapp;
 pub mod x;
+mod x_fields;
 
 use std::net::SocketAddr;
 

@@ -27,6 +27,7 @@ use sha1::Sha1;
 
 use crate::sandbox::common::{now_ms, percent_decode};
 use crate::sandbox::control::{self, Controlled, Faults, once};
+use crate::sandbox::x_fields::Vocabulary;
 
 /// X's epoch for time-based ids (2010-11-04T01:42:54.657Z).
 const X_EPOCH_MS: u64 = 1_288_834_974_657;
@@ -878,14 +879,39 @@ struct TimelineQuery {
     #[serde(rename = "post.fields")]
     post_fields: Option<String>,
     // Users always carry id, name and username, and media their key, type and URL: the
-    // parameters are accepted and need no further fields.
+    // parameters are checked and need no further fields.
     #[serde(rename = "user.fields")]
-    _user_fields: Option<String>,
+    user_fields: Option<String>,
     #[serde(rename = "media.fields")]
-    _media_fields: Option<String>,
+    media_fields: Option<String>,
 }
 
 impl TimelineQuery {
+    /// The vocabulary to answer in, or X's 400 for field and expansion values outside the
+    /// spec's enumerations.
+    fn vocabulary(&self) -> Result<Vocabulary, Problem> {
+        let refused = super::x_fields::invalid_values(&[
+            ("tweet.fields", self.tweet_fields.as_deref()),
+            ("post.fields", self.post_fields.as_deref()),
+            ("expansions", self.expansions.as_deref()),
+            ("user.fields", self.user_fields.as_deref()),
+            ("media.fields", self.media_fields.as_deref()),
+        ]);
+        if let Some(body) = refused {
+            return Err(Problem {
+                status: StatusCode::BAD_REQUEST,
+                body,
+            });
+        }
+        let expansions: Vec<&str> = self
+            .expansions
+            .iter()
+            .flat_map(|e| e.split(','))
+            .map(str::trim)
+            .collect();
+        Ok(Vocabulary::of(self.post_fields.is_some(), &expansions))
+    }
+
     fn fields(&self) -> HashSet<String> {
         self.tweet_fields
             .iter()
@@ -900,7 +926,7 @@ impl TimelineQuery {
             .iter()
             .flat_map(|f| f.split(','))
             .map(|f| match f.trim() {
-                "referenced_posts.id" => "referenced_tweets.id".to_owned(),
+                "referenced_posts" | "referenced_posts.id" => "referenced_tweets.id".to_owned(),
                 other => other.to_owned(),
             })
             .collect()
@@ -1007,6 +1033,7 @@ fn timeline(data: &Data, query: &TimelineQuery, all: Vec<&Tweet>) -> Reply {
     if page.is_empty() {
         return Ok(json_ok(json!({"meta": {"result_count": 0}})));
     }
+    let vocabulary = query.vocabulary()?;
     let fields = query.fields();
     let expansions = query.expansions();
     let mut meta = json!({
@@ -1018,17 +1045,22 @@ fn timeline(data: &Data, query: &TimelineQuery, all: Vec<&Tweet>) -> Reply {
         meta["next_token"] = json!(encode_token(page.last().expect("non-empty").id));
     }
     let mut body = json!({
-        "data": page.iter().map(|t| tweet_json(t, &fields)).collect::<Vec<_>>(),
+        "data": page.iter().map(|t| tweet_json(t, &fields, vocabulary)).collect::<Vec<_>>(),
         "meta": meta,
     });
-    let includes = includes(data, &page, &expansions);
+    let includes = includes(data, &page, &expansions, vocabulary);
     if !includes.as_object().is_some_and(|o| o.is_empty()) {
         body["includes"] = includes;
     }
     Ok(json_ok(body))
 }
 
-fn includes(data: &Data, page: &[&Tweet], expansions: &HashSet<String>) -> Value {
+fn includes(
+    data: &Data,
+    page: &[&Tweet],
+    expansions: &HashSet<String>,
+    vocabulary: Vocabulary,
+) -> Value {
     let mut out = serde_json::Map::new();
     if expansions.contains("author_id") {
         let mut seen = HashSet::new();
@@ -1047,10 +1079,10 @@ fn includes(data: &Data, page: &[&Tweet], expansions: &HashSet<String>) -> Value
             .iter()
             .filter_map(|t| t.replied_to)
             .filter_map(|id| data.tweets.get(&id))
-            .map(|t| tweet_json(t, &HashSet::new()))
+            .map(|t| tweet_json(t, &HashSet::new(), vocabulary))
             .collect();
         if !tweets.is_empty() {
-            out.insert("tweets".into(), Value::Array(tweets));
+            out.insert(vocabulary.name("tweets").into(), Value::Array(tweets));
         }
     }
     if expansions.contains("attachments.media_keys") {
@@ -1069,13 +1101,14 @@ fn includes(data: &Data, page: &[&Tweet], expansions: &HashSet<String>) -> Value
     Value::Object(out)
 }
 
-/// A tweet with the default fields (`id`, `text`, `edit_history_tweet_ids`) and those asked for.
-fn tweet_json(t: &Tweet, fields: &HashSet<String>) -> Value {
+/// A tweet with the default fields (`id`, `text`, `edit_history_tweet_ids`) and those asked for,
+/// named in `vocabulary`.
+fn tweet_json(t: &Tweet, fields: &HashSet<String>, vocabulary: Vocabulary) -> Value {
     let mut v = json!({
         "id": t.id.to_string(),
         "text": t.text,
-        "edit_history_tweet_ids": [t.id.to_string()],
     });
+    v[vocabulary.name("edit_history_tweet_ids")] = json!([t.id.to_string()]);
     let want = |f: &str| fields.contains(f);
     if want("author_id") {
         v["author_id"] = json!(t.author_id);
@@ -1094,7 +1127,8 @@ fn tweet_json(t: &Tweet, fields: &HashSet<String>) -> Value {
     if (want("referenced_tweets") || want("referenced_posts"))
         && let Some(id) = t.replied_to
     {
-        v["referenced_tweets"] = json!([{"type": "replied_to", "id": id.to_string()}]);
+        v[vocabulary.name("referenced_tweets")] =
+            json!([{"type": "replied_to", "id": id.to_string()}]);
     }
     if want("entities") && !t.mentions.is_empty() {
         v["entities"] = json!({"mentions": t.mentions.iter().map(|(start, end, username, id)| {
@@ -1145,8 +1179,9 @@ async fn tweet_by_id(
     let tweet = id.parse::<u64>().ok().and_then(|n| data.tweets.get(&n));
     match tweet {
         Some(t) => {
-            let mut body = json!({"data": tweet_json(t, &query.fields())});
-            let includes = includes(&data, &[t], &query.expansions());
+            let vocabulary = query.vocabulary()?;
+            let mut body = json!({"data": tweet_json(t, &query.fields(), vocabulary)});
+            let includes = includes(&data, &[t], &query.expansions(), vocabulary);
             if !includes.as_object().is_some_and(|o| o.is_empty()) {
                 body["includes"] = includes;
             }

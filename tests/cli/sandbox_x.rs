@@ -693,3 +693,96 @@ async fn a_bearer_the_sandbox_did_not_issue_is_refused_when_strict() {
         running.stop();
     }
 }
+
+/// X's two vocabularies: a request in posts (`post.fields`, `referenced_posts`) is answered in
+/// posts, one in tweets in tweets; values outside the spec's enumerations get 400 naming them.
+#[tokio::test]
+async fn answers_speak_the_requests_vocabulary_and_unknown_fields_are_refused() {
+    let (sandbox, client) = start().await;
+    let base = sandbox.x_url();
+    let account = sandbox.x.account_id();
+    let asked: Value = citizen_tweet(
+        &client,
+        &base,
+        "warga31",
+        json!({"text": "@PemkotMalang jam buka mpp?"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let asked = asked["data"]["id"].as_str().unwrap().to_owned();
+    let reply: Value = citizen_tweet(
+        &client,
+        &base,
+        "warga31",
+        json!({"text": "@PemkotMalang tambahan: hari sabtu?", "reply": {"in_reply_to_tweet_id": asked}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let reply = reply["data"]["id"].as_str().unwrap().to_owned();
+    let get = |query: &str| {
+        let url = format!("{base}/2/tweets/{reply}?{query}");
+        let client = client.clone();
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let posts: Value = get("post.fields=referenced_posts,author_id&expansions=referenced_posts")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        posts["data"]["referenced_posts"][0]["id"],
+        asked.as_str(),
+        "{posts}"
+    );
+    assert!(posts["data"]["edit_history_post_ids"].is_array(), "{posts}");
+    assert!(posts["data"].get("referenced_tweets").is_none(), "{posts}");
+    assert_eq!(
+        posts["includes"]["posts"][0]["id"],
+        asked.as_str(),
+        "{posts}"
+    );
+    let tweets: Value = get("tweet.fields=referenced_tweets&expansions=referenced_tweets.id")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tweets["data"]["referenced_tweets"][0]["id"], asked.as_str());
+    assert!(tweets["data"]["edit_history_tweet_ids"].is_array());
+    assert_eq!(tweets["includes"]["tweets"][0]["id"], asked.as_str());
+
+    for (query, parameter, value) in [
+        (
+            "tweet.fields=created_at,bogus_field",
+            "tweet.fields",
+            "bogus_field",
+        ),
+        (
+            "post.fields=referenced_tweets",
+            "post.fields",
+            "referenced_tweets",
+        ),
+        (
+            "expansions=author_id,bogus.expansion",
+            "expansions",
+            "bogus.expansion",
+        ),
+    ] {
+        let refused = client
+            .get(format!("{base}/2/users/{account}/mentions?{query}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 400, "{query}");
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(
+            body["errors"][0]["parameters"][parameter][0], value,
+            "{body}"
+        );
+        assert_eq!(body["type"], "https://api.x.com/2/problems/invalid-request");
+    }
+    sandbox.stop();
+}
