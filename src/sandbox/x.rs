@@ -35,12 +35,13 @@ const X_EPOCH_MS: u64 = 1_288_834_974_657;
 const MENTIONS_WINDOW: usize = 800;
 /// How long X refuses the same text from the same author.
 const DUPLICATE_WINDOW_MS: u64 = 24 * 3600 * 1000;
-/// The sample photos citizens may attach.
+/// The sample photos citizens may attach: numeric media ids, as X's are; their media keys are
+/// `3_<id>` (a photo's type prefix, as on X). `GET /sandbox/x/photos` lists them.
 const SAMPLE_PHOTOS: [&str; 4] = [
-    "sandbox-photo-1",
-    "sandbox-photo-2",
-    "sandbox-photo-3",
-    "sandbox-photo-4",
+    "1864700000000000001",
+    "1864700000000000002",
+    "1864700000000000003",
+    "1864700000000000004",
 ];
 
 /// The sandbox's own credentials and limits (public values: they protect nothing).
@@ -286,6 +287,7 @@ impl XSandbox {
             .route("/2/oauth2/token", post(oauth2_token))
             .route("/2/oauth2/revoke", post(oauth2_revoke))
             .route("/sandbox", get(page))
+            .route("/sandbox/x/photos", get(sample_photos))
             .merge(control::shared_routes(
                 "/sandbox/reset",
                 "/sandbox/x/faults",
@@ -1166,6 +1168,16 @@ fn rfc3339(ms: u64) -> String {
 
 // --- Tweets -----------------------------------------------------------------------------------
 
+/// `GET /sandbox/x/photos`: the sample photos a citizen may attach (`media.media_ids`).
+async fn sample_photos() -> Response {
+    json_ok(json!({"data": SAMPLE_PHOTOS.iter().map(|id| json!({
+        "id": id,
+        "media_key": format!("3_{id}"),
+        "type": "photo",
+        "url": format!("https://pbs.twimg.com/media/3_{id}.jpg"),
+    })).collect::<Vec<_>>()}))
+}
+
 async fn tweet_by_id(
     State(sandbox): State<XSandbox>,
     Path(id): Path<String>,
@@ -1258,7 +1270,7 @@ async fn create_tweet(
                     "Your media IDs are invalid.",
                 ));
             }
-            media.media_ids.clone()
+            media.media_ids.iter().map(|id| format!("3_{id}")).collect()
         }
     };
     if text.trim().is_empty() && media_keys.is_empty() {

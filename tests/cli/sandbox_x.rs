@@ -76,7 +76,7 @@ async fn account_tweet(client: &reqwest::Client, base: &str, body: Value) -> req
 async fn a_citizens_mention_shows_in_the_mentions_timeline_with_expansions() {
     let (sandbox, client) = start().await;
     let base = sandbox.x_url();
-    let created = citizen_tweet(&client, &base, "warga1", json!({"text": "@PemkotMalang syarat kk apa?", "media": {"media_ids": ["sandbox-photo-1"]}})).await;
+    let created = citizen_tweet(&client, &base, "warga1", json!({"text": "@PemkotMalang syarat kk apa?", "media": {"media_ids": ["1864700000000000001"]}})).await;
     assert_eq!(created.status(), 201);
     let created: Value = created.json().await.unwrap();
     let id = created["data"]["id"].as_str().unwrap().to_owned();
@@ -105,6 +105,22 @@ async fn a_citizens_mention_shows_in_the_mentions_timeline_with_expansions() {
     assert_eq!(tweet["entities"]["mentions"][0]["end"], 13);
     assert_eq!(page["includes"]["users"][0]["username"], "warga1");
     assert_eq!(page["includes"]["media"][0]["type"], "photo");
+    // Media ids are digits and photo keys `3_<digits>`, as on X; the sample photos are listed.
+    assert_eq!(
+        page["includes"]["media"][0]["media_key"],
+        "3_1864700000000000001"
+    );
+    let photos: Value = client
+        .get(format!("{base}/sandbox/x/photos"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(photos["data"].as_array().unwrap().len(), 4);
+    assert_eq!(photos["data"][0]["id"], "1864700000000000001");
+    assert_eq!(photos["data"][0]["media_key"], "3_1864700000000000001");
     // The newest spec's spelling of the field parameter works too.
     let url = format!("{base}/2/users/{account}/mentions?post.fields=author_id");
     let page: Value = client.get(&url).send().await.unwrap().json().await.unwrap();
@@ -525,7 +541,7 @@ async fn responses_follow_the_openapi_spec() {
         &client,
         &base,
         "warga5",
-        json!({"text": "@PemkotMalang halo", "media": {"media_ids": ["sandbox-photo-2"]}}),
+        json!({"text": "@PemkotMalang halo", "media": {"media_ids": ["1864700000000000002"]}}),
     )
     .await;
     let account = sandbox.x.account_id();

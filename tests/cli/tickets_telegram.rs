@@ -33,7 +33,7 @@ async fn a_pothole_becomes_a_ticket_and_each_step_reaches_the_citizen_once() {
         .tweet_as(
             "warga11",
             json!({"text": "@PemkotMalang min jalan depan rumah berlubang besar, bahaya buat motor",
-                   "media": {"media_ids": ["sandbox-photo-1"]}}),
+                   "media": {"media_ids": ["1864700000000000001"]}}),
         )
         .await;
     d.wait_until(
