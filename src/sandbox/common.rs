@@ -15,6 +15,17 @@ pub(super) fn now_s() -> i64 {
 }
 
 /// Unix time in milliseconds, for X's time-based ids and windows.
+/// A stable 64-bit hash (FNV-1a) of `bytes`, for ids derived from a name or number that must
+/// stay the same across restarts.
+pub(super) fn stable_hash(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
 pub(super) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -457,11 +457,7 @@ impl XSandbox {
 
 /// A citizen's id is derived from the username, so it is the same after a restart.
 fn user_for(username: &str) -> User {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in username.to_ascii_lowercase().bytes() {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
+    let hash = crate::sandbox::common::stable_hash(username.to_ascii_lowercase().as_bytes());
     User {
         id: (hash % 9_000_000_000_000_000 + 1_000_000_000_000_000).to_string(),
         username: username.to_owned(),

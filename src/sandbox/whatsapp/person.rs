@@ -220,11 +220,7 @@ impl WhatsAppSandbox {
 /// The business-scoped user id Meta gives the person with `number` for this business (an
 /// opaque string on WhatsApp; here derived from the number, so it is stable across restarts).
 pub(super) fn business_scoped_id(number: &str) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in number.bytes() {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
+    let hash = crate::sandbox::common::stable_hash(number.as_bytes());
     format!("ID.{hash:020}")
 }
 
