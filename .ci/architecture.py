@@ -30,7 +30,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 OWNERS = {
-    "store": "inbox decisions cursors outbox dead_letters audit_log leases opt_outs x_tokens",
+    "store": "inbox decisions cursors outbox dead_letters audit_log leases opt_outs x_tokens "
+    "usage_units usage_days",
     "desk": "conversations messages events staff api_tokens sessions telegram_messages corrections",
     "tickets": "tickets ticket_history ticket_notes ticket_numbers pending_reports "
     "whatsapp_windows whatsapp_messages whatsapp_contacts",
@@ -48,7 +49,8 @@ ALLOWED = {  # module: what it may import besides itself and external crates
     "desk": "config store tweet language",
     "tickets": "config store desk tweet language knowledge channels",
     "announce": "config store desk tickets tweet language knowledge triage channels",
-    "report": "config store desk tickets tweet",
+    "costs": "config store channels",  # prices the units the channel clients report
+    "report": "config store desk tickets tweet costs",
     "learning": "config store desk triage knowledge language tweet",  # corrections: desk + engine
     "privacy": "config store desk tickets",  # retention and forgetting: each owner's part
     "console": "* -run -staff_group -main -sandbox",

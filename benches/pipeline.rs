@@ -70,7 +70,7 @@ async fn run(config: &Config, engine: Arc<Engine>, url: &str) -> f64 {
         &sandbox.x_url(),
         kicau::channels::x::Auth::OAuth1(sandbox_credentials(&config.sandbox)),
     );
-    let me = x.me().await.unwrap();
+    let (me, _) = x.me().await.unwrap();
     let service = Service {
         engine: Arc::new(kicau::triage::live::Live::new(engine)),
         store: store.clone(),
@@ -81,6 +81,7 @@ async fn run(config: &Config, engine: Arc<Engine>, url: &str) -> f64 {
         desk: kicau::desk::Desk::new(store.clone()),
         tickets: Some(kicau::tickets::Tickets::load(Arc::new(config.clone())).unwrap()),
         mention_lease: None,
+        budget: kicau::costs::Budget::new(store.clone(), Default::default()),
     };
     let http = reqwest::Client::new();
     let mut busy = Duration::ZERO;

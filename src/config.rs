@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod costs;
+pub use costs::{AtBudget, CostsConfig};
+
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -62,6 +65,8 @@ pub struct Config {
     pub tickets: TicketsConfig,
     #[serde(default)]
     pub report: ReportConfig,
+    #[serde(default)]
+    pub costs: CostsConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
 }
@@ -645,6 +650,9 @@ impl Config {
                 "report.weekly_hour {} is not an hour of the day (0 to 23)",
                 self.report.weekly_hour
             )));
+        }
+        if let Some(problem) = self.costs.problem() {
+            return Err(invalid(problem));
         }
         let mut seen = HashSet::new();
         for agency in &self.agencies {

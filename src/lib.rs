@@ -10,6 +10,7 @@ labelled tweets. These parts are pure: no database, no network.
 pub mod channels;
 pub mod config;
 pub mod console;
+pub mod costs;
 pub mod desk;
 pub mod eval;
 pub mod knowledge;

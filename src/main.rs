@@ -311,9 +311,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         )
                     })?;
                 let to = kicau::store::now_ms();
-                let report =
-                    kicau::report::build(&store, &config.agencies, to - days * 86_400_000, to)
-                        .await;
+                let report = match kicau::report::build(
+                    &store,
+                    &config.agencies,
+                    to - days * 86_400_000,
+                    to,
+                )
+                .await
+                {
+                    Ok(report) => report.with_costs(&store, &config.costs, to).await,
+                    Err(e) => Err(e),
+                };
                 store.close().await;
                 anyhow::Ok(report?)
             })?;

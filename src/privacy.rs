@@ -18,6 +18,8 @@ are emptied as above. `corrections` and `ticket_history`/`ticket_notes` hold tex
 personal data when written and no handle. `audit_log` keeps ids (never texts). `staff`,
 `sessions` (pruned when expired) and `api_tokens` are about staff; `telegram_messages`,
 `whatsapp_*`, `ticket_numbers`, `cursors`, `leases` and `x_tokens` hold no citizen's data.
+`usage_units` holds the post, user and message ids the platforms billed, only to count each
+once on its day: they go two days after (whatever the period); `usage_days` holds counts only.
 Later tables say how retention and forgetting apply to them here.
 */
 
@@ -33,6 +35,8 @@ pub struct Retained {
     pub tweets: u64,
     pub payloads: u64,
     pub events: u64,
+    /// Billed resource ids past their day.
+    pub usage_ids: u64,
 }
 
 /// What forgetting one citizen removed.
@@ -78,6 +82,7 @@ pub async fn retain(store: &Store, days: i64, now: i64) -> Result<Retained, Priv
     }
     done.payloads = crate::store::privacy::prune(store, cutoff).await?;
     done.events = crate::desk::privacy::prune_events(store, cutoff).await?;
+    done.usage_ids = store.prune_usage(now).await?;
     if done.conversations > 0 {
         store
             .audit(

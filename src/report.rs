@@ -84,9 +84,22 @@ pub struct Report {
     /// The bot's decisions of the period that staff corrected (accepted corrections), by the
     /// bot's kind.
     pub corrected: BTreeMap<String, crate::desk::corrections::CorrectedShare>,
+    /// What the platforms cost this month so far, when asked for ([`Report::with_costs`]).
+    pub spending: Option<crate::costs::Spending>,
 }
 
 impl Report {
+    /// The report with the month's platform spending at `now`.
+    pub async fn with_costs(
+        mut self,
+        store: &Store,
+        costs: &crate::config::CostsConfig,
+        now: i64,
+    ) -> Result<Report, StoreError> {
+        self.spending = Some(crate::costs::month_to_date(store, costs, now).await?);
+        Ok(self)
+    }
+
     /// "jawab 2 dari 40 (5%), ..." for each kind with decisions, or "belum ada".
     pub fn corrected_text(&self) -> String {
         let parts: Vec<String> = ["answer", "report", "emergency", "handoff", "ignore"]
@@ -242,6 +255,7 @@ pub async fn build(
         time_to_claim: Durations::of(waits),
         waiting_now,
         agencies,
+        spending: None,
     })
 }
 
@@ -443,15 +457,23 @@ impl Report {
                 a.warning_letters_now,
             ));
         }
+        if let Some(spending) = &self.spending {
+            out.push('\n');
+            out.push_str(&spending.text());
+        }
         out
     }
 }
 
 /// Prometheus text exposition of the store's current counts: `/metrics`.
-pub async fn metrics(store: &Store) -> Result<String, StoreError> {
+pub async fn metrics(
+    store: &Store,
+    costs: &crate::config::CostsConfig,
+) -> Result<String, StoreError> {
     use std::fmt::Write as _;
     let pool = store.pool();
     let mut out = String::new();
+    costs_metrics(&mut out, store, costs).await?;
     let mut family = |name: &str, help: &str, rows: Vec<(Vec<(&str, String)>, i64)>| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
         for (labels, value) in rows {
@@ -576,6 +598,52 @@ pub async fn metrics(store: &Store) -> Result<String, StoreError> {
         )],
     );
     Ok(out)
+}
+
+/// The month's platform spending as gauges (US dollars; the budget when one is set).
+async fn costs_metrics(
+    out: &mut String,
+    store: &Store,
+    costs: &crate::config::CostsConfig,
+) -> Result<(), StoreError> {
+    use std::fmt::Write as _;
+    let spending = crate::costs::month_to_date(store, costs, crate::store::now_ms()).await?;
+    let _ = writeln!(
+        out,
+        "# HELP kicau_cost_month_usd Platform spending this UTC month so far, by platform, in US dollars.\n\
+         # TYPE kicau_cost_month_usd gauge\n\
+         kicau_cost_month_usd{{platform=\"x\"}} {:.6}\n\
+         kicau_cost_month_usd{{platform=\"whatsapp\"}} {:.6}",
+        spending.x_usd, spending.whatsapp_usd
+    );
+    let _ = writeln!(
+        out,
+        "# HELP kicau_cost_month_projected_usd Spending projected to the month's end, in US dollars.\n\
+         # TYPE kicau_cost_month_projected_usd gauge\n\
+         kicau_cost_month_projected_usd {:.6}",
+        spending.projected_usd
+    );
+    let _ = writeln!(
+        out,
+        "# HELP kicau_billed_units_month Billable units counted this UTC month, by unit.\n\
+         # TYPE kicau_billed_units_month gauge"
+    );
+    for line in &spending.lines {
+        let _ = writeln!(
+            out,
+            "kicau_billed_units_month{{unit=\"{}\"}} {}",
+            line.unit, line.count
+        );
+    }
+    if let Some(budget) = spending.budget_usd {
+        let _ = writeln!(
+            out,
+            "# HELP kicau_cost_budget_usd The monthly budget ([costs] monthly_budget_usd).\n\
+             # TYPE kicau_cost_budget_usd gauge\n\
+             kicau_cost_budget_usd {budget:.6}"
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ The notifier ([`StaffGroup::notify_once`]) turns desk events into outbox rows (c
 that send and read Telegram are in `run::telegram`.
 */
 
+mod budget;
+
 use serde_json::{Value, json};
 
 use crate::channels::telegram::{Incoming, TelegramClient, escape};
@@ -137,7 +139,15 @@ impl StaffGroup {
             .as_ref()
             .map(|t| t.config.agencies.as_slice())
             .unwrap_or_default();
-        let report = crate::report::build(store, agencies, slot - 7 * 86_400_000, slot).await?;
+        let costs = self
+            .tickets
+            .as_ref()
+            .map(|t| t.config.costs.clone())
+            .unwrap_or_default();
+        let report = crate::report::build(store, agencies, slot - 7 * 86_400_000, slot)
+            .await?
+            .with_costs(store, &costs, now)
+            .await?;
         let text: String = report.text().chars().take(3800).collect();
         let html = format!(
             "📊 <b>Ringkasan mingguan</b>\n<pre>{}</pre>\nRincian: halaman Ringkasan di konsol.",

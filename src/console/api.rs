@@ -511,7 +511,10 @@ pub async fn report_of(
         .as_ref()
         .map(|t| t.config.agencies.as_slice())
         .unwrap_or_default();
-    Ok(crate::report::build(state.desk.store(), agencies, to - days * 86_400_000, to).await?)
+    let store = state.desk.store();
+    let report = crate::report::build(store, agencies, to - days * 86_400_000, to).await?;
+    let costs = state.engine.get().config().costs.clone();
+    Ok(report.with_costs(store, &costs, to).await?)
 }
 
 /// `GET /api/report?days=7`: the office lead's figures as JSON.
@@ -530,7 +533,8 @@ pub async fn report(
 
 /// `GET /metrics`: Prometheus gauges of the store's counts (same tokens as the API).
 pub async fn metrics(State(state): State<AppState>, _caller: Caller) -> Result<Response, ApiError> {
-    let text = crate::report::metrics(state.desk.store()).await?;
+    let costs = state.engine.get().config().costs.clone();
+    let text = crate::report::metrics(state.desk.store(), &costs).await?;
     Ok((
         [("content-type", "text/plain; version=0.0.4; charset=utf-8")],
         text,

@@ -11,6 +11,7 @@ CSRF token, since a browser never sends that header on its own.
 mod admin_pages;
 mod api;
 mod auth;
+mod cost_pages;
 mod learning_api;
 mod learning_pages;
 mod pages;

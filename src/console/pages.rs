@@ -684,7 +684,7 @@ pub async fn report(
          <table><thead><tr><th>Instansi</th><th>Laporan baru</th><th>Diterima tepat waktu</th>\
          <th>Diterima terlambat</th><th>Belum diterima</th><th>Waktu menerima</th><th>Selesai</th>\
          <th>Aktif sekarang</th><th>Lewat batas</th><th>Surat teguran</th></tr></thead><tbody>{rows}</tbody></table>{quiet}\
-         <p class=\"note\">Juga sebagai JSON di <code>/api/report?days={days}</code> dan untuk Prometheus di <code>/metrics</code>.</p>",
+         {costs}<p class=\"note\">Juga sebagai JSON di <code>/api/report?days={days}</code> dan untuk Prometheus di <code>/metrics</code>.</p>",
         from = esc(&crate::store::rfc3339(report.from)),
         to = esc(&crate::store::rfc3339(report.to)),
         mentions = report.mentions,
@@ -703,6 +703,11 @@ pub async fn report(
         bot = d(&report.bot_reply),
         claim = d(&report.time_to_claim),
         waiting = report.waiting_now,
+        costs = report
+            .spending
+            .as_ref()
+            .map(super::cost_pages::spending_section)
+            .unwrap_or_default(),
         quiet = if report.agencies.iter().any(|a| a.active()) {
             ""
         } else {

@@ -24,6 +24,9 @@ pub fn reason_label(rule: &str) -> &'static str {
             "DARURAT: sudah diarahkan ke 112"
         }
         "location_missing" => "laporan tanpa lokasi yang jelas setelah dua kali ditanya",
+        "budget_essential" => {
+            "anggaran platform bulan ini habis: jawaban otomatis ditahan, jawab bila perlu"
+        }
         "ticket_rejected" => "instansi menyatakan laporan bukan wewenangnya: pilih instansi lain",
         "ticket_overdue" => "laporan melewati batas waktu: tegur instansinya",
         "ticket_disputed" => "warga bilang laporan yang selesai belum beres: cek, buka kembali",

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use super::Service;
 use super::poll::{Backoff, Loop, Step};
-use crate::channels::x::XError;
+use crate::channels::x::{Parent, XError};
 use crate::store::now_ms;
 
 /// How long a claimed tweet is reserved for one dispatcher.
@@ -55,10 +55,13 @@ impl Service {
         };
         let text = payload["text"].as_str().unwrap_or_default().to_owned();
         // A later part of a thread answers the part before it, once that one is out.
-        let parent = match (payload["in_reply_to"].as_str(), payload["after"].as_str()) {
-            (Some(parent), _) => parent.to_owned(),
+        // The first part answers a citizen who mentioned the account (a "summoned" reply, as X
+        // bills it); a later part answers the account's own previous part.
+        let (parent, summoned) = match (payload["in_reply_to"].as_str(), payload["after"].as_str())
+        {
+            (Some(parent), _) => (parent.to_owned(), true),
             (None, Some(previous)) => match self.store.outbox_by_key(previous).await? {
-                Some(prev) if prev.state == "sent" => prev.remote_id.unwrap_or_default(),
+                Some(prev) if prev.state == "sent" => (prev.remote_id.unwrap_or_default(), false),
                 Some(prev) if prev.state == "dead" => {
                     self.store
                         .mark_dead(item.id, "the previous part of the thread failed")
@@ -87,8 +90,16 @@ impl Service {
             self.store.mark_sent(item.id, &existing).await?;
             return Ok(true);
         }
-        match self.x.create_tweet(&text, Some(&parent)).await {
-            Ok(id) => self.store.mark_sent(item.id, &id).await?,
+        let to = if summoned {
+            Parent::Summoner(&parent)
+        } else {
+            Parent::Post(&parent)
+        };
+        match self.x.create_tweet(&text, to).await {
+            Ok(posted) => {
+                self.store.mark_sent(item.id, &posted.id).await?;
+                self.bill(&posted.billed).await;
+            }
             Err(e) if e.is_duplicate() => match self.find_sent(&parent, &text).await? {
                 Some(existing) => self.store.mark_sent(item.id, &existing).await?,
                 // The same citizen asked the same again within a day: X refuses the identical
@@ -141,6 +152,7 @@ impl Service {
                 Ok(page) => page,
                 Err(e) => return Err(anyhow::anyhow!("reading the account's timeline: {e}")),
             };
+            self.bill(&page.billed).await;
             for t in &page.tweets {
                 if t.replied_to() == Some(parent) && same_text(&t.text, text) {
                     return Ok(Some(t.id.clone()));

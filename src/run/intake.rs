@@ -49,6 +49,11 @@ pub struct Decided<'a> {
     /// Whether the mention belongs in a conversation at all (the account's own tweets,
     /// retweets and tweets that do not mention it do not).
     pub joins: bool,
+    /// The month's budget is spent and only what is essential goes out (`[costs] at_budget`):
+    /// this triage decision's automatic answer or hand-off acknowledgement is not posted, and
+    /// an answer goes to staff instead. Emergencies, tickets and replies to a ticket's thread
+    /// are never held.
+    pub essential: bool,
 }
 
 /// Records what was decided about `mention`, in its conversation, with what the bot may say.
@@ -64,6 +69,7 @@ pub async fn record_mention(
         replies,
         priority,
         joins,
+        essential,
     } = *decided;
     let now = now_ms();
     let mut tx = store.begin().await?;
@@ -150,6 +156,13 @@ pub async fn record_mention(
             }
         }
     }
+    // A spent budget: what can wait is not posted (the ticket's own tweet and the question
+    // for a complaint's place are part of a ticket, and go out).
+    let in_bot = joined.as_ref().is_some_and(|j| j.state == State::Bot);
+    let held_for_budget = essential && in_bot && kind != Kind::Emergency;
+    if held_for_budget && !complaint_kept(&outgoing, consumed, location_handoff) {
+        outgoing.clear();
+    }
     if let Some(Joined { id, state, holder }) = &joined {
         recorded.conversation = Some(id.clone());
         recorded.holder = holder.clone();
@@ -178,13 +191,17 @@ pub async fn record_mention(
                     .and_then(|t| t.agency(a))
                     .is_some_and(|a| !a.tickets)
             });
+        let budget_handoff = held_for_budget && kind == Kind::Answer && !consumed;
         let hand_off = *state == State::Bot
             && (((kind == Kind::Handoff || kind == Kind::Emergency || outside_remit) && !consumed)
-                || location_handoff);
+                || location_handoff
+                || budget_handoff);
         let urgent = kind == Kind::Emergency;
         if hand_off {
             let reason = if location_handoff {
                 "location_missing"
+            } else if budget_handoff {
+                "budget_essential"
             } else if outside_remit {
                 "outside_remit"
             } else {
@@ -249,4 +266,10 @@ pub async fn record_mention(
     }
     tx.commit().await?;
     Ok(recorded)
+}
+
+/// Whether the tweets about to go out belong to a complaint on its way to a ticket (the
+/// question for its place), which a spent budget does not hold.
+fn complaint_kept(outgoing: &[String], consumed: bool, location_handoff: bool) -> bool {
+    consumed && !location_handoff && !outgoing.is_empty()
 }

@@ -73,6 +73,7 @@ impl Service {
                 .mentions(&self.account_id, since.as_deref(), token.as_deref())
                 .await?;
             pages += 1;
+            self.bill(&page.billed).await;
             for user in page.users {
                 users.insert(user.id.clone(), user.username.clone());
             }
@@ -142,6 +143,7 @@ impl Service {
     /// oldest mention this read got; if not, records the gap between them.
     async fn check_reach(&self, cursor: &str, oldest: &str) -> Result<(), XError> {
         let older = self.x.mentions_before(&self.account_id, oldest).await?;
+        self.bill(&older.billed).await;
         let reaches = older
             .tweets
             .iter()

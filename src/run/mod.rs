@@ -67,9 +67,32 @@ pub struct Service {
     /// Whether this instance holds the lease on reading mentions (instances sharing a database
     /// take turns; see `store::lease`). None: it always reads.
     pub mention_lease: Option<watch::Receiver<bool>>,
+    /// The month's budget: whether only what is essential goes out.
+    pub budget: crate::costs::Budget,
+}
+
+/// Records what a platform billed for a request. A failure to record is logged, never passed
+/// on: the request was made, and its result must still be kept.
+pub async fn record_billed(store: &Store, billed: &[crate::channels::billing::Billed]) {
+    let units: Vec<crate::store::usage::UsageUnit<'_>> = billed
+        .iter()
+        .map(|b| crate::store::usage::UsageUnit {
+            unit: b.unit.name(),
+            resource: &b.resource,
+            daily: b.unit.once_a_day(),
+        })
+        .collect();
+    if let Err(e) = store.record_usage(&units, crate::store::now_ms()).await {
+        tracing::error!(error = %e, units = units.len(), "billed units could not be recorded");
+    }
 }
 
 impl Service {
+    /// Records what X billed for a request (see [`record_billed`]).
+    async fn bill(&self, billed: &[crate::channels::billing::Billed]) {
+        record_billed(&self.store, billed).await;
+    }
+
     /// Runs the three loops until `shutdown` turns true, then lets in-flight work finish.
     pub async fn run(self, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
         let listener = tokio::spawn(self.clone().listen(shutdown.clone()));
@@ -141,7 +164,10 @@ pub async fn run(
     let x = XClient::new(&base, credentials);
     let me = loop {
         match x.me().await {
-            Ok(me) => break me,
+            Ok((me, billed)) => {
+                record_billed(&store, &billed).await;
+                break me;
+            }
             Err(XError::Rejected { status, detail }) => {
                 anyhow::bail!("X refused the account's credentials ({status}: {detail})")
             }
@@ -316,6 +342,7 @@ pub async fn run(
         desk,
         tickets: Some(tickets),
         mention_lease: Some(mention_lease),
+        budget: crate::costs::Budget::new(store.clone(), config.costs.clone()),
     };
     service.run(shutdown).await?;
     if let Some(console) = console {

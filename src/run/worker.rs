@@ -70,6 +70,9 @@ impl Service {
                 replies: &tweets,
                 priority,
                 joins: verdict.joins,
+                essential: verdict.can_wait
+                    && matches!(verdict.kind, Kind::Answer | Kind::Handoff | Kind::Report)
+                    && self.budget.essential_now().await,
             },
             self.tickets.as_ref(),
         )
@@ -162,6 +165,7 @@ impl Service {
         Ok(Verdict {
             kind: decision.kind,
             joins: true,
+            can_wait: true,
             record: NewDecision {
                 conversation_id: None,
                 kind: decision.kind.to_string(),
@@ -240,6 +244,9 @@ struct Verdict {
     /// Whether the mention belongs in a conversation (the account's own tweets, retweets and
     /// tweets that do not mention it do not).
     joins: bool,
+    /// A triage decision, whose automatic tweets a spent budget holds (`[costs] at_budget`);
+    /// the worker's own replies ("stop", a ticket's status) always go out.
+    can_wait: bool,
     record: NewDecision,
     replies: Vec<String>,
 }
@@ -250,6 +257,7 @@ impl Verdict {
         Verdict {
             kind,
             joins: true,
+            can_wait: false,
             record: NewDecision {
                 conversation_id: None,
                 kind: kind.to_string(),

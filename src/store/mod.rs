@@ -16,6 +16,7 @@ mod outbox;
 pub mod privacy;
 mod records;
 mod tokens;
+pub mod usage;
 
 pub use inbox::{insert_decision, mark_mention_done, set_cursor};
 pub use outbox::{hold, insert_outbox, release_held};

@@ -161,6 +161,26 @@ pub struct Handled {
     pub resent: usize,
 }
 
+/// Records a delivered message Meta bills (per message since July 2025): `pricing.billable` on
+/// its `delivered` status (or `read`, which may come without one), once per message.
+async fn record_billing(store: &Store, status: &Value) -> Result<(), StoreError> {
+    let reached = matches!(status["status"].as_str(), Some("delivered" | "read"));
+    let billable = status["pricing"]["billable"].as_bool().unwrap_or(false);
+    let unit = status["pricing"]["category"]
+        .as_str()
+        .and_then(crate::channels::billing::Unit::of_whatsapp_category);
+    if let (true, true, Some(unit), Some(wamid)) = (reached, billable, unit, status["id"].as_str())
+    {
+        let billed = crate::store::usage::UsageUnit {
+            unit: unit.name(),
+            resource: wamid,
+            daily: false,
+        };
+        store.record_usage(&[billed], now_ms()).await?;
+    }
+    Ok(())
+}
+
 /// Acts on a verified webhook body: windows, presses and typed states, and 131047 failures.
 pub async fn handle_webhook(
     tickets: &Tickets,
@@ -179,6 +199,7 @@ pub async fn handle_webhook(
                 if failed_window && let Some(wamid) = status["id"].as_str() {
                     handled.resent += resend_as_template(store, wamid).await?;
                 }
+                record_billing(store, status).await?;
             }
             remember_contacts(tickets, store, value).await?;
             for message in value["messages"].as_array().into_iter().flatten() {

@@ -38,7 +38,7 @@ async fn a_burst_past_the_window_ends_stored_or_inside_a_recorded_gap() {
         &server.x_url(),
         kicau::channels::x::Auth::OAuth1(sandbox_credentials(&config.sandbox)),
     );
-    let me = client.me().await.unwrap();
+    let (me, _) = client.me().await.unwrap();
     let desk = Desk::new(store.clone());
     let service = Service {
         engine: std::sync::Arc::new(kicau::triage::live::Live::new(engine())),
@@ -50,6 +50,7 @@ async fn a_burst_past_the_window_ends_stored_or_inside_a_recorded_gap() {
         desk: desk.clone(),
         tickets: None,
         mention_lease: None,
+        budget: kicau::costs::Budget::new(store.clone(), Default::default()),
     };
     let group = kicau::staff_group::StaffGroup {
         desk: desk.clone(),

@@ -280,7 +280,7 @@ async fn the_rotating_refresh_token_lives_in_the_database_shared_by_instances() 
         seen.insert(first.refresh_token.clone().unwrap());
         for round in 0..4 {
             for (which, x) in [("a", &a), ("b", &b)] {
-                let me = x
+                let (me, _) = x
                     .me()
                     .await
                     .unwrap_or_else(|e| panic!("{name}: round {round}, instance {which}: {e}"));
@@ -329,9 +329,13 @@ async fn a_401_gets_one_refresh_and_one_retry() {
             .await
             .unwrap();
         let id = x
-            .create_tweet(&format!("Info resmi hari ini ({name})."), None)
+            .create_tweet(
+                &format!("Info resmi hari ini ({name})."),
+                kicau::channels::x::Parent::None,
+            )
             .await
-            .unwrap();
+            .unwrap()
+            .id;
         assert!(!id.is_empty(), "{name}");
         let after = store.x_token("PemkotMalang").await.unwrap().unwrap();
         assert_ne!(after.access_token, before.access_token, "{name}");

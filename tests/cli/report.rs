@@ -106,7 +106,9 @@ async fn the_report_counts_decisions_response_times_and_late_agencies() {
         assert_eq!((before.mentions, before.bot_reply.count), (0, 0));
         assert!(before.agencies.iter().all(|a| a.filed == 0));
 
-        let metrics = kicau::report::metrics(store).await.unwrap();
+        let metrics = kicau::report::metrics(store, &Default::default())
+            .await
+            .unwrap();
         for line in [
             "kicau_mentions 5",
             "kicau_decisions{kind=\"report\"} 3",

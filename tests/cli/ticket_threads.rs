@@ -133,7 +133,7 @@ async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not
         &x,
         kicau::channels::x::Auth::OAuth1(sandbox_credentials(&config.sandbox)),
     );
-    let me = client.me().await.unwrap();
+    let (me, _) = client.me().await.unwrap();
     let tickets = tickets_with(|_| {});
     let service = Service {
         engine: std::sync::Arc::new(kicau::triage::live::Live::new(engine())),
@@ -145,6 +145,7 @@ async fn replies_in_a_ticket_thread_get_its_status_or_go_to_staff_when_it_is_not
         desk: Desk::new(store.clone()),
         tickets: Some(tickets.clone()),
         mention_lease: None,
+        budget: kicau::costs::Budget::new(store.clone(), Default::default()),
     };
     let run = || async {
         service.poll_once().await.unwrap();

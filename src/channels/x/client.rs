@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::oauth1::{Credentials, authorization_now};
 use super::oauth2;
+use crate::channels::billing::{Billed, Unit, x_post_unit};
 
 /// How the bot proves it acts as the account.
 #[derive(Debug, Clone)]
@@ -68,7 +69,8 @@ pub struct XTweet {
     pub created_at: Option<String>,
     pub conversation_id: Option<String>,
     pub in_reply_to_user_id: Option<String>,
-    #[serde(default)]
+    /// `referenced_tweets`, or `referenced_posts` in the newer vocabulary (spec v2.167).
+    #[serde(default, alias = "referenced_posts")]
     pub referenced_tweets: Vec<Reference>,
     pub entities: Option<Entities>,
     #[serde(default)]
@@ -136,6 +138,26 @@ pub struct Page {
     pub users: Vec<XUser>,
     pub next_token: Option<String>,
     pub newest_id: Option<String>,
+    /// What X bills for the page: each post, each expanded user and referenced post.
+    pub billed: Vec<Billed>,
+}
+
+/// What a new post answers, which decides what X bills for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parent<'a> {
+    /// Not a reply.
+    None,
+    /// A post whose author mentioned the account (X bills a "summoned" reply).
+    Summoner(&'a str),
+    /// Another post, such as the account's own previous part of a thread.
+    Post(&'a str),
+}
+
+/// A post created, and what X bills for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    pub id: String,
+    pub billed: Vec<Billed>,
 }
 
 /// Tweet fields the listener asks for.
@@ -180,10 +202,12 @@ impl XClient {
         &self.base
     }
 
-    /// `GET /2/users/me`: the account itself.
-    pub async fn me(&self) -> Result<XUser, XError> {
+    /// `GET /2/users/me`: the account itself, and the user read X bills for it.
+    pub async fn me(&self) -> Result<(XUser, Vec<Billed>), XError> {
         let body = self.get("/2/users/me").await?;
-        decode(&body["data"])
+        let user: XUser = decode(&body["data"])?;
+        let billed = vec![Billed::new(Unit::XUserRead, user.id.clone())];
+        Ok((user, billed))
     }
 
     /// `GET /2/users/:id/mentions`, newest first, 100 a page, with authors.
@@ -204,15 +228,16 @@ impl XClient {
         if let Some(token) = pagination_token {
             path.push_str(&format!("&pagination_token={token}"));
         }
-        self.page(&path).await
+        self.page(&path, Unit::XOwnMentionRead).await
     }
 
     /// `GET /2/users/:id/mentions?until_id=`: up to five of the newest mentions older than
     /// `until_id` that X still serves (the listener's check that its window reaches its cursor).
     pub async fn mentions_before(&self, user_id: &str, until_id: &str) -> Result<Page, XError> {
-        self.page(&format!(
-            "/2/users/{user_id}/mentions?max_results=5&until_id={until_id}"
-        ))
+        self.page(
+            &format!("/2/users/{user_id}/mentions?max_results=5&until_id={until_id}"),
+            Unit::XOwnMentionRead,
+        )
         .await
     }
 
@@ -228,16 +253,17 @@ impl XClient {
         if let Some(token) = pagination_token {
             path.push_str(&format!("&pagination_token={token}"));
         }
-        self.page(&path).await
+        self.page(&path, Unit::XPostRead).await
     }
 
-    /// `POST /2/tweets`, as a reply when `in_reply_to` is given. Returns the new tweet's id.
-    pub async fn create_tweet(
-        &self,
-        text: &str,
-        in_reply_to: Option<&str>,
-    ) -> Result<String, XError> {
+    /// `POST /2/tweets`, as a reply to `parent`. Returns the new post's id and what X bills.
+    pub async fn create_tweet(&self, text: &str, parent: Parent<'_>) -> Result<Posted, XError> {
         let mut body = json!({"text": text});
+        let (in_reply_to, summoned) = match parent {
+            Parent::None => (None, false),
+            Parent::Summoner(id) => (Some(id), true),
+            Parent::Post(id) => (Some(id), false),
+        };
         if let Some(parent) = in_reply_to {
             body["reply"] = json!({"in_reply_to_tweet_id": parent});
         }
@@ -247,10 +273,12 @@ impl XClient {
         let response = self.send(reqwest::Method::POST, &url, Some(&body)).await?;
         self.note_budget(&key, &response);
         let body = read(response).await?;
-        body["data"]["id"]
+        let id = body["data"]["id"]
             .as_str()
             .map(str::to_owned)
-            .ok_or_else(|| XError::Decode("no data.id in the create response".into()))
+            .ok_or_else(|| XError::Decode("no data.id in the create response".into()))?;
+        let billed = vec![Billed::new(x_post_unit(text, summoned), id.clone())];
+        Ok(Posted { id, billed })
     }
 
     /// `DELETE /2/tweets/:id`.
@@ -260,7 +288,8 @@ impl XClient {
         read(response).await.map(|_| ())
     }
 
-    async fn page(&self, path: &str) -> Result<Page, XError> {
+    /// One page of a timeline whose posts X bills as `unit`.
+    async fn page(&self, path: &str, unit: Unit) -> Result<Page, XError> {
         let body = self.get(path).await?;
         let raw_tweets = body["data"].as_array().cloned().unwrap_or_default();
         let mut tweets = Vec::with_capacity(raw_tweets.len());
@@ -288,9 +317,29 @@ impl XClient {
             Some(users) => users.iter().map(decode).collect::<Result<_, _>>()?,
             None => Vec::new(),
         };
+        let mut billed: Vec<Billed> = tweets
+            .iter()
+            .map(|t| Billed::new(unit, t.id.clone()))
+            .collect();
+        billed.extend(
+            users
+                .iter()
+                .map(|u: &XUser| Billed::new(Unit::XUserRead, u.id.clone())),
+        );
+        for key in ["tweets", "posts"] {
+            billed.extend(
+                body["includes"][key]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t["id"].as_str())
+                    .map(|id| Billed::new(Unit::XPostRead, id)),
+            );
+        }
         Ok(Page {
             tweets,
             users,
+            billed,
             next_token: body["meta"]["next_token"].as_str().map(str::to_owned),
             newest_id: body["meta"]["newest_id"].as_str().map(str::to_owned),
         })

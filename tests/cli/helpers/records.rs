@@ -83,6 +83,7 @@ pub async fn mention_at(
             replies: &replies,
             priority: 0,
             joins: true,
+            essential: false,
         },
         None,
     )
@@ -136,6 +137,7 @@ pub async fn file_ticket_saying(
             replies: &[],
             priority: 0,
             joins: true,
+            essential: false,
         },
         Some(tickets),
     )
