@@ -75,7 +75,7 @@ impl Store {
     /// Units per unit name on the UTC days `[from_day, to_day]` (YYYY-MM-DD, both included).
     pub async fn usage_between(&self, from_day: &str, to_day: &str) -> Result<Vec<(String, i64)>> {
         let rows = sqlx::query(
-            "SELECT unit, SUM(units) FROM usage_days WHERE day >= $1 AND day <= $2 \
+            "SELECT unit, CAST(SUM(units) AS BIGINT) FROM usage_days WHERE day >= $1 AND day <= $2 \
              GROUP BY unit ORDER BY unit",
         )
         .bind(from_day)

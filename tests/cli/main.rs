@@ -6,6 +6,7 @@ mod helpers;
 
 mod ask;
 mod browser;
+mod costs;
 mod desk;
 mod eval;
 mod hardening;

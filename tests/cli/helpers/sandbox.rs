@@ -66,7 +66,18 @@ impl Sandbox {
 
     /// A user's id, by handle.
     pub async fn user_id(&self, handle: &str) -> String {
-        let user: Value = self.get(&format!("/2/users/by/username/{handle}")).await;
+        // As a citizen (the auditor): X bills the city's app, not the public's reads, so the
+        // sandbox's cost accounting sees only what the bot asked for.
+        let user: Value = self
+            .http
+            .get(format!("{}/2/users/by/username/{handle}", self.x))
+            .header("Authorization", "Bearer sandbox-user:auditor")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("user {handle}: {e}"))
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("user {handle}: {e}"));
         user["data"]["id"].as_str().unwrap().to_owned()
     }
 
