@@ -2,6 +2,7 @@
 The X API v2 stand-in: users, tweets, mentions, replies, OAuth 1.0a verification, OAuth 2.0
 (authorize with PKCE, token exchange, rotating refresh tokens, bearer user tokens), rate-limit
 headers, X's 403 rules, and fault injection. Shapes follow data/x-api/openapi-v2.159.json.
+The pay-per-use counters live in x_billing.rs, the field vocabularies in x_fields.rs.
 
 This module implements the published formats on its own (its own OAuth verification, its own
 tweet-length rule), without the bot's client types, so that a mistake shared by the client and
@@ -27,6 +28,7 @@ use sha1::Sha1;
 
 use crate::sandbox::common::{now_ms, percent_decode};
 use crate::sandbox::control::{self, Controlled, Faults, once};
+use crate::sandbox::x_billing::{Billing, Charge};
 use crate::sandbox::x_fields::Vocabulary;
 
 /// X's epoch for time-based ids (2010-11-04T01:42:54.657Z).
@@ -155,6 +157,8 @@ struct Data {
     access_tokens: HashMap<String, AccessGrant>,
     /// Live refresh tokens and their scopes; a used one is removed (rotation).
     refresh_tokens: HashMap<String, Vec<String>>,
+    /// What the city's app would pay X.
+    billing: Billing,
 }
 
 /// The shared state of one X sandbox.
@@ -173,6 +177,14 @@ enum Caller {
     Citizen(String),
     /// No user context (an app-only reader).
     App,
+}
+
+impl Caller {
+    /// Whether X bills the request to the city's app: the account's and app-only requests are;
+    /// citizens are the simulated public.
+    fn billed(&self) -> bool {
+        !matches!(self, Caller::Citizen(_))
+    }
 }
 
 /// An X-style error response.
@@ -207,6 +219,13 @@ impl Problem {
 
     fn forbidden(detail: &str) -> Problem {
         Problem::new(StatusCode::FORBIDDEN, "Forbidden", detail)
+    }
+
+    /// X's 403 for an app-only caller on an endpoint that needs a user.
+    fn app_only() -> Problem {
+        Problem::forbidden(
+            "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
+        )
     }
 
     fn not_found(resource_type: &str, parameter: &str, value: &str) -> Problem {
@@ -288,6 +307,7 @@ impl XSandbox {
             .route("/2/oauth2/revoke", post(oauth2_revoke))
             .route("/sandbox", get(page))
             .route("/sandbox/x/photos", get(sample_photos))
+            .route("/sandbox/x/usage", get(usage))
             .merge(control::shared_routes(
                 "/sandbox/reset",
                 "/sandbox/x/faults",
@@ -829,13 +849,16 @@ async fn users_me(
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Reply {
-    match sandbox.caller(&method, &uri_string(&uri), &headers)? {
-        Caller::Account => Ok(json_ok(json!({"data": user_json(&sandbox.account_user())}))),
-        Caller::Citizen(name) => Ok(json_ok(json!({"data": user_json(&user_for(&name))}))),
-        Caller::App => Err(Problem::forbidden(
-            "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
-        )),
-    }
+    let caller = sandbox.caller(&method, &uri_string(&uri), &headers)?;
+    let user = match &caller {
+        Caller::Account => sandbox.account_user(),
+        Caller::Citizen(name) => user_for(name),
+        Caller::App => return Err(Problem::app_only()),
+    };
+    let body = json!({"data": user_json(&user)});
+    let mut data = sandbox.data.lock().expect("sandbox lock");
+    bill(&mut data, &caller, &body, Charge::UsersRead);
+    Ok(json_ok(body))
 }
 
 async fn user_by_username(
@@ -845,17 +868,34 @@ async fn user_by_username(
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Reply {
-    sandbox.caller(&method, &uri_string(&uri), &headers)?;
-    let data = sandbox.data.lock().expect("sandbox lock");
+    let caller = sandbox.caller(&method, &uri_string(&uri), &headers)?;
+    let mut data = sandbox.data.lock().expect("sandbox lock");
     let found = data
         .users
         .values()
         .find(|u| u.username.eq_ignore_ascii_case(&username))
         .cloned();
     match found {
-        Some(user) => Ok(json_ok(json!({"data": user_json(&user)}))),
+        Some(user) => {
+            let body = json!({"data": user_json(&user)});
+            bill(&mut data, &caller, &body, Charge::UsersRead);
+            Ok(json_ok(body))
+        }
         None => Ok(Problem::not_found("user", "username", &username).into_response()),
     }
+}
+
+/// Bills what a successful read answered to the city's app (x_billing.rs); citizens' reads
+/// are not billed.
+fn bill(data: &mut Data, caller: &Caller, body: &Value, primary: Charge) {
+    if caller.billed() {
+        data.billing.charge_read(now_ms(), body, primary);
+    }
+}
+
+/// `GET /sandbox/x/usage`: what X would bill the city's app, by UTC day.
+async fn usage(State(sandbox): State<XSandbox>) -> Response {
+    json_ok(sandbox.data.lock().expect("sandbox lock").billing.usage())
 }
 
 fn user_json(user: &User) -> Value {
@@ -968,8 +1008,8 @@ async fn mentions(
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Reply {
-    sandbox.caller(&method, &uri_string(&uri), &headers)?;
-    let data = sandbox.data.lock().expect("sandbox lock");
+    let caller = sandbox.caller(&method, &uri_string(&uri), &headers)?;
+    let mut data = sandbox.data.lock().expect("sandbox lock");
     let Some(user) = data.users.get(&id).cloned() else {
         return Ok(Problem::not_found("user", "id", &id).into_response());
     };
@@ -981,7 +1021,15 @@ async fn mentions(
         .filter(|t| t.mentions.iter().any(|m| m.3 == user.id))
         .take(MENTIONS_WINDOW)
         .collect();
-    timeline(&data, &query, all)
+    let body = timeline(&data, &query, all)?;
+    // X bills the account's own mentions at the lower rate; another user's are post reads.
+    let charge = if user.id == sandbox.account_id() {
+        Charge::OwnMentionsRead
+    } else {
+        Charge::PostsRead
+    };
+    bill(&mut data, &caller, &body, charge);
+    Ok(json_ok(body))
 }
 
 async fn user_tweets(
@@ -992,8 +1040,8 @@ async fn user_tweets(
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Reply {
-    sandbox.caller(&method, &uri_string(&uri), &headers)?;
-    let data = sandbox.data.lock().expect("sandbox lock");
+    let caller = sandbox.caller(&method, &uri_string(&uri), &headers)?;
+    let mut data = sandbox.data.lock().expect("sandbox lock");
     if !data.users.contains_key(&id) {
         return Ok(Problem::not_found("user", "id", &id).into_response());
     }
@@ -1003,11 +1051,13 @@ async fn user_tweets(
         .rev()
         .filter(|t| t.author_id == id)
         .collect();
-    timeline(&data, &query, all)
+    let body = timeline(&data, &query, all)?;
+    bill(&mut data, &caller, &body, Charge::PostsRead);
+    Ok(json_ok(body))
 }
 
 /// One page of a newest-first timeline, with X's `meta` and `includes`.
-fn timeline(data: &Data, query: &TimelineQuery, all: Vec<&Tweet>) -> Reply {
+fn timeline(data: &Data, query: &TimelineQuery, all: Vec<&Tweet>) -> Result<Value, Problem> {
     let max = query.max_results()?;
     let since = query.id("since_id", &query.since_id)?;
     let until = query.id("until_id", &query.until_id)?;
@@ -1029,11 +1079,10 @@ fn timeline(data: &Data, query: &TimelineQuery, all: Vec<&Tweet>) -> Reply {
         .collect();
     let page: Vec<&Tweet> = selected.iter().take(max).copied().collect();
     if page.is_empty() {
-        return Ok(json_ok(json!({"meta": {"result_count": 0}})));
+        return Ok(json!({"meta": {"result_count": 0}}));
     }
     let vocabulary = query.vocabulary()?;
     let fields = query.fields();
-    let expansions = query.expansions();
     let mut meta = json!({
         "result_count": page.len(),
         "newest_id": page.first().map(|t| t.id.to_string()),
@@ -1046,19 +1095,16 @@ fn timeline(data: &Data, query: &TimelineQuery, all: Vec<&Tweet>) -> Reply {
         "data": page.iter().map(|t| tweet_json(t, &fields, vocabulary)).collect::<Vec<_>>(),
         "meta": meta,
     });
-    let includes = includes(data, &page, &expansions, vocabulary);
+    let includes = includes(data, &page, query, vocabulary);
     if !includes.as_object().is_some_and(|o| o.is_empty()) {
         body["includes"] = includes;
     }
-    Ok(json_ok(body))
+    Ok(body)
 }
 
-fn includes(
-    data: &Data,
-    page: &[&Tweet],
-    expansions: &HashSet<String>,
-    vocabulary: Vocabulary,
-) -> Value {
+/// The `includes` of an answer carrying `page`: the expansions `query` asks for.
+fn includes(data: &Data, page: &[&Tweet], query: &TimelineQuery, vocabulary: Vocabulary) -> Value {
+    let expansions = query.expansions();
     let mut out = serde_json::Map::new();
     if expansions.contains("author_id") {
         let mut seen = HashSet::new();
@@ -1182,21 +1228,20 @@ async fn tweet_by_id(
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Reply {
-    sandbox.caller(&method, &uri_string(&uri), &headers)?;
-    let data = sandbox.data.lock().expect("sandbox lock");
+    let caller = sandbox.caller(&method, &uri_string(&uri), &headers)?;
+    let mut data = sandbox.data.lock().expect("sandbox lock");
     let tweet = id.parse::<u64>().ok().and_then(|n| data.tweets.get(&n));
-    match tweet {
-        Some(t) => {
-            let vocabulary = query.vocabulary()?;
-            let mut body = json!({"data": tweet_json(t, &query.fields(), vocabulary)});
-            let includes = includes(&data, &[t], &query.expansions(), vocabulary);
-            if !includes.as_object().is_some_and(|o| o.is_empty()) {
-                body["includes"] = includes;
-            }
-            Ok(json_ok(body))
-        }
-        None => Ok(Problem::not_found("tweet", "id", &id).into_response()),
+    let Some(t) = tweet else {
+        return Ok(Problem::not_found("tweet", "id", &id).into_response());
+    };
+    let vocabulary = query.vocabulary()?;
+    let mut body = json!({"data": tweet_json(t, &query.fields(), vocabulary)});
+    let includes = includes(&data, &[t], &query, vocabulary);
+    if !includes.as_object().is_some_and(|o| o.is_empty()) {
+        body["includes"] = includes;
     }
+    bill(&mut data, &caller, &body, Charge::PostsRead);
+    Ok(json_ok(body))
 }
 
 #[derive(Deserialize)]
@@ -1237,11 +1282,7 @@ async fn create_tweet(
     let author = match &caller {
         Caller::Account => sandbox.account_user(),
         Caller::Citizen(name) => user_for(name),
-        Caller::App => {
-            return Err(Problem::forbidden(
-                "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
-            ));
-        }
+        Caller::App => return Err(Problem::app_only()),
     };
     let request: CreateTweet = serde_json::from_slice(&body).map_err(|e| Problem {
         status: StatusCode::BAD_REQUEST,
@@ -1250,6 +1291,7 @@ async fn create_tweet(
                      "type": "https://api.x.com/2/problems/invalid-request"}),
     })?;
     let text = request.text.unwrap_or_default();
+    let now = now_ms();
     let media_keys: Vec<String> = match &request.media {
         None => Vec::new(),
         Some(media) => {
@@ -1281,7 +1323,6 @@ async fn create_tweet(
     data.users
         .entry(author.id.clone())
         .or_insert_with(|| author.clone());
-    let now = now_ms();
     let duplicate = data
         .tweets
         .values()
@@ -1293,6 +1334,7 @@ async fn create_tweet(
             "You are not allowed to create a Tweet with duplicate content.",
         ));
     }
+    let mut summoned = false;
     let (replied_to, conversation_id, in_reply_to_user_id) = match &request.reply {
         None => (None, None, None),
         Some(reply) => {
@@ -1319,6 +1361,9 @@ async fn create_tweet(
                     "Reply to this conversation is not allowed because you have not been mentioned or otherwise engaged by the author of the post you are replying to.",
                 ));
             }
+            let account = sandbox.account_id();
+            summoned =
+                parent.author_id != account && parent.mentions.iter().any(|m| m.3 == account);
             (
                 Some(parent.id),
                 Some(parent.conversation_id),
@@ -1351,6 +1396,18 @@ async fn create_tweet(
             media_keys,
         },
     );
+    if caller.billed() {
+        // A URL costs the most, whatever the post is; else a summoned reply costs less than a
+        // plain post.
+        let charge = if has_url(&text) {
+            Charge::PostsWithUrl
+        } else if summoned {
+            Charge::SummonedReplies
+        } else {
+            Charge::PostsCreated
+        };
+        data.billing.charge(now, charge, &id.to_string());
+    }
     let mut response = (
         StatusCode::CREATED,
         axum::Json(json!({"data": {"id": id.to_string(), "text": text}})),
@@ -1424,13 +1481,23 @@ fn find_mentions(text: &str) -> Vec<(usize, usize, String)> {
     out
 }
 
+/// Whether a word is a URL, as the sandbox's tweet length counts one: it starts with a scheme.
+fn is_url(word: &str) -> bool {
+    word.starts_with("http://") || word.starts_with("https://")
+}
+
+/// Whether a post's text contains a URL (X bills such posts as `posts_with_url`).
+fn has_url(text: &str) -> bool {
+    text.split_whitespace().any(is_url)
+}
+
 /// Tweet length by twitter-text v3 weights, computed here on its own: URLs 23, code points in
 /// the light ranges 1, others 2 (emoji as one grapheme of 2 is approximated per code point).
 fn weighted_length(text: &str) -> usize {
     let mut total = 0;
     for word in text.split_inclusive(char::is_whitespace) {
         let trimmed = word.trim_end();
-        if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
+        if is_url(trimmed) {
             total += 23 + (word.len() - trimmed.len());
             continue;
         }

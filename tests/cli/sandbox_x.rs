@@ -802,3 +802,187 @@ async fn answers_speak_the_requests_vocabulary_and_unknown_fields_are_refused() 
     }
     sandbox.stop();
 }
+
+/// The account's request to `path`, signed with the bot's own OAuth 1.0a signer (the body, JSON
+/// or multipart, is not part of the signature).
+fn signed(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    base: &str,
+    path: &str,
+) -> reqwest::RequestBuilder {
+    let url = format!("{base}{path}");
+    let header = authorization_now(&credentials(), method.as_str(), &url);
+    client.request(method, &url).header("Authorization", header)
+}
+
+// --- Pay-per-use counters -------------------------------------------------------------------------
+
+async fn usage(client: &reqwest::Client, base: &str) -> Value {
+    client
+        .get(format!("{base}/sandbox/x/usage"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn usage_counts_what_x_bills_the_citys_app() {
+    let (sandbox, client) = start().await;
+    let base = sandbox.x_url();
+    let account = sandbox.x.account_id();
+    let before = usage(&client, &base).await;
+    assert_eq!(before["days"], json!([]));
+    assert_eq!(
+        before["prices_usd"],
+        json!({"own_mentions_read": 0.001, "posts_read": 0.005, "users_read": 0.01,
+               "posts_created": 0.015, "summoned_replies": 0.01, "posts_with_url": 0.2})
+    );
+
+    let mut mentions = Vec::new();
+    for i in 0..3 {
+        let created: Value = citizen_tweet(
+            &client,
+            &base,
+            &format!("warga5{i}"),
+            json!({"text": format!("@PemkotMalang lampu mati nomor {i}")}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        mentions.push(created["data"]["id"].as_str().unwrap().to_owned());
+    }
+    // Citizens are the simulated public: their reads and posts are not billed.
+    client
+        .get(format!("{base}/2/users/{account}/mentions"))
+        .header("Authorization", "Bearer sandbox-user:warga50")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(usage(&client, &base).await["days"], json!([]));
+
+    // The account reads its mentions twice the same day: 3 own mentions read, once each; the
+    // expansion's users are user reads.
+    for _ in 0..2 {
+        let page: Value = signed(
+            &client,
+            reqwest::Method::GET,
+            &base,
+            &format!("/2/users/{account}/mentions?expansions=author_id"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(page["meta"]["result_count"], 3);
+    }
+    // A reply to a mention is a summoned reply; a post with a URL costs posts_with_url (even
+    // as a reply); a plain post is posts_created; users/me is a user read.
+    let reply = account_tweet(
+        &client,
+        &base,
+        json!({"text": "@warga50 Terima kasih, kami cek", "reply": {"in_reply_to_tweet_id": mentions[0]}}),
+    )
+    .await;
+    assert_eq!(reply.status(), 201);
+    let with_url = account_tweet(
+        &client,
+        &base,
+        json!({"text": "@warga51 Info lengkap: https://malangkota.go.id/layanan", "reply": {"in_reply_to_tweet_id": mentions[1]}}),
+    )
+    .await;
+    assert_eq!(with_url.status(), 201);
+    assert_eq!(
+        account_tweet(
+            &client,
+            &base,
+            json!({"text": "Pengumuman layanan hari ini"})
+        )
+        .await
+        .status(),
+        201
+    );
+    signed(&client, reqwest::Method::GET, &base, "/2/users/me")
+        .send()
+        .await
+        .unwrap();
+    // A failed request is not billed.
+    assert_eq!(
+        account_tweet(
+            &client,
+            &base,
+            json!({"text": "Pengumuman layanan hari ini"})
+        )
+        .await
+        .status(),
+        403
+    );
+
+    let today = time::OffsetDateTime::now_utc().date();
+    let today = format!(
+        "{:04}-{:02}-{:02}",
+        today.year(),
+        u8::from(today.month()),
+        today.day()
+    );
+    let after = usage(&client, &base).await;
+    let units = json!({"own_mentions_read": 3, "posts_read": 0, "users_read": 4,
+                       "posts_created": 1, "summoned_replies": 1, "posts_with_url": 1});
+    // 3 x 0.001 + 4 x 0.010 + 0.015 + 0.010 + 0.200
+    let usd = 0.268;
+    assert_eq!(
+        after["days"],
+        json!([{"date": today, "units": units, "usd": usd}]),
+        "{after}"
+    );
+    assert_eq!(after["total"], json!({"units": units, "usd": usd}));
+
+    // Another user's mentions are post reads (warga50 is mentioned by the account's reply and
+    // by warga53); POST /sandbox/reset clears the counters.
+    citizen_tweet(
+        &client,
+        &base,
+        "warga53",
+        json!({"text": "@warga50 lampunya sudah nyala?"}),
+    )
+    .await;
+    let other: Value = client
+        .get(format!("{base}/2/users/by/username/warga50"))
+        .header("Authorization", "Bearer sandbox-user:warga53")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let other = other["data"]["id"].as_str().unwrap();
+    let page: Value = signed(
+        &client,
+        reqwest::Method::GET,
+        &base,
+        &format!("/2/users/{other}/mentions"),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(page["meta"]["result_count"], 2);
+    let after = usage(&client, &base).await;
+    assert_eq!(after["total"]["units"]["posts_read"], 2);
+    assert_eq!(after["total"]["units"]["own_mentions_read"], 3);
+    client
+        .post(format!("{base}/sandbox/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(usage(&client, &base).await["days"], json!([]));
+    sandbox.stop();
+}
