@@ -2,7 +2,8 @@
 The X API v2 stand-in: users, tweets, mentions, replies, OAuth 1.0a verification, OAuth 2.0
 (authorize with PKCE, token exchange, rotating refresh tokens, bearer user tokens), rate-limit
 headers, X's 403 rules, and fault injection. Shapes follow data/x-api/openapi-v2.159.json.
-The pay-per-use counters live in x_billing.rs, the field vocabularies in x_fields.rs.
+Media upload lives in x_media.rs, the pay-per-use counters in x_billing.rs, the field
+vocabularies in x_fields.rs.
 
 This module implements the published formats on its own (its own OAuth verification, its own
 tweet-length rule), without the bot's client types, so that a mistake shared by the client and
@@ -30,6 +31,7 @@ use crate::sandbox::common::{now_ms, percent_decode};
 use crate::sandbox::control::{self, Controlled, Faults, once};
 use crate::sandbox::x_billing::{Billing, Charge};
 use crate::sandbox::x_fields::Vocabulary;
+use crate::sandbox::x_media::{self, MediaStore};
 
 /// X's epoch for time-based ids (2010-11-04T01:42:54.657Z).
 const X_EPOCH_MS: u64 = 1_288_834_974_657;
@@ -37,14 +39,6 @@ const X_EPOCH_MS: u64 = 1_288_834_974_657;
 const MENTIONS_WINDOW: usize = 800;
 /// How long X refuses the same text from the same author.
 const DUPLICATE_WINDOW_MS: u64 = 24 * 3600 * 1000;
-/// The sample photos citizens may attach: numeric media ids, as X's are; their media keys are
-/// `3_<id>` (a photo's type prefix, as on X). `GET /sandbox/x/photos` lists them.
-const SAMPLE_PHOTOS: [&str; 4] = [
-    "1864700000000000001",
-    "1864700000000000002",
-    "1864700000000000003",
-    "1864700000000000004",
-];
 
 /// The sandbox's own credentials and limits (public values: they protect nothing).
 #[derive(Debug, Clone)]
@@ -106,8 +100,8 @@ fn realistic_limit(route: &str) -> u32 {
 
 /// A user of the sandbox.
 #[derive(Debug, Clone)]
-struct User {
-    id: String,
+pub(super) struct User {
+    pub(super) id: String,
     username: String,
     name: String,
 }
@@ -144,7 +138,7 @@ pub struct Fault {
 control::impl_fault!(Fault);
 
 #[derive(Default)]
-struct Data {
+pub(super) struct Data {
     users: HashMap<String, User>,
     tweets: BTreeMap<u64, Tweet>,
     last_id: u64,
@@ -157,6 +151,8 @@ struct Data {
     access_tokens: HashMap<String, AccessGrant>,
     /// Live refresh tokens and their scopes; a used one is removed (rotation).
     refresh_tokens: HashMap<String, Vec<String>>,
+    /// Uploads and the sample photos.
+    pub(super) media: MediaStore,
     /// What the city's app would pay X.
     billing: Billing,
 }
@@ -165,12 +161,12 @@ struct Data {
 #[derive(Clone)]
 pub struct XSandbox {
     settings: Arc<XSettings>,
-    data: Arc<Mutex<Data>>,
+    pub(super) data: Arc<Mutex<Data>>,
 }
 
 /// Who is calling.
 #[derive(Debug, Clone)]
-enum Caller {
+pub(super) enum Caller {
     /// The account, through OAuth 1.0a or an OAuth 2.0 user token.
     Account,
     /// A citizen, through `Bearer sandbox-user:<username>`.
@@ -188,20 +184,20 @@ impl Caller {
 }
 
 /// An X-style error response.
-struct Problem {
-    status: StatusCode,
-    body: Value,
+pub(super) struct Problem {
+    pub(super) status: StatusCode,
+    pub(super) body: Value,
 }
 
 impl Problem {
-    fn new(status: StatusCode, title: &str, detail: &str) -> Problem {
+    pub(super) fn new(status: StatusCode, title: &str, detail: &str) -> Problem {
         Problem {
             status,
             body: json!({"title": title, "type": "about:blank", "status": status.as_u16(), "detail": detail}),
         }
     }
 
-    fn invalid(parameter: &str, value: &str, message: &str) -> Problem {
+    pub(super) fn invalid(parameter: &str, value: &str, message: &str) -> Problem {
         Problem {
             status: StatusCode::BAD_REQUEST,
             body: json!({
@@ -222,7 +218,7 @@ impl Problem {
     }
 
     /// X's 403 for an app-only caller on an endpoint that needs a user.
-    fn app_only() -> Problem {
+    pub(super) fn app_only() -> Problem {
         Problem::forbidden(
             "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
         )
@@ -259,7 +255,7 @@ impl IntoResponse for Problem {
     }
 }
 
-type Reply = Result<Response, Problem>;
+pub(super) type Reply = Result<Response, Problem>;
 
 impl XSandbox {
     pub fn new(settings: XSettings) -> XSandbox {
@@ -306,8 +302,8 @@ impl XSandbox {
             .route("/2/oauth2/token", post(oauth2_token))
             .route("/2/oauth2/revoke", post(oauth2_revoke))
             .route("/sandbox", get(page))
-            .route("/sandbox/x/photos", get(sample_photos))
             .route("/sandbox/x/usage", get(usage))
+            .merge(x_media::routes())
             .merge(control::shared_routes(
                 "/sandbox/reset",
                 "/sandbox/x/faults",
@@ -319,7 +315,8 @@ impl XSandbox {
             .with_state(self.clone())
     }
 
-    fn next_id(&self, data: &mut Data) -> u64 {
+    /// A new time-based id for a post or a media, as X's are.
+    pub(super) fn next_id(&self, data: &mut Data) -> u64 {
         let now = now_ms();
         let id = (now.saturating_sub(X_EPOCH_MS)) << 22;
         let id = id.max(data.last_id + 1);
@@ -328,7 +325,12 @@ impl XSandbox {
     }
 
     /// Identifies the caller from the Authorization header.
-    fn caller(&self, method: &Method, uri: &str, headers: &HeaderMap) -> Result<Caller, Problem> {
+    pub(super) fn caller(
+        &self,
+        method: &Method,
+        uri: &str,
+        headers: &HeaderMap,
+    ) -> Result<Caller, Problem> {
         let host = headers
             .get("host")
             .and_then(|v| v.to_str().ok())
@@ -377,8 +379,11 @@ impl XSandbox {
             return Err(Problem::unauthorized());
         }
         let path = uri.split('?').next().unwrap_or(uri);
+        // The spec's `security` per endpoint: media needs `media.write` alone.
         let mut needed = vec!["tweet.read", "users.read"];
-        if *method != Method::GET && path.starts_with("/2/tweets") {
+        if path.starts_with("/2/media") {
+            needed = vec!["media.write"];
+        } else if *method != Method::GET && path.starts_with("/2/tweets") {
             needed.push("tweet.write");
         }
         let missing: Vec<&str> = needed
@@ -476,7 +481,7 @@ impl XSandbox {
 }
 
 /// A citizen's id is derived from the username, so it is the same after a restart.
-fn user_for(username: &str) -> User {
+pub(super) fn user_for(username: &str) -> User {
     let hash = crate::sandbox::common::stable_hash(username.to_ascii_lowercase().as_bytes());
     User {
         id: (hash % 9_000_000_000_000_000 + 1_000_000_000_000_000).to_string(),
@@ -611,6 +616,9 @@ fn route_of(path: &str) -> String {
         ["", "2", "users", _, "tweets"] => "/2/users/:id/tweets".into(),
         ["", "2", "tweets"] => "/2/tweets".into(),
         ["", "2", "tweets", _] => "/2/tweets/:id".into(),
+        ["", "2", "media", "upload", "initialize"] => "/2/media/upload/initialize".into(),
+        ["", "2", "media", "upload", _, "append"] => "/2/media/upload/:id/append".into(),
+        ["", "2", "media", "upload", _, "finalize"] => "/2/media/upload/:id/finalize".into(),
         _ => path.to_owned(),
     }
 }
@@ -950,6 +958,14 @@ impl TimelineQuery {
         Ok(Vocabulary::of(self.post_fields.is_some(), &expansions))
     }
 
+    fn media_fields(&self) -> HashSet<String> {
+        self.media_fields
+            .iter()
+            .flat_map(|f| f.split(','))
+            .map(|f| f.trim().to_owned())
+            .collect()
+    }
+
     fn fields(&self) -> HashSet<String> {
         self.tweet_fields
             .iter()
@@ -1130,13 +1146,13 @@ fn includes(data: &Data, page: &[&Tweet], query: &TimelineQuery, vocabulary: Voc
         }
     }
     if expansions.contains("attachments.media_keys") {
+        let fields = query.media_fields();
+        let mut seen = HashSet::new();
         let media: Vec<Value> = page
             .iter()
             .flat_map(|t| t.media_keys.iter())
-            .map(|key| {
-                json!({"media_key": key, "type": "photo",
-                       "url": format!("https://pbs.twimg.com/media/{key}.jpg")})
-            })
+            .filter(|key| seen.insert(key.as_str()))
+            .map(|key| data.media.describe(key, &fields))
             .collect();
         if !media.is_empty() {
             out.insert("media".into(), Value::Array(media));
@@ -1210,16 +1226,6 @@ fn rfc3339(ms: u64) -> String {
 
 // --- Tweets -----------------------------------------------------------------------------------
 
-/// `GET /sandbox/x/photos`: the sample photos a citizen may attach (`media.media_ids`).
-async fn sample_photos() -> Response {
-    json_ok(json!({"data": SAMPLE_PHOTOS.iter().map(|id| json!({
-        "id": id,
-        "media_key": format!("3_{id}"),
-        "type": "photo",
-        "url": format!("https://pbs.twimg.com/media/3_{id}.jpg"),
-    })).collect::<Vec<_>>()}))
-}
-
 async fn tweet_by_id(
     State(sandbox): State<XSandbox>,
     Path(id): Path<String>,
@@ -1292,23 +1298,20 @@ async fn create_tweet(
     })?;
     let text = request.text.unwrap_or_default();
     let now = now_ms();
+    // The sample photos (anyone), or the author's own finalized uploads, as X allows them.
     let media_keys: Vec<String> = match &request.media {
         None => Vec::new(),
         Some(media) => {
-            if media.media_ids.is_empty()
-                || media.media_ids.len() > 4
-                || !media
-                    .media_ids
-                    .iter()
-                    .all(|m| SAMPLE_PHOTOS.contains(&m.as_str()))
-            {
-                return Err(Problem::invalid(
-                    "media.media_ids",
-                    &media.media_ids.join(","),
-                    "Your media IDs are invalid.",
-                ));
-            }
-            media.media_ids.iter().map(|id| format!("3_{id}")).collect()
+            let data = sandbox.data.lock().expect("sandbox lock");
+            data.media
+                .attach(&media.media_ids, &author.id, now)
+                .ok_or_else(|| {
+                    Problem::invalid(
+                        "media.media_ids",
+                        &media.media_ids.join(","),
+                        "Your media IDs are invalid.",
+                    )
+                })?
         }
     };
     if text.trim().is_empty() && media_keys.is_empty() {
@@ -1609,11 +1612,11 @@ fn html_escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn json_ok(body: Value) -> Response {
+pub(super) fn json_ok(body: Value) -> Response {
     axum::Json(body).into_response()
 }
 
-fn uri_string(uri: &axum::http::Uri) -> String {
+pub(super) fn uri_string(uri: &axum::http::Uri) -> String {
     uri.path_and_query()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| uri.path().to_owned())
