@@ -226,7 +226,10 @@ class Specs:
     """Validates response bodies against the component schemas of X's OpenAPI files (v2.167 for
     the post vocabulary, v2.159 for the tweet vocabulary), $refs resolved inside each file."""
 
-    # (method, path pattern, operation label, v2.167 schema, v2.159 schema)
+    # (method, path pattern, operation label, v2.167 schema, v2.159 schema). A v2.159 schema of
+    # None means the operation is checked against v2.167 whatever the vocabulary: media upload
+    # names no tweets or posts, and v2.159's MediaUploadResponse requires a `meta` property it
+    # never defines (X's answers carry none, e.g. xdevplatform/xurl#18); v2.167 dropped it.
     OPERATIONS = [
         ("GET", r"^/2/users/me$", "getUsersMe", "GetUsersMeResponse", "Get2UsersMeResponse"),
         ("GET", r"^/2/users/by/username/[^/]+$", "getUsersByUsername",
@@ -238,7 +241,12 @@ class Specs:
         ("POST", r"^/2/tweets$", "createPosts", "CreatePostsResponse", "TweetCreateResponse"),
         ("GET", r"^/2/tweets/[0-9]+$", "getPostsById", "GetPostsByIdResponse", "Get2TweetsIdResponse"),
         ("DELETE", r"^/2/tweets/[0-9]+$", "deletePosts", "DeletePostsResponse", "TweetDeleteResponse"),
-        ("POST", r"^/2/media/upload$", "mediaUpload", "MediaUploadResponse", "MediaUploadResponse"),
+        ("POST", r"^/2/media/upload$", "mediaUpload", "MediaUploadResponse", None),
+        ("GET", r"^/2/media/upload$", "getMediaUploadStatus", "GetMediaUploadStatusResponse", None),
+        ("POST", r"^/2/media/upload/initialize$", "initializeMediaUpload", "InitializeMediaUploadResponse", None),
+        ("POST", r"^/2/media/upload/[0-9]+/append$", "appendMediaUpload", "AppendMediaUploadResponse", None),
+        ("POST", r"^/2/media/upload/[0-9]+/finalize$", "finalizeMediaUpload", "FinalizeMediaUploadResponse", None),
+        ("POST", r"^/2/media/metadata$", "createMediaMetadata", "CreateMediaMetadataResponse", None),
     ]
 
     def __init__(self, spec_dir: Path) -> None:
@@ -277,7 +285,7 @@ class Specs:
                 break
         return out
 
-    def operation(self, method: str, path: str) -> tuple[str, str, str] | None:
+    def operation(self, method: str, path: str) -> tuple[str, str, str | None] | None:
         for m, pattern, label, new, old in self.OPERATIONS:
             if m == method and re.search(pattern, path):
                 return label, new, old
@@ -304,10 +312,10 @@ def schema_checks(section: Section, specs: Specs | None, recorder: Recorder, ver
         if body is None:
             errs.append(f"{r.request.method} {path}: body is not JSON")
             continue
-        schema = new if version == "v2.167" else old
-        for e in specs.errors(version, schema, body):
+        spec_version, schema = (version, old) if version != "v2.167" and old else ("v2.167", new)
+        for e in specs.errors(spec_version, schema, body):
             if len(errs) < 3:
-                errs.append(f"{r.request.method} {path} vs {version} {schema}: {e}")
+                errs.append(f"{r.request.method} {path} vs {spec_version} {schema}: {e}")
     for label in sorted(seen):
         errs = seen[label]
         section.check(f"schema.{label}", lambda errs=errs, label=label: expect_all(errs))
@@ -474,8 +482,80 @@ def x_common_section(report: Report, x: XSandbox) -> None:
         body = json_of(r)
         expect(r.status_code == 200 and isinstance(body, dict) and body,
                f"GET /sandbox/x/usage should answer the pay-per-use counts as a JSON object: {response_summary(r)}")
+        usage_shape_check(body)
 
     s.check("usage-counters", usage)
+
+
+# X's pay-per-use prices (SANDBOX.md; USD per unit), as GET /sandbox/x/usage must list them.
+X_PRICES = {"own_mentions_read": 0.001, "posts_read": 0.005, "users_read": 0.01,
+            "posts_created": 0.015, "summoned_replies": 0.01, "posts_with_url": 0.2}
+
+
+def usage_shape_check(body: dict) -> None:
+    """The usage document: the price list, days (oldest first, UTC dates) with all six units and
+    their dollars, and the totals, each sum right to six decimals."""
+    problems = []
+    if body.get("prices_usd") != X_PRICES:
+        problems.append(f"prices_usd {body.get('prices_usd')!r}, expected {X_PRICES}")
+
+    def priced(part: Any, what: str) -> None:
+        units = part.get("units") if isinstance(part, dict) else None
+        if not isinstance(units, dict) or set(units) != set(X_PRICES):
+            problems.append(f"{what}.units {units!r} lacks some of {sorted(X_PRICES)}")
+            return
+        usd = round(sum(units[k] * X_PRICES[k] for k in X_PRICES), 6)
+        if not isinstance(part.get("usd"), (int, float)) or abs(part["usd"] - usd) > 1e-9:
+            problems.append(f"{what}.usd {part.get('usd')!r}, units give {usd}")
+
+    days = body.get("days")
+    if not isinstance(days, list):
+        problems.append(f"days {days!r} is not a list")
+        days = []
+    dates = [d.get("date") for d in days if isinstance(d, dict)]
+    if dates != sorted(dates) or not all(re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", str(d)) for d in dates):
+        problems.append(f"days are not YYYY-MM-DD dates oldest first: {dates}")
+    for day in days:
+        priced(day, f"days[{day.get('date') if isinstance(day, dict) else '?'}]")
+    priced(body.get("total"), "total")
+    expect_all(problems[:4])
+
+
+def x_usage_section(report: Report, x: XSandbox, before: dict | None) -> None:
+    """After the libraries ran: the counters moved as X's price list says (SANDBOX.md)."""
+    s = Section(report, "x")
+
+    def read() -> dict:
+        r = x.http.get(f"{x.url}/sandbox/x/usage")
+        body = json_of(r)
+        expect(r.status_code == 200 and isinstance(body, dict), f"GET /sandbox/x/usage: {response_summary(r)}")
+        usage_shape_check(body)
+        return body
+
+    def counted() -> None:
+        expect(before is not None, "no usage was read before the libraries ran")
+        after = read()
+        moved = {k: after["total"]["units"][k] - before["total"]["units"][k] for k in X_PRICES}
+        # xdk and tweepy read the account's mentions, posts by id, users and timelines, post
+        # plain posts and replies to citizens who mentioned the account.
+        still = [k for k in ("own_mentions_read", "posts_read", "users_read", "posts_created", "summoned_replies")
+                 if moved[k] <= 0]
+        expect(not still, f"after xdk and tweepy ran these counters did not move: {still} (moved: {moved})")
+
+    s.check("usage-counted-after-clients", counted)
+
+    def with_url() -> None:
+        from requests_oauthlib import OAuth1
+
+        start = read()["total"]["units"]["posts_with_url"]
+        auth = OAuth1(x.consumer_key, x.consumer_secret, x.access_token, x.access_secret)
+        text = f"Info lengkap: https://malangkota.go.id/layanan {secrets.token_hex(3)}"
+        r = x.http.post(f"{x.url}/2/tweets", json={"text": text}, auth=auth)
+        expect(r.status_code == 201, f"the account's post with a URL: {response_summary(r)}")
+        after = read()["total"]["units"]["posts_with_url"]
+        expect(after == start + 1, f"posts_with_url went from {start} to {after}; expected one more")
+
+    s.check("usage-post-with-url", with_url)
 
 
 def problem_type_check(body: Any, what: str) -> None:
@@ -1750,6 +1830,33 @@ def whatsapp_section(report: Report, cfg: dict) -> None:
 
     s.check("webhook-status-parsed", status)
 
+    def pricing() -> None:
+        s.need("webhook-status-parsed")
+        d = receiver.wait(lambda b: any(st.get("id") == state["text_id"] and st.get("status") == "delivered"
+                                        for st in wa_value(b).get("statuses", [])))
+        p = typed(d, "status").pricing
+        # Since 1 October 2026 Meta charges service (free-form) messages inside the window too.
+        expect(p.billable is True and p.model.value == "PMP" and p.category.value == "service"
+               and p.type is not None and p.type.value == "regular",
+               f"pricing of a delivered text in the window: {p!r}; expected billable PMP service regular")
+
+    s.check("status-pricing-service-billable", pricing)
+
+    def usage() -> None:
+        s.need("webhook-status-parsed")
+        r = http.get(f"{control}/usage")
+        body = json_of(r)
+        expect(r.status_code == 200 and isinstance(body, dict), f"GET /sandbox/whatsapp/usage: {response_summary(r)}")
+        total = body.get("total") or {}
+        days = body.get("days") or []
+        expect(set(total) == {"service", "utility"} and total["service"] >= 1,
+               f"total {total!r}: the delivered text should count as service")
+        expect(bool(days) and all(set(d.get("delivered", {})) == {"service", "utility"} for d in days)
+               and sum(d["delivered"]["service"] for d in days) == total["service"],
+               f"days {days!r} do not add up to the total {total!r}")
+
+    s.check("usage-counters", usage)
+
     def status_contacts() -> None:
         s.need("send-text")
         d = receiver.wait(lambda b: any(st.get("id") == state["text_id"] for st in wa_value(b).get("statuses", [])))
@@ -1867,8 +1974,10 @@ def main() -> int:
     if "x" in sections:
         x = XSandbox(cfg)
         guarded(report, "x", lambda: x_common_section(report, x))
+        before = json_of(x.http.get(f"{x.url}/sandbox/x/usage"))
         guarded(report, "xdk", lambda: xdk_section(report, x, specs, args.strict))
         guarded(report, "tweepy", lambda: tweepy_section(report, x, specs))
+        guarded(report, "x", lambda: x_usage_section(report, x, before if isinstance(before, dict) else None))
     if "telegram" in sections:
         guarded(report, "telegram", lambda: telegram_section(report, cfg))
     if "whatsapp" in sections:

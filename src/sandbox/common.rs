@@ -14,7 +14,6 @@ pub(super) fn now_s() -> i64 {
         .unwrap_or(0)
 }
 
-/// Unix time in milliseconds, for X's time-based ids and windows.
 /// A stable 64-bit hash (FNV-1a) of `bytes`, for ids derived from a name or number that must
 /// stay the same across restarts.
 pub(super) fn stable_hash(bytes: &[u8]) -> u64 {
@@ -26,11 +25,24 @@ pub(super) fn stable_hash(bytes: &[u8]) -> u64 {
     hash
 }
 
+/// Unix time in milliseconds, for X's time-based ids and windows.
 pub(super) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// The UTC date of a Unix time in milliseconds, `YYYY-MM-DD`, as the usage counters key days.
+pub(super) fn utc_date(ms: u64) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day()
+    )
 }
 
 /// The client that delivers webhooks, sending `user_agent` when given (reqwest sends none).
@@ -79,5 +91,12 @@ mod tests {
         // A `%` before a character of more than one byte is literal, never a slice inside it.
         assert_eq!(percent_decode("%aé"), "%aé");
         assert_eq!(percent_decode("%+41"), "% 41");
+    }
+
+    #[test]
+    fn dates_are_utc() {
+        // 2026-12-06T23:59:59Z, then one second later.
+        assert_eq!(utc_date(1_796_601_599_000), "2026-12-06");
+        assert_eq!(utc_date(1_796_601_600_000), "2026-12-07");
     }
 }

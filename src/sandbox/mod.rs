@@ -3,10 +3,12 @@ Local stand-ins for X, Telegram and WhatsApp that speak their published wire for
 bot's production clients run unchanged against them in demos, training and every test. See
 ../shared/SANDBOX.md. State lives in memory.
 
-x.rs is the X API, telegram/ the Telegram Bot API and whatsapp/ the WhatsApp Cloud API, each with
-its control endpoints; control.rs holds what those control endpoints share (reset, fault
-injection, JSON bodies and answers) and common.rs the small helpers the stand-ins share. This
-module starts them: the X port also carries every control endpoint.
+x.rs is the X API (with x_media.rs, its media upload, x_billing.rs, its pay-per-use counters,
+and x_fields.rs, its field vocabularies), telegram/ the Telegram Bot API and whatsapp/ the
+WhatsApp Cloud API, each with its control endpoints; control.rs holds what those control
+endpoints share (reset, fault injection, JSON bodies and answers) and common.rs the small
+helpers the stand-ins share. This module starts them: the X port also carries every control
+endpoint.
 
 The sandbox knows nothing of the bot: it uses no module of the crate outside this folder.
 */
@@ -16,7 +18,9 @@ mod control;
 pub mod telegram;
 pub mod whatsapp;
 pub mod x;
+mod x_billing;
 mod x_fields;
+mod x_media;
 
 use std::net::SocketAddr;
 

@@ -2,6 +2,8 @@
 The X API v2 stand-in: users, tweets, mentions, replies, OAuth 1.0a verification, OAuth 2.0
 (authorize with PKCE, token exchange, rotating refresh tokens, bearer user tokens), rate-limit
 headers, X's 403 rules, and fault injection. Shapes follow data/x-api/openapi-v2.159.json.
+Media upload lives in x_media.rs, the pay-per-use counters in x_billing.rs, the field
+vocabularies in x_fields.rs.
 
 This module implements the published formats on its own (its own OAuth verification, its own
 tweet-length rule), without the bot's client types, so that a mistake shared by the client and
@@ -27,7 +29,9 @@ use sha1::Sha1;
 
 use crate::sandbox::common::{now_ms, percent_decode};
 use crate::sandbox::control::{self, Controlled, Faults, once};
+use crate::sandbox::x_billing::{Billing, Charge};
 use crate::sandbox::x_fields::Vocabulary;
+use crate::sandbox::x_media::{self, MediaStore};
 
 /// X's epoch for time-based ids (2010-11-04T01:42:54.657Z).
 const X_EPOCH_MS: u64 = 1_288_834_974_657;
@@ -35,14 +39,6 @@ const X_EPOCH_MS: u64 = 1_288_834_974_657;
 const MENTIONS_WINDOW: usize = 800;
 /// How long X refuses the same text from the same author.
 const DUPLICATE_WINDOW_MS: u64 = 24 * 3600 * 1000;
-/// The sample photos citizens may attach: numeric media ids, as X's are; their media keys are
-/// `3_<id>` (a photo's type prefix, as on X). `GET /sandbox/x/photos` lists them.
-const SAMPLE_PHOTOS: [&str; 4] = [
-    "1864700000000000001",
-    "1864700000000000002",
-    "1864700000000000003",
-    "1864700000000000004",
-];
 
 /// The sandbox's own credentials and limits (public values: they protect nothing).
 #[derive(Debug, Clone)]
@@ -104,8 +100,8 @@ fn realistic_limit(route: &str) -> u32 {
 
 /// A user of the sandbox.
 #[derive(Debug, Clone)]
-struct User {
-    id: String,
+pub(super) struct User {
+    pub(super) id: String,
     username: String,
     name: String,
 }
@@ -142,7 +138,7 @@ pub struct Fault {
 control::impl_fault!(Fault);
 
 #[derive(Default)]
-struct Data {
+pub(super) struct Data {
     users: HashMap<String, User>,
     tweets: BTreeMap<u64, Tweet>,
     last_id: u64,
@@ -155,18 +151,22 @@ struct Data {
     access_tokens: HashMap<String, AccessGrant>,
     /// Live refresh tokens and their scopes; a used one is removed (rotation).
     refresh_tokens: HashMap<String, Vec<String>>,
+    /// Uploads and the sample photos.
+    pub(super) media: MediaStore,
+    /// What the city's app would pay X.
+    billing: Billing,
 }
 
 /// The shared state of one X sandbox.
 #[derive(Clone)]
 pub struct XSandbox {
     settings: Arc<XSettings>,
-    data: Arc<Mutex<Data>>,
+    pub(super) data: Arc<Mutex<Data>>,
 }
 
 /// Who is calling.
 #[derive(Debug, Clone)]
-enum Caller {
+pub(super) enum Caller {
     /// The account, through OAuth 1.0a or an OAuth 2.0 user token.
     Account,
     /// A citizen, through `Bearer sandbox-user:<username>`.
@@ -175,21 +175,29 @@ enum Caller {
     App,
 }
 
+impl Caller {
+    /// Whether X bills the request to the city's app: the account's and app-only requests are;
+    /// citizens are the simulated public.
+    fn billed(&self) -> bool {
+        !matches!(self, Caller::Citizen(_))
+    }
+}
+
 /// An X-style error response.
-struct Problem {
-    status: StatusCode,
-    body: Value,
+pub(super) struct Problem {
+    pub(super) status: StatusCode,
+    pub(super) body: Value,
 }
 
 impl Problem {
-    fn new(status: StatusCode, title: &str, detail: &str) -> Problem {
+    pub(super) fn new(status: StatusCode, title: &str, detail: &str) -> Problem {
         Problem {
             status,
             body: json!({"title": title, "type": "about:blank", "status": status.as_u16(), "detail": detail}),
         }
     }
 
-    fn invalid(parameter: &str, value: &str, message: &str) -> Problem {
+    pub(super) fn invalid(parameter: &str, value: &str, message: &str) -> Problem {
         Problem {
             status: StatusCode::BAD_REQUEST,
             body: json!({
@@ -207,6 +215,13 @@ impl Problem {
 
     fn forbidden(detail: &str) -> Problem {
         Problem::new(StatusCode::FORBIDDEN, "Forbidden", detail)
+    }
+
+    /// X's 403 for an app-only caller on an endpoint that needs a user.
+    pub(super) fn app_only() -> Problem {
+        Problem::forbidden(
+            "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
+        )
     }
 
     fn not_found(resource_type: &str, parameter: &str, value: &str) -> Problem {
@@ -240,7 +255,7 @@ impl IntoResponse for Problem {
     }
 }
 
-type Reply = Result<Response, Problem>;
+pub(super) type Reply = Result<Response, Problem>;
 
 impl XSandbox {
     pub fn new(settings: XSettings) -> XSandbox {
@@ -287,7 +302,8 @@ impl XSandbox {
             .route("/2/oauth2/token", post(oauth2_token))
             .route("/2/oauth2/revoke", post(oauth2_revoke))
             .route("/sandbox", get(page))
-            .route("/sandbox/x/photos", get(sample_photos))
+            .route("/sandbox/x/usage", get(usage))
+            .merge(x_media::routes())
             .merge(control::shared_routes(
                 "/sandbox/reset",
                 "/sandbox/x/faults",
@@ -299,7 +315,8 @@ impl XSandbox {
             .with_state(self.clone())
     }
 
-    fn next_id(&self, data: &mut Data) -> u64 {
+    /// A new time-based id for a post or a media, as X's are.
+    pub(super) fn next_id(&self, data: &mut Data) -> u64 {
         let now = now_ms();
         let id = (now.saturating_sub(X_EPOCH_MS)) << 22;
         let id = id.max(data.last_id + 1);
@@ -308,7 +325,12 @@ impl XSandbox {
     }
 
     /// Identifies the caller from the Authorization header.
-    fn caller(&self, method: &Method, uri: &str, headers: &HeaderMap) -> Result<Caller, Problem> {
+    pub(super) fn caller(
+        &self,
+        method: &Method,
+        uri: &str,
+        headers: &HeaderMap,
+    ) -> Result<Caller, Problem> {
         let host = headers
             .get("host")
             .and_then(|v| v.to_str().ok())
@@ -357,8 +379,11 @@ impl XSandbox {
             return Err(Problem::unauthorized());
         }
         let path = uri.split('?').next().unwrap_or(uri);
+        // The spec's `security` per endpoint: media needs `media.write` alone.
         let mut needed = vec!["tweet.read", "users.read"];
-        if *method != Method::GET && path.starts_with("/2/tweets") {
+        if path.starts_with("/2/media") {
+            needed = vec!["media.write"];
+        } else if *method != Method::GET && path.starts_with("/2/tweets") {
             needed.push("tweet.write");
         }
         let missing: Vec<&str> = needed
@@ -456,7 +481,7 @@ impl XSandbox {
 }
 
 /// A citizen's id is derived from the username, so it is the same after a restart.
-fn user_for(username: &str) -> User {
+pub(super) fn user_for(username: &str) -> User {
     let hash = crate::sandbox::common::stable_hash(username.to_ascii_lowercase().as_bytes());
     User {
         id: (hash % 9_000_000_000_000_000 + 1_000_000_000_000_000).to_string(),
@@ -591,6 +616,9 @@ fn route_of(path: &str) -> String {
         ["", "2", "users", _, "tweets"] => "/2/users/:id/tweets".into(),
         ["", "2", "tweets"] => "/2/tweets".into(),
         ["", "2", "tweets", _] => "/2/tweets/:id".into(),
+        ["", "2", "media", "upload", "initialize"] => "/2/media/upload/initialize".into(),
+        ["", "2", "media", "upload", _, "append"] => "/2/media/upload/:id/append".into(),
+        ["", "2", "media", "upload", _, "finalize"] => "/2/media/upload/:id/finalize".into(),
         _ => path.to_owned(),
     }
 }
@@ -829,13 +857,16 @@ async fn users_me(
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Reply {
-    match sandbox.caller(&method, &uri_string(&uri), &headers)? {
-        Caller::Account => Ok(json_ok(json!({"data": user_json(&sandbox.account_user())}))),
-        Caller::Citizen(name) => Ok(json_ok(json!({"data": user_json(&user_for(&name))}))),
-        Caller::App => Err(Problem::forbidden(
-            "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
-        )),
-    }
+    let caller = sandbox.caller(&method, &uri_string(&uri), &headers)?;
+    let user = match &caller {
+        Caller::Account => sandbox.account_user(),
+        Caller::Citizen(name) => user_for(name),
+        Caller::App => return Err(Problem::app_only()),
+    };
+    let body = json!({"data": user_json(&user)});
+    let mut data = sandbox.data.lock().expect("sandbox lock");
+    bill(&mut data, &caller, &body, Charge::UsersRead);
+    Ok(json_ok(body))
 }
 
 async fn user_by_username(
@@ -845,17 +876,34 @@ async fn user_by_username(
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Reply {
-    sandbox.caller(&method, &uri_string(&uri), &headers)?;
-    let data = sandbox.data.lock().expect("sandbox lock");
+    let caller = sandbox.caller(&method, &uri_string(&uri), &headers)?;
+    let mut data = sandbox.data.lock().expect("sandbox lock");
     let found = data
         .users
         .values()
         .find(|u| u.username.eq_ignore_ascii_case(&username))
         .cloned();
     match found {
-        Some(user) => Ok(json_ok(json!({"data": user_json(&user)}))),
+        Some(user) => {
+            let body = json!({"data": user_json(&user)});
+            bill(&mut data, &caller, &body, Charge::UsersRead);
+            Ok(json_ok(body))
+        }
         None => Ok(Problem::not_found("user", "username", &username).into_response()),
     }
+}
+
+/// Bills what a successful read answered to the city's app (x_billing.rs); citizens' reads
+/// are not billed.
+fn bill(data: &mut Data, caller: &Caller, body: &Value, primary: Charge) {
+    if caller.billed() {
+        data.billing.charge_read(now_ms(), body, primary);
+    }
+}
+
+/// `GET /sandbox/x/usage`: what X would bill the city's app, by UTC day.
+async fn usage(State(sandbox): State<XSandbox>) -> Response {
+    json_ok(sandbox.data.lock().expect("sandbox lock").billing.usage())
 }
 
 fn user_json(user: &User) -> Value {
@@ -908,6 +956,14 @@ impl TimelineQuery {
             .map(str::trim)
             .collect();
         Ok(Vocabulary::of(self.post_fields.is_some(), &expansions))
+    }
+
+    fn media_fields(&self) -> HashSet<String> {
+        self.media_fields
+            .iter()
+            .flat_map(|f| f.split(','))
+            .map(|f| f.trim().to_owned())
+            .collect()
     }
 
     fn fields(&self) -> HashSet<String> {
@@ -968,8 +1024,8 @@ async fn mentions(
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Reply {
-    sandbox.caller(&method, &uri_string(&uri), &headers)?;
-    let data = sandbox.data.lock().expect("sandbox lock");
+    let caller = sandbox.caller(&method, &uri_string(&uri), &headers)?;
+    let mut data = sandbox.data.lock().expect("sandbox lock");
     let Some(user) = data.users.get(&id).cloned() else {
         return Ok(Problem::not_found("user", "id", &id).into_response());
     };
@@ -981,7 +1037,15 @@ async fn mentions(
         .filter(|t| t.mentions.iter().any(|m| m.3 == user.id))
         .take(MENTIONS_WINDOW)
         .collect();
-    timeline(&data, &query, all)
+    let body = timeline(&data, &query, all)?;
+    // X bills the account's own mentions at the lower rate; another user's are post reads.
+    let charge = if user.id == sandbox.account_id() {
+        Charge::OwnMentionsRead
+    } else {
+        Charge::PostsRead
+    };
+    bill(&mut data, &caller, &body, charge);
+    Ok(json_ok(body))
 }
 
 async fn user_tweets(
@@ -992,8 +1056,8 @@ async fn user_tweets(
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Reply {
-    sandbox.caller(&method, &uri_string(&uri), &headers)?;
-    let data = sandbox.data.lock().expect("sandbox lock");
+    let caller = sandbox.caller(&method, &uri_string(&uri), &headers)?;
+    let mut data = sandbox.data.lock().expect("sandbox lock");
     if !data.users.contains_key(&id) {
         return Ok(Problem::not_found("user", "id", &id).into_response());
     }
@@ -1003,11 +1067,13 @@ async fn user_tweets(
         .rev()
         .filter(|t| t.author_id == id)
         .collect();
-    timeline(&data, &query, all)
+    let body = timeline(&data, &query, all)?;
+    bill(&mut data, &caller, &body, Charge::PostsRead);
+    Ok(json_ok(body))
 }
 
 /// One page of a newest-first timeline, with X's `meta` and `includes`.
-fn timeline(data: &Data, query: &TimelineQuery, all: Vec<&Tweet>) -> Reply {
+fn timeline(data: &Data, query: &TimelineQuery, all: Vec<&Tweet>) -> Result<Value, Problem> {
     let max = query.max_results()?;
     let since = query.id("since_id", &query.since_id)?;
     let until = query.id("until_id", &query.until_id)?;
@@ -1029,11 +1095,10 @@ fn timeline(data: &Data, query: &TimelineQuery, all: Vec<&Tweet>) -> Reply {
         .collect();
     let page: Vec<&Tweet> = selected.iter().take(max).copied().collect();
     if page.is_empty() {
-        return Ok(json_ok(json!({"meta": {"result_count": 0}})));
+        return Ok(json!({"meta": {"result_count": 0}}));
     }
     let vocabulary = query.vocabulary()?;
     let fields = query.fields();
-    let expansions = query.expansions();
     let mut meta = json!({
         "result_count": page.len(),
         "newest_id": page.first().map(|t| t.id.to_string()),
@@ -1046,19 +1111,16 @@ fn timeline(data: &Data, query: &TimelineQuery, all: Vec<&Tweet>) -> Reply {
         "data": page.iter().map(|t| tweet_json(t, &fields, vocabulary)).collect::<Vec<_>>(),
         "meta": meta,
     });
-    let includes = includes(data, &page, &expansions, vocabulary);
+    let includes = includes(data, &page, query, vocabulary);
     if !includes.as_object().is_some_and(|o| o.is_empty()) {
         body["includes"] = includes;
     }
-    Ok(json_ok(body))
+    Ok(body)
 }
 
-fn includes(
-    data: &Data,
-    page: &[&Tweet],
-    expansions: &HashSet<String>,
-    vocabulary: Vocabulary,
-) -> Value {
+/// The `includes` of an answer carrying `page`: the expansions `query` asks for.
+fn includes(data: &Data, page: &[&Tweet], query: &TimelineQuery, vocabulary: Vocabulary) -> Value {
+    let expansions = query.expansions();
     let mut out = serde_json::Map::new();
     if expansions.contains("author_id") {
         let mut seen = HashSet::new();
@@ -1084,13 +1146,13 @@ fn includes(
         }
     }
     if expansions.contains("attachments.media_keys") {
+        let fields = query.media_fields();
+        let mut seen = HashSet::new();
         let media: Vec<Value> = page
             .iter()
             .flat_map(|t| t.media_keys.iter())
-            .map(|key| {
-                json!({"media_key": key, "type": "photo",
-                       "url": format!("https://pbs.twimg.com/media/{key}.jpg")})
-            })
+            .filter(|key| seen.insert(key.as_str()))
+            .map(|key| data.media.describe(key, &fields))
             .collect();
         if !media.is_empty() {
             out.insert("media".into(), Value::Array(media));
@@ -1164,16 +1226,6 @@ fn rfc3339(ms: u64) -> String {
 
 // --- Tweets -----------------------------------------------------------------------------------
 
-/// `GET /sandbox/x/photos`: the sample photos a citizen may attach (`media.media_ids`).
-async fn sample_photos() -> Response {
-    json_ok(json!({"data": SAMPLE_PHOTOS.iter().map(|id| json!({
-        "id": id,
-        "media_key": format!("3_{id}"),
-        "type": "photo",
-        "url": format!("https://pbs.twimg.com/media/3_{id}.jpg"),
-    })).collect::<Vec<_>>()}))
-}
-
 async fn tweet_by_id(
     State(sandbox): State<XSandbox>,
     Path(id): Path<String>,
@@ -1182,21 +1234,20 @@ async fn tweet_by_id(
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Reply {
-    sandbox.caller(&method, &uri_string(&uri), &headers)?;
-    let data = sandbox.data.lock().expect("sandbox lock");
+    let caller = sandbox.caller(&method, &uri_string(&uri), &headers)?;
+    let mut data = sandbox.data.lock().expect("sandbox lock");
     let tweet = id.parse::<u64>().ok().and_then(|n| data.tweets.get(&n));
-    match tweet {
-        Some(t) => {
-            let vocabulary = query.vocabulary()?;
-            let mut body = json!({"data": tweet_json(t, &query.fields(), vocabulary)});
-            let includes = includes(&data, &[t], &query.expansions(), vocabulary);
-            if !includes.as_object().is_some_and(|o| o.is_empty()) {
-                body["includes"] = includes;
-            }
-            Ok(json_ok(body))
-        }
-        None => Ok(Problem::not_found("tweet", "id", &id).into_response()),
+    let Some(t) = tweet else {
+        return Ok(Problem::not_found("tweet", "id", &id).into_response());
+    };
+    let vocabulary = query.vocabulary()?;
+    let mut body = json!({"data": tweet_json(t, &query.fields(), vocabulary)});
+    let includes = includes(&data, &[t], &query, vocabulary);
+    if !includes.as_object().is_some_and(|o| o.is_empty()) {
+        body["includes"] = includes;
     }
+    bill(&mut data, &caller, &body, Charge::PostsRead);
+    Ok(json_ok(body))
 }
 
 #[derive(Deserialize)]
@@ -1237,11 +1288,7 @@ async fn create_tweet(
     let author = match &caller {
         Caller::Account => sandbox.account_user(),
         Caller::Citizen(name) => user_for(name),
-        Caller::App => {
-            return Err(Problem::forbidden(
-                "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].",
-            ));
-        }
+        Caller::App => return Err(Problem::app_only()),
     };
     let request: CreateTweet = serde_json::from_slice(&body).map_err(|e| Problem {
         status: StatusCode::BAD_REQUEST,
@@ -1250,23 +1297,21 @@ async fn create_tweet(
                      "type": "https://api.x.com/2/problems/invalid-request"}),
     })?;
     let text = request.text.unwrap_or_default();
+    let now = now_ms();
+    // The sample photos (anyone), or the author's own finalized uploads, as X allows them.
     let media_keys: Vec<String> = match &request.media {
         None => Vec::new(),
         Some(media) => {
-            if media.media_ids.is_empty()
-                || media.media_ids.len() > 4
-                || !media
-                    .media_ids
-                    .iter()
-                    .all(|m| SAMPLE_PHOTOS.contains(&m.as_str()))
-            {
-                return Err(Problem::invalid(
-                    "media.media_ids",
-                    &media.media_ids.join(","),
-                    "Your media IDs are invalid.",
-                ));
-            }
-            media.media_ids.iter().map(|id| format!("3_{id}")).collect()
+            let data = sandbox.data.lock().expect("sandbox lock");
+            data.media
+                .attach(&media.media_ids, &author.id, now)
+                .ok_or_else(|| {
+                    Problem::invalid(
+                        "media.media_ids",
+                        &media.media_ids.join(","),
+                        "Your media IDs are invalid.",
+                    )
+                })?
         }
     };
     if text.trim().is_empty() && media_keys.is_empty() {
@@ -1281,7 +1326,6 @@ async fn create_tweet(
     data.users
         .entry(author.id.clone())
         .or_insert_with(|| author.clone());
-    let now = now_ms();
     let duplicate = data
         .tweets
         .values()
@@ -1293,6 +1337,7 @@ async fn create_tweet(
             "You are not allowed to create a Tweet with duplicate content.",
         ));
     }
+    let mut summoned = false;
     let (replied_to, conversation_id, in_reply_to_user_id) = match &request.reply {
         None => (None, None, None),
         Some(reply) => {
@@ -1319,6 +1364,9 @@ async fn create_tweet(
                     "Reply to this conversation is not allowed because you have not been mentioned or otherwise engaged by the author of the post you are replying to.",
                 ));
             }
+            let account = sandbox.account_id();
+            summoned =
+                parent.author_id != account && parent.mentions.iter().any(|m| m.3 == account);
             (
                 Some(parent.id),
                 Some(parent.conversation_id),
@@ -1351,6 +1399,18 @@ async fn create_tweet(
             media_keys,
         },
     );
+    if caller.billed() {
+        // A URL costs the most, whatever the post is; else a summoned reply costs less than a
+        // plain post.
+        let charge = if has_url(&text) {
+            Charge::PostsWithUrl
+        } else if summoned {
+            Charge::SummonedReplies
+        } else {
+            Charge::PostsCreated
+        };
+        data.billing.charge(now, charge, &id.to_string());
+    }
     let mut response = (
         StatusCode::CREATED,
         axum::Json(json!({"data": {"id": id.to_string(), "text": text}})),
@@ -1424,13 +1484,23 @@ fn find_mentions(text: &str) -> Vec<(usize, usize, String)> {
     out
 }
 
+/// Whether a word is a URL, as the sandbox's tweet length counts one: it starts with a scheme.
+fn is_url(word: &str) -> bool {
+    word.starts_with("http://") || word.starts_with("https://")
+}
+
+/// Whether a post's text contains a URL (X bills such posts as `posts_with_url`).
+fn has_url(text: &str) -> bool {
+    text.split_whitespace().any(is_url)
+}
+
 /// Tweet length by twitter-text v3 weights, computed here on its own: URLs 23, code points in
 /// the light ranges 1, others 2 (emoji as one grapheme of 2 is approximated per code point).
 fn weighted_length(text: &str) -> usize {
     let mut total = 0;
     for word in text.split_inclusive(char::is_whitespace) {
         let trimmed = word.trim_end();
-        if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
+        if is_url(trimmed) {
             total += 23 + (word.len() - trimmed.len());
             continue;
         }
@@ -1542,11 +1612,11 @@ fn html_escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn json_ok(body: Value) -> Response {
+pub(super) fn json_ok(body: Value) -> Response {
     axum::Json(body).into_response()
 }
 
-fn uri_string(uri: &axum::http::Uri) -> String {
+pub(super) fn uri_string(uri: &axum::http::Uri) -> String {
     uri.path_and_query()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| uri.path().to_owned())

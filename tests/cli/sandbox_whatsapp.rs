@@ -407,8 +407,10 @@ async fn a_template_outside_the_window_is_delivered_with_sent_and_delivered() {
     let id = answer["messages"][0]["id"].as_str().unwrap().to_owned();
 
     let sent = sandbox.status(&id, "sent").await;
-    assert_eq!(sent["pricing"]["billable"], true);
-    assert_eq!(sent["pricing"]["pricing_model"], "PMP");
+    assert_eq!(
+        sent["pricing"],
+        json!({"billable": true, "pricing_model": "PMP", "category": "utility", "type": "regular"})
+    );
     sandbox.status(&id, "delivered").await;
 
     let listing = sandbox.listing(CITIZEN).await;
@@ -502,7 +504,11 @@ async fn a_reply_opens_the_window_and_button_presses_carry_their_context() {
     question["context"] = json!({"message_id": incoming_id});
     let question_id = sandbox.sent(question).await;
     let sent = sandbox.status(&question_id, "sent").await;
-    assert_eq!(sent["pricing"]["billable"], false);
+    // Since 1 October 2026 Meta charges service messages inside the window too.
+    assert_eq!(
+        sent["pricing"],
+        json!({"billable": true, "pricing_model": "PMP", "category": "service", "type": "regular"})
+    );
     sandbox.status(&question_id, "delivered").await;
     assert_eq!(
         sandbox.listing(CITIZEN).await[0]["context_id"],
@@ -784,4 +790,75 @@ async fn the_bots_verification_handshake_and_reset() {
     // The window closed with everything else.
     let id = sandbox.sent(text("halo lagi")).await;
     sandbox.status(&id, "failed").await;
+}
+
+/// Meta, from 1 October 2026: every delivered message is charged, templates as utility and
+/// free-form messages as service, inside the window too. The usage endpoint counts each message
+/// once, when its `delivered` status goes out; failed messages are not counted.
+#[tokio::test]
+async fn delivered_messages_are_counted_by_pricing_category() {
+    let mut sandbox = start().await;
+    let today = || {
+        let date = time::OffsetDateTime::now_utc().date();
+        format!(
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            u8::from(date.month()),
+            date.day()
+        )
+    };
+    assert_eq!(
+        sandbox.control_get("/sandbox/whatsapp/usage").await,
+        json!({"days": [], "total": {"service": 0, "utility": 0}})
+    );
+    let first_day = today();
+    // Outside the window: the free-form text fails (not counted), the template is delivered.
+    let failed = sandbox
+        .sent(text("Laporan Anda sudah kami teruskan."))
+        .await;
+    sandbox.status(&failed, "failed").await;
+    let template_id = sandbox.sent(template("kicau_tiket_baru")).await;
+    sandbox.status(&template_id, "sent").await;
+    let delivered = sandbox.status(&template_id, "delivered").await;
+    assert_eq!(delivered["pricing"]["category"], "utility");
+
+    // The person writes: inside the window a text and buttons are delivered, as service.
+    sandbox
+        .reply(json!({"from": CITIZEN, "text": "Baik, terima kasih"}))
+        .await;
+    sandbox.webhook().await;
+    for body in [text("Sama-sama."), buttons(&["Sudah", "Belum"])] {
+        let id = sandbox.sent(body).await;
+        sandbox.status(&id, "sent").await;
+        let delivered = sandbox.status(&id, "delivered").await;
+        assert_eq!(
+            delivered["pricing"],
+            json!({"billable": true, "pricing_model": "PMP", "category": "service", "type": "regular"})
+        );
+    }
+    // Reading a message does not count it again.
+    let (status, _) = sandbox
+        .control_post("/sandbox/whatsapp/read", json!({"message_id": template_id}))
+        .await;
+    assert_eq!(status, 200);
+    let read = sandbox.status(&template_id, "read").await;
+    assert_eq!(read["pricing"]["category"], "utility");
+
+    let usage = sandbox.control_get("/sandbox/whatsapp/usage").await;
+    let date = usage["days"][0]["date"].as_str().unwrap().to_owned();
+    assert!(date == first_day || date == today(), "{usage}");
+    assert_eq!(
+        usage,
+        json!({"days": [{"date": date, "delivered": {"service": 2, "utility": 1}}],
+               "total": {"service": 2, "utility": 1}})
+    );
+    // The sandbox's reset forgets the counts.
+    let (status, _) = sandbox
+        .control_post("/sandbox/whatsapp/reset", json!({}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        sandbox.control_get("/sandbox/whatsapp/usage").await["total"],
+        json!({"service": 0, "utility": 0})
+    );
 }

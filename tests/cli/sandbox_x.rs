@@ -802,3 +802,687 @@ async fn answers_speak_the_requests_vocabulary_and_unknown_fields_are_refused() 
     }
     sandbox.stop();
 }
+
+// --- Media upload (reference/apis.md 1.3a) -------------------------------------------------------
+
+/// A PNG of `width` by `height`: the signature, the IHDR chunk and IEND (the sandbox reads the
+/// header, as X's limits need; the pixels do not matter here).
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+    bytes.extend(width.to_be_bytes());
+    bytes.extend(height.to_be_bytes());
+    bytes.extend([8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    bytes.extend(b"\x00\x00\x00\x00IEND\xaeB`\x82");
+    bytes
+}
+
+/// A GIF of `width` by `height`: the header and the logical screen descriptor, then the trailer.
+fn gif(width: u16, height: u16) -> Vec<u8> {
+    let mut bytes = b"GIF89a".to_vec();
+    bytes.extend(width.to_le_bytes());
+    bytes.extend(height.to_le_bytes());
+    bytes.extend([0, 0, 0, b';']);
+    bytes
+}
+
+fn base64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A multipart/form-data body written by hand, as tweepy's requests sends it: `media` as a file
+/// part, the other fields as text parts. Answers the content type and the body.
+fn multipart(media: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
+    let boundary = "kicau-test-boundary-7f3a";
+    let mut body = Vec::new();
+    body.extend(format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"photo.png\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    ).bytes());
+    body.extend(media);
+    body.extend(b"\r\n");
+    for (name, value) in fields {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .bytes(),
+        );
+    }
+    body.extend(format!("--{boundary}--\r\n").bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The account's request to `path`, signed with the bot's own OAuth 1.0a signer (the body, JSON
+/// or multipart, is not part of the signature).
+fn signed(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    base: &str,
+    path: &str,
+) -> reqwest::RequestBuilder {
+    let url = format!("{base}{path}");
+    let header = authorization_now(&credentials(), method.as_str(), &url);
+    client.request(method, &url).header("Authorization", header)
+}
+
+/// The account uploads `bytes` in one JSON request; answers the status and the body.
+async fn account_upload(
+    client: &reqwest::Client,
+    base: &str,
+    body: Value,
+) -> (reqwest::StatusCode, Value) {
+    let response = signed(client, reqwest::Method::POST, base, "/2/media/upload")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn images_upload_in_one_request_as_json_or_multipart() {
+    let (sandbox, client) = start().await;
+    let base = sandbox.x_url();
+    // JSON with base64, as xdk sends it, signed by the account.
+    let (status, body) = account_upload(
+        &client,
+        &base,
+        json!({"media": base64(&png(640, 480)), "media_category": "tweet_image", "media_type": "image/png"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["data"]["id"].as_str().unwrap();
+    assert!(id.bytes().all(|b| b.is_ascii_digit()), "{id}");
+    assert_eq!(
+        body,
+        json!({"data": {"id": id, "media_key": format!("3_{id}"), "size": png(640, 480).len(),
+                        "expires_after_secs": 86400,
+                        "image": {"image_type": "image/png", "w": 640, "h": 480}}})
+    );
+
+    // Multipart with the raw bytes, as tweepy's requests sends it, signed by the account: the
+    // multipart body is not part of the OAuth 1.0a signature.
+    let (content_type, form) = multipart(
+        &png(2, 3),
+        &[
+            ("media_category", "tweet_image"),
+            ("additional_owners", "1234567890"),
+        ],
+    );
+    let response = signed(&client, reqwest::Method::POST, &base, "/2/media/upload")
+        .header("Content-Type", content_type)
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["data"]["image"],
+        json!({"image_type": "image/png", "w": 2, "h": 3})
+    );
+
+    // A citizen may upload too; a GIF in a GIF category is an animated GIF (`16_`).
+    let response = client
+        .post(format!("{base}/2/media/upload"))
+        .header("Authorization", "Bearer sandbox-user:warga40")
+        .json(&json!({"media": base64(&gif(320, 240)), "media_category": "tweet_gif"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let gif_id = body["data"]["id"].as_str().unwrap();
+    assert_eq!(body["data"]["media_key"], format!("16_{gif_id}"));
+    assert_eq!(body["data"]["image"]["image_type"], "image/gif");
+    // Every media answer carries X's rate-limit headers like the rest of the API.
+    let status = signed(
+        &client,
+        reqwest::Method::GET,
+        &base,
+        &format!("/2/media/upload?media_id={id}&command=STATUS"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert!(status.headers().contains_key("x-rate-limit-remaining"));
+    let status: Value = status.json().await.unwrap();
+    assert_eq!(
+        status["data"]["processing_info"],
+        json!({"state": "succeeded", "progress_percent": 100})
+    );
+    assert_eq!(status["data"]["media_key"], format!("3_{id}"));
+    sandbox.stop();
+}
+
+#[tokio::test]
+async fn a_chunked_upload_is_initialized_appended_and_finalized() {
+    let (sandbox, client) = start().await;
+    let base = sandbox.x_url();
+    let image = png(1200, 675);
+    let (first, second) = image.split_at(20);
+    let init: Value = signed(&client, reqwest::Method::POST, &base, "/2/media/upload/initialize")
+        .json(&json!({"media_type": "image/png", "total_bytes": image.len(), "media_category": "tweet_image"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = init["data"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(init["data"]["media_key"], format!("3_{id}"));
+    assert_eq!(init["data"]["expires_after_secs"], 86400);
+
+    // Not finalized yet: the status says so, and a post cannot use it.
+    let pending: Value = signed(
+        &client,
+        reqwest::Method::GET,
+        &base,
+        &format!("/2/media/upload?media_id={id}&command=STATUS"),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(pending["data"]["processing_info"]["state"], "pending");
+
+    // Segments in JSON (base64) and in multipart; segment_index is checked (0..=999).
+    let append = format!("/2/media/upload/{id}/append");
+    let out_of_range = signed(&client, reqwest::Method::POST, &base, &append)
+        .json(&json!({"media": base64(first), "segment_index": 1000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out_of_range.status(), 400);
+    let appended = signed(&client, reqwest::Method::POST, &base, &append)
+        .json(&json!({"media": base64(first), "segment_index": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(appended.status(), 200);
+    let appended: Value = appended.json().await.unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let expires_at = appended["data"]["expires_at"].as_u64().unwrap();
+    assert!(expires_at.abs_diff(now + 86400) <= 5, "{appended}");
+
+    // Finalizing before the segments add up to total_bytes is refused.
+    let finalize = format!("/2/media/upload/{id}/finalize");
+    let early = signed(&client, reqwest::Method::POST, &base, &finalize)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(early.status(), 400);
+    let (content_type, form) = multipart(second, &[("segment_index", "1")]);
+    let appended = signed(&client, reqwest::Method::POST, &base, &append)
+        .header("Content-Type", content_type)
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(appended.status(), 200);
+
+    let done = signed(&client, reqwest::Method::POST, &base, &finalize)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let done: Value = done.json().await.unwrap();
+    assert_eq!(done["data"]["id"], id.as_str());
+    assert_eq!(done["data"]["size"], image.len());
+    assert_eq!(
+        done["data"]["image"],
+        json!({"image_type": "image/png", "w": 1200, "h": 675})
+    );
+    let posted = account_tweet(
+        &client,
+        &base,
+        json!({"text": "Peta banjir hari ini", "media": {"media_ids": [id]}}),
+    )
+    .await;
+    assert_eq!(posted.status(), 201);
+
+    // A chunked upload whose bytes are not the declared type is refused at finalize.
+    let init: Value = signed(
+        &client,
+        reqwest::Method::POST,
+        &base,
+        "/2/media/upload/initialize",
+    )
+    .json(&json!({"media_type": "image/jpeg", "total_bytes": image.len()}))
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let other = init["data"]["id"].as_str().unwrap();
+    signed(
+        &client,
+        reqwest::Method::POST,
+        &base,
+        &format!("/2/media/upload/{other}/append"),
+    )
+    .json(&json!({"media": base64(&image), "segment_index": 0}))
+    .send()
+    .await
+    .unwrap();
+    let wrong = signed(
+        &client,
+        reqwest::Method::POST,
+        &base,
+        &format!("/2/media/upload/{other}/finalize"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(wrong.status(), 400);
+    let body: Value = wrong.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["parameters"]["media_type"][0],
+        "image/jpeg"
+    );
+    sandbox.stop();
+}
+
+#[tokio::test]
+async fn alt_text_shows_in_includes_media_of_the_post_that_uses_the_upload() {
+    let (sandbox, client) = start().await;
+    let base = sandbox.x_url();
+    let (_, uploaded) = account_upload(
+        &client,
+        &base,
+        json!({"media": base64(&png(800, 600)), "media_category": "tweet_image"}),
+    )
+    .await;
+    let id = uploaded["data"]["id"].as_str().unwrap().to_owned();
+    let key = format!("3_{id}");
+    let alt = "Jalan berlubang di depan Pasar Besar";
+    let response = signed(&client, reqwest::Method::POST, &base, "/2/media/metadata")
+        .json(&json!({"id": id, "metadata": {"alt_text": {"text": alt}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"data": {"id": id, "associated_metadata": {"alt_text": {"text": alt}}}})
+    );
+    let too_long = signed(&client, reqwest::Method::POST, &base, "/2/media/metadata")
+        .json(&json!({"id": id, "metadata": {"alt_text": {"text": "a".repeat(1001)}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_long.status(), 400);
+
+    let posted: Value = account_tweet(
+        &client,
+        &base,
+        json!({"text": "Perbaikan jalan dimulai", "media": {"media_ids": [id, "1864700000000000003"]}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let post = posted["data"]["id"].as_str().unwrap();
+    let read = |query: &'static str| {
+        let url = format!("{base}/2/tweets/{post}?{query}");
+        let client = client.clone();
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let full = read(
+        "tweet.fields=attachments&expansions=attachments.media_keys&media.fields=url,type,width,height,alt_text",
+    )
+    .await;
+    assert_eq!(
+        full["data"]["attachments"]["media_keys"],
+        json!([key, "3_1864700000000000003"])
+    );
+    assert_eq!(
+        full["includes"]["media"][0],
+        json!({"media_key": key, "type": "photo", "url": format!("https://pbs.twimg.com/media/{key}.png"),
+               "width": 800, "height": 600, "alt_text": alt})
+    );
+    // The sample photos are media too, with their fixed size.
+    assert_eq!(full["includes"]["media"][1]["width"], 1280);
+    assert_eq!(full["includes"]["media"][1]["height"], 960);
+    assert!(full["includes"]["media"][1].get("alt_text").is_none());
+    // Without media.fields: today's default of media_key, type and url.
+    let plain = read("expansions=attachments.media_keys").await;
+    assert_eq!(
+        plain["includes"]["media"][0],
+        json!({"media_key": key, "type": "photo", "url": format!("https://pbs.twimg.com/media/{key}.png")})
+    );
+    sandbox.stop();
+}
+
+#[tokio::test]
+async fn uploads_and_attachments_are_refused_as_x_refuses_them() {
+    let (sandbox, client) = start().await;
+    let base = sandbox.x_url();
+    let refused = |body: Value| {
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            let (status, body) = account_upload(&client, &base, body).await;
+            assert_eq!(status, 400, "{body}");
+            assert_eq!(body["type"], "https://api.x.com/2/problems/invalid-request");
+            body["errors"][0].clone()
+        }
+    };
+    // The declared type must be what the bytes are.
+    let error = refused(
+        json!({"media": base64(&png(4, 4)), "media_category": "tweet_image", "media_type": "image/jpeg"}),
+    )
+    .await;
+    assert_eq!(error["parameters"]["media_type"][0], "image/jpeg");
+    // Images only: video categories and bytes that are no image are refused, naming why.
+    let error =
+        refused(json!({"media": base64(&png(4, 4)), "media_category": "tweet_video"})).await;
+    assert!(
+        error["message"].as_str().unwrap().contains("images only"),
+        "{error}"
+    );
+    let error = refused(
+        json!({"media": base64(b"\x00\x00\x00\x18ftypmp42 not a picture"), "media_category": "tweet_image"}),
+    )
+    .await;
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("media type unrecognized"),
+        "{error}"
+    );
+    // Images are at most 5 MB (5,242,880 bytes).
+    let mut large = png(4000, 3000);
+    large.resize(5_242_881, 0);
+    let error = refused(json!({"media": base64(&large), "media_category": "tweet_image"})).await;
+    assert_eq!(error["message"], "File size exceeds 5242880 bytes.");
+    // Unknown keys, as the spec's additionalProperties: false.
+    refused(json!({"media": base64(&png(4, 4)), "media_category": "tweet_image", "colour": "red"}))
+        .await;
+
+    // App-only callers get the 403 of POST /2/tweets.
+    let app = client
+        .post(format!("{base}/2/media/upload"))
+        .json(&json!({"media": base64(&png(4, 4)), "media_category": "tweet_image"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(app.status(), 403);
+
+    // Unknown media ids.
+    for (method, path, body) in [
+        (
+            reqwest::Method::POST,
+            "/2/media/upload/999/finalize".to_owned(),
+            None,
+        ),
+        (
+            reqwest::Method::GET,
+            "/2/media/upload?media_id=999&command=STATUS".to_owned(),
+            None,
+        ),
+        (
+            reqwest::Method::POST,
+            "/2/media/metadata".to_owned(),
+            Some(json!({"id": "999", "metadata": {"alt_text": {"text": "x"}}})),
+        ),
+    ] {
+        let mut request = signed(&client, method, &base, &path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 400, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body["errors"][0]["message"], "BadRequest: Not found",
+            "{path}"
+        );
+    }
+
+    // Another user's upload cannot be attached, nor given alt text; X's 400 for media ids.
+    let (_, mine) = account_upload(
+        &client,
+        &base,
+        json!({"media": base64(&png(4, 4)), "media_category": "tweet_image"}),
+    )
+    .await;
+    let mine = mine["data"]["id"].as_str().unwrap().to_owned();
+    let theirs = citizen_tweet(
+        &client,
+        &base,
+        "warga41",
+        json!({"text": "@PemkotMalang foto saya", "media": {"media_ids": [mine]}}),
+    )
+    .await;
+    assert_eq!(theirs.status(), 400);
+    let body: Value = theirs.json().await.unwrap();
+    assert_eq!(body["errors"][0]["message"], "Your media IDs are invalid.");
+    let metadata = client
+        .post(format!("{base}/2/media/metadata"))
+        .header("Authorization", "Bearer sandbox-user:warga41")
+        .json(&json!({"id": mine, "metadata": {"alt_text": {"text": "bukan milik saya"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metadata.status(), 400);
+    // At most four photos, and a GIF goes alone.
+    let five = account_tweet(
+        &client,
+        &base,
+        json!({"text": "lima foto", "media": {"media_ids": [mine, "1864700000000000001", "1864700000000000002", "1864700000000000003", "1864700000000000004"]}}),
+    )
+    .await;
+    assert_eq!(five.status(), 400);
+    let (_, gif_upload) = account_upload(
+        &client,
+        &base,
+        json!({"media": base64(&gif(10, 10)), "media_category": "tweet_gif"}),
+    )
+    .await;
+    let gif_id = gif_upload["data"]["id"].as_str().unwrap();
+    let mixed = account_tweet(
+        &client,
+        &base,
+        json!({"text": "gif dan foto", "media": {"media_ids": [gif_id, mine]}}),
+    )
+    .await;
+    assert_eq!(mixed.status(), 400);
+    let alone = account_tweet(
+        &client,
+        &base,
+        json!({"text": "gif saja", "media": {"media_ids": [gif_id]}}),
+    )
+    .await;
+    assert_eq!(alone.status(), 201);
+    sandbox.stop();
+}
+
+// --- Pay-per-use counters -------------------------------------------------------------------------
+
+async fn usage(client: &reqwest::Client, base: &str) -> Value {
+    client
+        .get(format!("{base}/sandbox/x/usage"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn usage_counts_what_x_bills_the_citys_app() {
+    let (sandbox, client) = start().await;
+    let base = sandbox.x_url();
+    let account = sandbox.x.account_id();
+    let before = usage(&client, &base).await;
+    assert_eq!(before["days"], json!([]));
+    assert_eq!(
+        before["prices_usd"],
+        json!({"own_mentions_read": 0.001, "posts_read": 0.005, "users_read": 0.01,
+               "posts_created": 0.015, "summoned_replies": 0.01, "posts_with_url": 0.2})
+    );
+
+    let mut mentions = Vec::new();
+    for i in 0..3 {
+        let created: Value = citizen_tweet(
+            &client,
+            &base,
+            &format!("warga5{i}"),
+            json!({"text": format!("@PemkotMalang lampu mati nomor {i}")}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        mentions.push(created["data"]["id"].as_str().unwrap().to_owned());
+    }
+    // Citizens are the simulated public: their reads and posts are not billed.
+    client
+        .get(format!("{base}/2/users/{account}/mentions"))
+        .header("Authorization", "Bearer sandbox-user:warga50")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(usage(&client, &base).await["days"], json!([]));
+
+    // The account reads its mentions twice the same day: 3 own mentions read, once each; the
+    // expansion's users are user reads.
+    for _ in 0..2 {
+        let page: Value = signed(
+            &client,
+            reqwest::Method::GET,
+            &base,
+            &format!("/2/users/{account}/mentions?expansions=author_id"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(page["meta"]["result_count"], 3);
+    }
+    // A reply to a mention is a summoned reply; a post with a URL costs posts_with_url (even
+    // as a reply); a plain post is posts_created; users/me is a user read.
+    let reply = account_tweet(
+        &client,
+        &base,
+        json!({"text": "@warga50 Terima kasih, kami cek", "reply": {"in_reply_to_tweet_id": mentions[0]}}),
+    )
+    .await;
+    assert_eq!(reply.status(), 201);
+    let with_url = account_tweet(
+        &client,
+        &base,
+        json!({"text": "@warga51 Info lengkap: https://malangkota.go.id/layanan", "reply": {"in_reply_to_tweet_id": mentions[1]}}),
+    )
+    .await;
+    assert_eq!(with_url.status(), 201);
+    assert_eq!(
+        account_tweet(
+            &client,
+            &base,
+            json!({"text": "Pengumuman layanan hari ini"})
+        )
+        .await
+        .status(),
+        201
+    );
+    signed(&client, reqwest::Method::GET, &base, "/2/users/me")
+        .send()
+        .await
+        .unwrap();
+    // A failed request is not billed.
+    assert_eq!(
+        account_tweet(
+            &client,
+            &base,
+            json!({"text": "Pengumuman layanan hari ini"})
+        )
+        .await
+        .status(),
+        403
+    );
+
+    let today = time::OffsetDateTime::now_utc().date();
+    let today = format!(
+        "{:04}-{:02}-{:02}",
+        today.year(),
+        u8::from(today.month()),
+        today.day()
+    );
+    let after = usage(&client, &base).await;
+    let units = json!({"own_mentions_read": 3, "posts_read": 0, "users_read": 4,
+                       "posts_created": 1, "summoned_replies": 1, "posts_with_url": 1});
+    // 3 x 0.001 + 4 x 0.010 + 0.015 + 0.010 + 0.200
+    let usd = 0.268;
+    assert_eq!(
+        after["days"],
+        json!([{"date": today, "units": units, "usd": usd}]),
+        "{after}"
+    );
+    assert_eq!(after["total"], json!({"units": units, "usd": usd}));
+
+    // Another user's mentions are post reads (warga50 is mentioned by the account's reply and
+    // by warga53); POST /sandbox/reset clears the counters.
+    citizen_tweet(
+        &client,
+        &base,
+        "warga53",
+        json!({"text": "@warga50 lampunya sudah nyala?"}),
+    )
+    .await;
+    let other: Value = client
+        .get(format!("{base}/2/users/by/username/warga50"))
+        .header("Authorization", "Bearer sandbox-user:warga53")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let other = other["data"]["id"].as_str().unwrap();
+    let page: Value = signed(
+        &client,
+        reqwest::Method::GET,
+        &base,
+        &format!("/2/users/{other}/mentions"),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(page["meta"]["result_count"], 2);
+    let after = usage(&client, &base).await;
+    assert_eq!(after["total"]["units"]["posts_read"], 2);
+    assert_eq!(after["total"]["units"]["own_mentions_read"], 3);
+    client
+        .post(format!("{base}/sandbox/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(usage(&client, &base).await["days"], json!([]));
+    sandbox.stop();
+}

@@ -66,6 +66,7 @@ impl WhatsAppSandbox {
             .route("/sandbox/whatsapp/read", post(read))
             .route("/sandbox/whatsapp/close-window", post(close_window))
             .route("/sandbox/whatsapp/webhooks", get(webhooks))
+            .route("/sandbox/whatsapp/usage", get(usage))
             .route("/sandbox/whatsapp/webhook-url", post(webhook_url))
             .route("/sandbox/whatsapp/verify-webhook", post(verify))
             .merge(control::shared_routes(
@@ -110,6 +111,12 @@ impl WhatsAppSandbox {
     /// (`receiver_status`, null when it could not be reached), `delivered`, and `error`.
     pub fn webhooks(&self) -> Vec<Value> {
         self.lock().deliveries.clone()
+    }
+
+    /// Delivered messages by UTC day and pricing category (`service`, `utility`), oldest day
+    /// first, and the totals; the body of `GET /sandbox/whatsapp/usage`.
+    pub fn usage(&self) -> Value {
+        self.lock().usage.json()
     }
 }
 
@@ -229,6 +236,10 @@ async fn messages(
 
 async fn webhooks(State(sandbox): State<WhatsAppSandbox>) -> Response {
     axum::Json(sandbox.webhooks()).into_response()
+}
+
+async fn usage(State(sandbox): State<WhatsAppSandbox>) -> Response {
+    axum::Json(sandbox.usage()).into_response()
 }
 
 async fn webhook_url(

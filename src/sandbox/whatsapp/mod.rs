@@ -9,7 +9,8 @@ Control endpoints (SANDBOX.md), all JSON: `GET /sandbox/whatsapp/messages?to=NUM
 bot sent, with statuses), `POST /sandbox/whatsapp/reply` (a person writes or presses; answered
 once the webhook was delivered or given up), `POST /sandbox/whatsapp/read` (a person reads a
 message), `POST /sandbox/whatsapp/close-window`, `GET /sandbox/whatsapp/webhooks` (deliveries
-made), `POST /sandbox/whatsapp/webhook-url`, `POST /sandbox/whatsapp/verify-webhook` (Meta's
+made), `GET /sandbox/whatsapp/usage` (delivered messages by pricing category),
+`POST /sandbox/whatsapp/webhook-url`, `POST /sandbox/whatsapp/verify-webhook` (Meta's
 `hub.challenge` handshake against the bot), `POST /sandbox/whatsapp/faults` and
 `POST /sandbox/whatsapp/reset`.
 
@@ -28,10 +29,13 @@ Choices where the published material is silent:
 - A `context.message_id` the sandbox does not know is accepted and recorded, as the Cloud API
   does not check it either.
 - Statuses follow the send after a short pause (`STATUS_DELAY`), so the bot normally holds the
-  send's answer before the first status arrives. `sent` and `delivered` carry per-message
-  pricing (`pricing_model` PMP, July 2025 onwards): free-form messages and templates inside the
-  window as free customer service, templates outside it as billable `utility`. `read` comes
-  only when a test asks for it (`POST /sandbox/whatsapp/read`).
+  send's answer before the first status arrives. `sent`, `delivered` and `read` carry
+  per-message pricing (`pricing_model` PMP): since 1 October 2026 Meta charges every delivered
+  message, so each is `billable`, `type` `regular`, in category `service` (free-form and
+  interactive messages) or `utility` (templates, the bot's only kind), inside the 24-hour window
+  or not. `GET /sandbox/whatsapp/usage` counts each message once, by UTC day and category, when
+  its `delivered` status goes out. `read` comes only when a test asks for it
+  (`POST /sandbox/whatsapp/read`).
 - Webhooks go out one at a time, in the order they arose (a single queue for the whole
   sandbox, so per-number order holds too). A non-2xx answer or a connection failure is retried
   three times after 100, 300 and 900 ms; then the delivery is recorded as failed and the queue
@@ -58,12 +62,12 @@ mod person;
 mod requests;
 mod webhooks;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use control::Fault;
 use webhooks::Pending;
@@ -146,6 +150,56 @@ impl Kind {
     fn is_free_form(self) -> bool {
         self != Kind::Template
     }
+
+    /// Meta's pricing category: the bot's templates are utility ones, everything else is a
+    /// service message.
+    fn pricing_category(self) -> &'static str {
+        match self {
+            Kind::Template => "utility",
+            Kind::Text | Kind::Interactive => "service",
+        }
+    }
+}
+
+/// Delivered messages by UTC day and pricing category, for the cost accounting.
+#[derive(Debug, Default)]
+struct Usage {
+    /// `YYYY-MM-DD` (which sorts oldest first) to counts by category.
+    days: BTreeMap<String, BTreeMap<&'static str, u64>>,
+}
+
+impl Usage {
+    fn count(&mut self, now_ms: u64, category: &'static str) {
+        *self
+            .days
+            .entry(crate::sandbox::common::utc_date(now_ms))
+            .or_default()
+            .entry(category)
+            .or_default() += 1;
+    }
+
+    /// The body of `GET /sandbox/whatsapp/usage`: each day's delivered messages by category,
+    /// oldest first, and the totals; both categories always appear.
+    fn json(&self) -> Value {
+        let counts = |by: &BTreeMap<&'static str, u64>| {
+            json!({
+                "service": by.get("service").copied().unwrap_or(0),
+                "utility": by.get("utility").copied().unwrap_or(0),
+            })
+        };
+        let mut total = BTreeMap::new();
+        let days: Vec<Value> = self
+            .days
+            .iter()
+            .map(|(date, by)| {
+                for (category, n) in by {
+                    *total.entry(*category).or_insert(0) += n;
+                }
+                json!({"date": date, "delivered": counts(by)})
+            })
+            .collect();
+        json!({"days": days, "total": counts(&total)})
+    }
 }
 
 /// A message the bot sent, with what became of it.
@@ -195,6 +249,8 @@ struct Data {
     faults: Faults<Fault>,
     /// Grows on every reset, so work begun before it is dropped.
     generation: u64,
+    /// Delivered messages, for `GET /sandbox/whatsapp/usage`.
+    usage: Usage,
 }
 
 impl WhatsAppSandbox {

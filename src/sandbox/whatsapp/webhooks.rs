@@ -17,7 +17,7 @@ use sha2::Sha256;
 use tokio::sync::oneshot;
 
 use super::{Data, Kind, WhatsAppSandbox};
-use crate::sandbox::common::now_s;
+use crate::sandbox::common::{now_ms, now_s};
 
 /// Delivery attempts per webhook before it is recorded as failed.
 const WEBHOOK_ATTEMPTS: u32 = 4;
@@ -102,15 +102,19 @@ impl WhatsAppSandbox {
         match &effect.errors {
             Some(errors) => entry["errors"] = errors.clone(),
             None => {
-                let chat = &data.chats[&effect.number];
-                let sent = chat.sent.iter().find(|m| m.id == effect.message_id);
-                let billable =
-                    sent.is_some_and(|m| m.kind == Kind::Template) && !chat.window_open();
-                entry["pricing"] = if billable {
-                    json!({"billable": true, "pricing_model": "PMP", "category": "utility", "type": "regular"})
-                } else {
-                    json!({"billable": false, "pricing_model": "PMP", "category": "service", "type": "free_customer_service"})
-                };
+                let kind = data.chats[&effect.number]
+                    .sent
+                    .iter()
+                    .find(|m| m.id == effect.message_id)
+                    .map_or(Kind::Text, |m| m.kind);
+                // Meta charges every delivered message from 1 October 2026: service for
+                // free-form and interactive messages, utility for templates, in the window or not.
+                entry["pricing"] = json!({
+                    "billable": true,
+                    "pricing_model": "PMP",
+                    "category": kind.pricing_category(),
+                    "type": "regular",
+                });
             }
         }
         let contact = json!({
@@ -222,9 +226,11 @@ impl WhatsAppSandbox {
         }
     }
 
-    /// Shows a status in the listing; false when a reset made it stale.
+    /// Shows a status in the listing, and counts a message the first time its `delivered`
+    /// status goes out; false when a reset made it stale.
     fn apply(&self, generation: u64, effect: Effect) -> bool {
-        let mut data = self.lock();
+        let mut guard = self.lock();
+        let data = &mut *guard;
         if data.generation != generation {
             return false;
         }
@@ -233,6 +239,9 @@ impl WhatsAppSandbox {
             .get_mut(&effect.number)
             .and_then(|chat| chat.sent_mut(&effect.message_id))
         {
+            if effect.status == "delivered" && !sent.statuses.contains(&"delivered") {
+                data.usage.count(now_ms(), sent.kind.pricing_category());
+            }
             sent.statuses.push(effect.status);
             if effect.errors.is_some() {
                 sent.errors = effect.errors;
