@@ -306,6 +306,23 @@ pub struct XConfig {
     /// registered, exactly, as a callback URL of the app in X's developer portal.
     #[serde(default = "default_redirect_uri")]
     pub redirect_uri: String,
+    /// Whether knowledge answers keep their links (X bills a post with a URL twenty times a
+    /// reply without one).
+    #[serde(default)]
+    pub links_in_replies: LinksInReplies,
+}
+
+/// What happens to the links in a knowledge answer (`[x] links_in_replies`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinksInReplies {
+    /// The answer goes out as written.
+    Always,
+    /// Every link becomes the name of its channel (`knowledge/links.tsv`).
+    Never,
+    /// The links stay when the citizen's tweet asks for one, else as `Never`.
+    #[default]
+    OnRequest,
 }
 
 fn default_authorize_url() -> String {
@@ -323,6 +340,7 @@ impl Default for XConfig {
             poll_interval_ms: 2000,
             authorize_url: default_authorize_url(),
             redirect_uri: default_redirect_uri(),
+            links_in_replies: LinksInReplies::default(),
         }
     }
 }
@@ -747,6 +765,25 @@ remit = ["sampah"]
             .unwrap_err()
             .to_string();
         assert!(err.contains("answer_min_score"), "{err}");
+    }
+
+    #[test]
+    fn links_in_replies_defaults_to_on_request_and_refuses_other_values() {
+        let config = Config::parse(Path::new("bot.toml"), MINIMAL).unwrap();
+        assert_eq!(config.x.links_in_replies, LinksInReplies::OnRequest);
+        let text = format!(
+            "{MINIMAL}\n[x]\nbase_url = \"https://api.x.com\"\npoll_interval_ms = 2000\n\
+             links_in_replies = \"never\"\n"
+        );
+        let config = Config::parse(Path::new("bot.toml"), &text).unwrap();
+        assert_eq!(config.x.links_in_replies, LinksInReplies::Never);
+        let err = Config::parse(Path::new("bot.toml"), &text.replace("never", "sometimes"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("sometimes") && err.contains("on_request"),
+            "{err}"
+        );
     }
 
     #[test]

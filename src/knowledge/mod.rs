@@ -10,6 +10,7 @@ is an error (the entry is wrong: exit status 1) or a warning (a date is near or 
 pub mod entry;
 pub mod examples;
 pub mod index;
+pub mod links;
 pub mod places;
 
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ use time::{Date, Duration};
 
 pub use entry::{Entry, ParseError};
 pub use index::{Index, Match, SearchResult};
+pub use links::Links;
 
 use crate::config::Config;
 use crate::tweet::{HANDLE_ALLOWANCE, MAX_WEIGHTED_LENGTH, weighted_length};
@@ -276,12 +278,16 @@ impl CheckReport {
     }
 }
 
-/// Checks everything under the configured knowledge folders: every entry, the labelled examples,
-/// and the lexicon files (whose loader stops at the first bad line).
+/// Checks everything under the configured knowledge folders: every entry, the names of the
+/// links in their answers (links.tsv), the labelled examples, and the lexicon files (whose loader
+/// stops at the first bad line).
 pub fn check_all(config: &Config, today: Date) -> Result<CheckReport, KnowledgeError> {
     let loaded = load(&config.knowledge.dir)?;
     let mut problems = loaded.problems;
     problems.extend(check(&loaded.entries, config, today));
+    let (links, bad_lines) = Links::load(&config.knowledge.dir)?;
+    problems.extend(bad_lines);
+    problems.extend(links::check(&loaded.entries, &links, config));
     let agencies: Vec<&str> = config.agencies.iter().map(|a| a.id.as_str()).collect();
     let examples = examples::load(&config.knowledge.dir, &loaded.entries, &agencies)?;
     problems.extend(examples.problems);

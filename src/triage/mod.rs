@@ -25,7 +25,7 @@ pub use cues::{CueSet, Stems};
 
 use crate::config::Config;
 use crate::knowledge::examples::{Example, Label};
-use crate::knowledge::{self, Entry, Index, Severity};
+use crate::knowledge::{self, Entry, Index, Links, Severity};
 use crate::language::{Analyzer, Lexicon, PiiKind};
 use model::{Model, TrainOptions};
 use training::{Gate, Provenance};
@@ -112,6 +112,9 @@ pub struct Evidence {
     pub corrected: Vec<(String, String)>,
     /// Kinds of personal data in the tweet (never the data itself).
     pub personal_data: Vec<PiiKind>,
+    /// Whether the tweet asks for a link or a website: with `[x] links_in_replies =
+    /// "on_request"` an answer then keeps its links.
+    pub link_requested: bool,
 }
 
 /// One knowledge-base candidate in the evidence.
@@ -160,6 +163,8 @@ pub struct Engine {
     config: Config,
     analyzer: Analyzer,
     entries: Vec<Entry>,
+    /// The names of the links in the entries' answers (knowledge/links.tsv).
+    links: Links,
     index: Index,
     rules: rules::Rules,
     model: Model,
@@ -201,13 +206,16 @@ impl Engine {
         let mut examples =
             knowledge::examples::load(&config.knowledge.dir, &loaded.entries, &agencies)?.examples;
         examples.extend(corrections.iter().cloned());
-        let mut engine = Engine::build(config.clone(), lexicon, loaded.entries, &examples)?;
+        let (links, _) = Links::load(&config.knowledge.dir)?;
+        let mut engine =
+            Engine::build(config.clone(), lexicon, loaded.entries, &examples)?.with_links(links);
         engine.info.corrections = corrections.len();
         engine.info.load_ms = started.elapsed().as_millis() as u64;
         Ok(engine)
     }
 
-    /// Builds an engine from parts already loaded (tests and benchmarks use it too).
+    /// Builds an engine from parts already loaded (tests and benchmarks use it too), with no
+    /// names for the links in its answers ([`Engine::with_links`]).
     pub fn build(
         config: Config,
         mut lexicon: Lexicon,
@@ -274,6 +282,7 @@ impl Engine {
             config,
             analyzer,
             entries,
+            links: Links::default(),
             index,
             rules,
             model,
@@ -281,6 +290,17 @@ impl Engine {
             info,
             memory,
         })
+    }
+
+    /// The engine with `links` naming the links in its answers.
+    pub fn with_links(mut self, links: Links) -> Engine {
+        self.links = links;
+        self
+    }
+
+    /// The names of the links in the answers.
+    pub fn links(&self) -> &Links {
+        &self.links
     }
 
     /// Loads an engine from a configuration file path.
@@ -344,6 +364,7 @@ impl Engine {
         let mut evidence = Evidence {
             words: analysis.words.clone(),
             personal_data: analysis.pii.iter().map(|p| p.kind).collect(),
+            link_requested: self.rules.asks_for_link(&analysis, &self.analyzer),
             ..Evidence::default()
         };
         let decision = |kind, rule, evidence: Evidence| Decision {
@@ -531,6 +552,8 @@ pub fn describe(decision: &Decision, reply: Option<&str>) -> String {
         );
     }
     let _ = writeln!(out, "words:    {}", e.words.join(" "));
+    let asked = if e.link_requested { "yes" } else { "no" };
+    let _ = writeln!(out, "link requested: {asked}");
     match reply {
         Some(text) => {
             let _ = writeln!(
@@ -562,6 +585,73 @@ mod tests {
             .unwrap()
             .examples;
         (config, lexicon, entries, examples)
+    }
+
+    #[test]
+    fn a_tweet_asking_for_the_link_gets_it_under_on_request() {
+        let (config, lexicon, entries, examples) = shipped();
+        assert_eq!(
+            config.x.links_in_replies,
+            crate::config::LinksInReplies::OnRequest
+        );
+        let (links, problems) = Links::load(&config.knowledge.dir).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        let engine = Engine::build(config, lexicon, entries, &examples)
+            .unwrap()
+            .with_links(links);
+        let urls = crate::tweet::urls;
+
+        let plain = engine.triage("syarat bikin kk baru apa aja min?");
+        assert_eq!(
+            (plain.kind, plain.topic.as_deref()),
+            (Kind::Answer, Some("kk"))
+        );
+        assert!(!plain.evidence.link_requested);
+        let reply = engine.reply(&plain, "warga1").unwrap();
+        assert!(urls(&reply).is_empty(), "{reply}");
+        assert!(reply.contains("atau situs Si Apel, gratis."), "{reply}");
+
+        let asking = engine.triage("syarat bikin kk baru apa aja min? sekalian linknya ya");
+        assert_eq!(
+            (asking.kind, asking.topic.as_deref()),
+            (Kind::Answer, Some("kk"))
+        );
+        assert!(asking.evidence.link_requested);
+        let reply = engine.reply(&asking, "warga1").unwrap();
+        assert!(
+            reply.contains("atau https://siapel.malangkota.go.id, gratis."),
+            "{reply}"
+        );
+        assert!(describe(&asking, Some(&reply)).contains("link requested: yes"));
+
+        for text in [
+            "website nya apa min?",
+            "linkny mana",
+            "link e endi",
+            "minta link",
+            "ada tautannya?",
+            "webnya apa",
+            "alamat webnya apa",
+            "situsnya apa",
+            "url nya dong",
+            "urlnya dong",
+            "lamannya apa",
+            "what's the website?",
+            "send the link pls",
+            "knil e endi",
+            "websitenya apa",
+            "webe opo",
+        ] {
+            assert!(engine.triage(text).evidence.link_requested, "{text}");
+        }
+        for text in [
+            "syarat kk apa min",
+            "alamat kantornya di mana",
+            "jam buka puskesmas arjuno",
+            "kok linglung ya",
+        ] {
+            assert!(!engine.triage(text).evidence.link_requested, "{text}");
+        }
     }
 
     #[test]

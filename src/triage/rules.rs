@@ -138,6 +138,18 @@ const QUESTION: &[&str] = &[
     "apa saja", "siapa", "how", "where", "who", "what", "jam berapa", "bisa tidak", "boleh",
 ];
 
+/// A tweet that asks for the link (or the website) of what it asks about: with
+/// `[x] links_in_replies = "on_request"` the answer then keeps its links. Not a feature of the
+/// model: it shapes the reply, never the decision.
+#[rustfmt::skip]
+const LINK_REQUEST: &[&str] = &[
+    "link", "linknya", "linkny", "linke", "link e", "lingk", "lingknya", "linkk", "lnk", "knil",
+    "tautan", "tautannya", "url", "urlnya", "website", "websitenya", "websitene", "webside",
+    "websit", "wesite", "web", "webnya", "webne", "webe", "situs", "situsnya", "situse", "laman",
+    "lamannya", "alamat web", "alamat website", "alamat situs", "alamat online", "site",
+    "homepage",
+];
+
 pub(super) struct Rules {
     critical: CueSet,
     hazard: CueSet,
@@ -153,6 +165,7 @@ pub(super) struct Rules {
     request: CueSet,
     question: CueSet,
     greeting: CueSet,
+    link_request: CueSet,
     /// Per agency (ticket destinations only): its id, compiled remit and places.
     remits: Vec<(String, CueSet, CueSet)>,
 }
@@ -189,6 +202,7 @@ impl Rules {
             request: set("request", REQUEST),
             question: set("question", QUESTION),
             greeting: set("greeting", crate::knowledge::index::GREETING),
+            link_request: set("link", LINK_REQUEST),
             remits,
         }
     }
@@ -235,6 +249,20 @@ impl Rules {
             }
         }
         out
+    }
+}
+
+impl Rules {
+    /// Whether a text asks for a link ([`LINK_REQUEST`]).
+    pub(super) fn asks_for_link(
+        &self,
+        analysis: &crate::language::Analysis,
+        analyzer: &Analyzer,
+    ) -> bool {
+        !self
+            .link_request
+            .find(&Stems::of(analysis, analyzer))
+            .is_empty()
     }
 }
 

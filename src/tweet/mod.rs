@@ -47,10 +47,25 @@ static TLDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 /// Characters that make a tweet invalid wherever they stand.
 const INVALID_CHARS: [char; 3] = ['\u{FFFE}', '\u{FEFF}', '\u{FFFF}'];
 
+/// Characters that keep a URL from being linked when they stand right before it: an e-mail's
+/// `@` ("pengaduan@gmail.com" links nothing), a mention's, a hashtag's and a cashtag's
+/// (twitter-text's `validPrecedingChars`; extract.yml, "DO NOT extract URLs in hashtag or
+/// @mention", "... preceded by $").
+const INVALID_BEFORE_URL: [char; 5] = ['@', '\u{FF20}', '#', '\u{FF03}', '$'];
+
 /// The byte ranges of the URLs in `text`, as twitter-text would link them.
 pub fn urls(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut found = Vec::new();
     for m in URL_CANDIDATE.find_iter(text) {
+        let glued_before = text[..m.start()]
+            .chars()
+            .next_back()
+            .is_some_and(|c| INVALID_BEFORE_URL.contains(&c));
+        // The part of an e-mail address before its "@" ("john.doe.gov@mail.com") is no URL.
+        let glued_after = text[m.end()..].starts_with(['@', '\u{FF20}']);
+        if glued_before || glued_after {
+            continue;
+        }
         // A URL does not end with sentence punctuation: "lihat malangkota.go.id." ends at "id".
         let trimmed = m
             .as_str()
@@ -173,6 +188,23 @@ mod tests {
             weighted_length("cek siapel.malangkota.go.id ya"),
             4 + 23 + 3
         );
+    }
+
+    #[test]
+    fn an_email_address_a_mention_or_a_hashtag_links_nothing() {
+        // extract.yml: "DO NOT extract URL with gTLD followed by @ sign", "DO NOT extract URLs
+        // in hashtag or @mention", "DO NOT extract URL if preceded by $".
+        for text in [
+            "pengaduanrsudkotamalang@gmail.com",
+            "john.doe.gov@mail.com",
+            "#test.com @test.com #http://test.com @http://test.com",
+            "$twitter.com $http://t.co/abcde",
+        ] {
+            assert!(urls(text).is_empty(), "{text}");
+        }
+        let text = "surel a@gmail.com atau malangkota.go.id";
+        let found: Vec<&str> = urls(text).into_iter().map(|url| &text[url]).collect();
+        assert_eq!(found, ["malangkota.go.id"]);
     }
 
     #[test]

@@ -18,11 +18,25 @@ fn a_question_the_base_covers_is_answered_with_its_short_answer() {
     assert_eq!(v["decision"]["topic"], "ktp-baru");
     let reply = v["reply"].as_str().unwrap();
     assert!(reply.starts_with("@warga1 Halo kak, "), "{reply}");
-    assert!(
-        reply.contains("https://"),
-        "an answer carries the official link: {reply}"
-    );
+    // The shipped `[x] links_in_replies = "on_request"`: no link was asked for, so the answer
+    // names the official channel instead of linking it (a post with a URL costs 20 times more).
+    assert_eq!(v["decision"]["evidence"]["link_requested"], false);
+    assert!(kicau::tweet::urls(reply).is_empty(), "{reply}");
+    assert!(reply.contains("situs Dispendukcapil"), "{reply}");
     assert!(kicau::tweet::weighted_length(reply) <= 280);
+}
+
+#[test]
+fn a_question_asking_for_the_link_gets_it() {
+    let v = ask("@PemkotMalang min gmn cara bikin ktp, umurku baru 17. website nya apa?");
+    assert_eq!(v["decision"]["kind"], "answer");
+    assert_eq!(v["decision"]["topic"], "ktp-baru");
+    assert_eq!(v["decision"]["evidence"]["link_requested"], true);
+    let reply = v["reply"].as_str().unwrap();
+    assert!(
+        reply.contains("https://dispendukcapil.malangkota.go.id"),
+        "an answer to a request for the link carries it: {reply}"
+    );
 }
 
 #[test]

@@ -233,6 +233,45 @@ fn a_link_that_is_not_https_is_an_error() {
 }
 
 #[test]
+fn a_bad_line_of_links_tsv_is_an_error_and_an_unnamed_host_a_warning() {
+    let answer = "Halo kak, KK diurus di Dispendukcapil atau MPP, gratis.";
+    let text = entry("kk").replace(
+        answer,
+        "Halo kak, KK diurus di MPP atau https://siapel.malangkota.go.id, info di malangkota.go.id.",
+    );
+    let links =
+        "# host\tname\nsiapel.malangkota.go.id\tsitus Si Apel\nmalangkota.go.id situs resmi\n";
+    let fixture = Fixture::new(&[("kk.md", &text), ("links.tsv", links)]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(!ok, "{output}");
+    assert_reports(
+        &output,
+        &format!(
+            "{}:3: error: expected 2 tab-separated columns (host, name), found 1",
+            fixture.path("links.tsv")
+        ),
+    );
+    assert_reports(
+        &output,
+        &format!(
+            "{}:11: warning: malangkota.go.id has no name in links.tsv: replies without links will \
+             say \"situs MALANGKOTA\"",
+            fixture.path("kk.md")
+        ),
+    );
+    assert!(!output.contains("siapel"), "{output}");
+
+    // Without the bad line, the unnamed host is only a warning: the check passes unless
+    // --strict.
+    let links = "siapel.malangkota.go.id\tsitus Si Apel\n";
+    let fixture = Fixture::new(&[("kk.md", &text), ("links.tsv", links)]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(ok, "{output}");
+    assert!(output.contains(": warning: malangkota.go.id"), "{output}");
+    assert!(!fixture.check(&["--strict"]).0);
+}
+
+#[test]
 fn an_empty_body_is_an_error() {
     let text = entry("kk");
     let text = &text[..text.find("Halo kak").unwrap()];

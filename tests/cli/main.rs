@@ -13,6 +13,7 @@ mod hardening;
 mod instances;
 mod kb_check;
 mod learning;
+mod links_in_replies;
 mod mention_gap;
 mod oauth2;
 mod privacy;
