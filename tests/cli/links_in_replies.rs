@@ -1,6 +1,8 @@
 //! `[x] links_in_replies`, through `kicau run` and the X sandbox: a knowledge answer with a link
 //! is posted with it (`always`), with the name of its channel instead (`never`), or with it only
-//! when the citizen's tweet asks for a link (`on_request`, the shipped setting).
+//! when the citizen's tweet asks for a link (`on_request`, the shipped setting); each reply
+//! recorded as the unit X bills for it (a post with a URL costs twenty times a summoned reply),
+//! as the sandbox counted it too.
 
 use std::time::Duration;
 
@@ -16,9 +18,17 @@ const ASKING: &str = "@PemkotMalang min syarat bikin kk baru apa aja? sekalian l
 const LINK: &str = "https://siapel.malangkota.go.id";
 const NAME: &str = "situs Si Apel";
 
+/// The replies posted, and the replies billed (posts with a URL, summoned replies) as the bot
+/// recorded them and as the sandbox counted them.
+struct Posted {
+    replies: Vec<String>,
+    bot: (i64, i64),
+    sandbox: (i64, i64),
+}
+
 /// Runs the bot with `links_in_replies = setting`, posts each text as its own citizen, and
-/// returns the account's reply to each (its tweets joined by newlines).
-async fn replies_under(setting: &str, texts: &[&str]) -> Vec<String> {
+/// returns the account's reply to each (its tweets joined by newlines) with what was billed.
+async fn replies_under(setting: &str, texts: &[&str]) -> Posted {
     let mut d = Deployment::start_with(|config| {
         config.set("x.links_in_replies", setting);
     })
@@ -40,19 +50,55 @@ async fn replies_under(setting: &str, texts: &[&str]) -> Vec<String> {
             .await;
         replies.push(reply);
     }
-    replies
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn always_posts_the_link_as_the_answer_has_it() {
-    for reply in replies_under("always", &[QUESTION, ASKING]).await {
-        assert!(reply.contains(LINK), "{reply}");
+    // The bot records a post's unit once X answered it: wait for every reply's.
+    let store = kicau::store::Store::connect(&d.database_url())
+        .await
+        .unwrap();
+    let billed = || async {
+        let day = kicau::store::usage::utc_day(kicau::store::now_ms());
+        let units = store.usage_between(&day, &day).await.unwrap();
+        let of = |unit: &str| {
+            units
+                .iter()
+                .find(|(u, _)| u == unit)
+                .map(|(_, n)| *n)
+                .unwrap_or(0)
+        };
+        (of("x.posts_with_url"), of("x.summoned_replies"))
+    };
+    let bot = d
+        .wait_for(Duration::from_secs(30), "every reply billed", || async {
+            let (url, summoned) = billed().await;
+            (url + summoned >= texts.len() as i64).then_some((url, summoned))
+        })
+        .await;
+    store.close().await;
+    let usage = x.get("/sandbox/x/usage").await;
+    let of = |unit: &str| usage["total"]["units"][unit].as_i64().unwrap_or(0);
+    Posted {
+        replies,
+        bot,
+        sandbox: (of("posts_with_url"), of("summoned_replies")),
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn always_posts_the_link_as_the_answer_has_it() {
+    let posted = replies_under("always", &[QUESTION, ASKING]).await;
+    for reply in &posted.replies {
+        assert!(reply.contains(LINK), "{reply}");
+    }
+    // Two posts with a URL ($0.200 each), no summoned reply ($0.010).
+    assert_eq!(posted.bot, (2, 0));
+    assert_eq!(posted.sandbox, posted.bot);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn never_posts_the_channels_name_instead_of_the_link() {
-    for reply in replies_under("never", &[QUESTION, ASKING]).await {
+    let posted = replies_under("never", &[QUESTION, ASKING]).await;
+    assert_eq!(posted.bot, (0, 2));
+    assert_eq!(posted.sandbox, posted.bot);
+    for reply in posted.replies {
         assert!(urls(&reply).is_empty(), "{reply}");
         assert!(reply.contains(NAME), "{reply}");
         assert!(reply.starts_with("@warga"), "{reply}");
@@ -61,7 +107,10 @@ async fn never_posts_the_channels_name_instead_of_the_link() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_request_posts_the_link_only_to_the_citizen_who_asked_for_it() {
-    let replies = replies_under("on_request", &[QUESTION, ASKING]).await;
+    let posted = replies_under("on_request", &[QUESTION, ASKING]).await;
+    assert_eq!(posted.bot, (1, 1));
+    assert_eq!(posted.sandbox, posted.bot);
+    let replies = posted.replies;
     assert!(urls(&replies[0]).is_empty(), "{}", replies[0]);
     assert!(replies[0].contains(NAME), "{}", replies[0]);
     assert!(replies[1].contains(LINK), "{}", replies[1]);
