@@ -64,17 +64,19 @@ fn main() {
                 unit.name(),
                 n as f64 * price
             );
-            assert_eq!(n, theirs, "the bot and the sandbox disagree on {}", unit.name());
+            assert_eq!(
+                n,
+                theirs,
+                "the bot and the sandbox disagree on {}",
+                unit.name()
+            );
         }
         println!("  total ${usd:.2} per {MENTIONS} mentions");
     }
 }
 
 /// Runs the bot over the mentions; the bot's units and the sandbox's.
-async fn run(
-    config: &Config,
-    texts: &[String],
-) -> (BTreeMap<String, i64>, BTreeMap<String, i64>) {
+async fn run(config: &Config, texts: &[String]) -> (BTreeMap<String, i64>, BTreeMap<String, i64>) {
     let engine = Arc::new(Engine::load(config).unwrap());
     let mut settings = sandbox_settings(config);
     settings.rate_limit = 1_000_000;

@@ -1486,3 +1486,60 @@ async fn usage_counts_what_x_bills_the_citys_app() {
     assert_eq!(usage(&client, &base).await["days"], json!([]));
     sandbox.stop();
 }
+
+#[tokio::test]
+async fn the_bots_client_posts_a_photo_with_its_alternative_text() {
+    use kicau::channels::billing::Unit;
+    use kicau::channels::x::{Auth, Parent, XClient};
+    let (sandbox, client) = start().await;
+    let base = sandbox.x_url();
+    let x = XClient::new(&base, Auth::OAuth1(credentials()));
+    let alt = "Petugas menambal jalan berlubang di Jl. Danau Toba";
+    let photo = x
+        .upload_photo(&png(1200, 800), "image/png", alt)
+        .await
+        .unwrap();
+    assert_eq!(photo.media_key, format!("3_{}", photo.id));
+    let posted = x
+        .create_post(
+            "Perbaikan jalan di Sawojajar hari ini.",
+            Parent::None,
+            std::slice::from_ref(&photo.id),
+        )
+        .await
+        .unwrap();
+    // A post with a photo and no link is an ordinary post for X's price list.
+    assert_eq!(posted.billed.len(), 1);
+    assert_eq!(posted.billed[0].unit, Unit::XPostCreated);
+    let read: Value = client
+        .get(format!(
+            "{base}/2/tweets/{}?tweet.fields=attachments&expansions=attachments.media_keys\
+             &media.fields=url,type,alt_text",
+            posted.id
+        ))
+        .header("Authorization", "Bearer sandbox-user:auditor")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        read["data"]["attachments"]["media_keys"],
+        json!([photo.media_key])
+    );
+    assert_eq!(read["includes"]["media"][0]["alt_text"], alt, "{read}");
+    // An image X does not take is refused for good, not retried.
+    let refused = x
+        .upload_photo(b"not an image", "image/png", alt)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            kicau::channels::x::XError::Rejected { status: 400, .. }
+        ),
+        "{refused:?}"
+    );
+    sandbox.stop();
+}

@@ -153,6 +153,15 @@ pub enum Parent<'a> {
     Post(&'a str),
 }
 
+/// A photo uploaded to X, ready to be posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uploaded {
+    /// The media id a post names (`media.media_ids`).
+    pub id: String,
+    /// The key posts show it under (`attachments.media_keys`, `includes.media`).
+    pub media_key: String,
+}
+
 /// A post created, and what X bills for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Posted {
@@ -160,8 +169,10 @@ pub struct Posted {
     pub billed: Vec<Billed>,
 }
 
-/// Tweet fields the listener asks for.
-pub const TWEET_FIELDS: &str = "created_at,conversation_id,author_id,in_reply_to_user_id,referenced_tweets,entities,attachments";
+/// Tweet fields the listener asks for: only those the bot reads (when it was written, its
+/// thread, its author, what it answers or retweets, whom it mentions, its photos).
+pub const TWEET_FIELDS: &str =
+    "created_at,conversation_id,author_id,referenced_tweets,entities,attachments";
 
 /// The client.
 #[derive(Clone)]
@@ -210,7 +221,11 @@ impl XClient {
         Ok((user, billed))
     }
 
-    /// `GET /2/users/:id/mentions`, newest first, 100 a page, with authors.
+    /// `GET /2/users/:id/mentions`, newest first, 100 a page, with authors. X bills each post
+    /// ($0.001 for the account's own mentions) and each expanded object: the authors (a user
+    /// read, $0.010, once a day per user) are needed for the handle every reply starts with;
+    /// the photos' media objects carry their URLs for tickets. Users come with `username` by
+    /// default, so no `user.fields` are asked for.
     pub async fn mentions(
         &self,
         user_id: &str,
@@ -220,7 +235,7 @@ impl XClient {
         let mut path = format!(
             "/2/users/{user_id}/mentions?max_results=100\
              &expansions=author_id,attachments.media_keys&tweet.fields={TWEET_FIELDS}\
-             &user.fields=username,name&media.fields=url,type"
+             &media.fields=url"
         );
         if let Some(since) = since_id {
             path.push_str(&format!("&since_id={since}"));
@@ -258,7 +273,20 @@ impl XClient {
 
     /// `POST /2/tweets`, as a reply to `parent`. Returns the new post's id and what X bills.
     pub async fn create_tweet(&self, text: &str, parent: Parent<'_>) -> Result<Posted, XError> {
+        self.create_post(text, parent, &[]).await
+    }
+
+    /// `POST /2/tweets` with photos already uploaded ([`XClient::upload_photo`]), at most four.
+    pub async fn create_post(
+        &self,
+        text: &str,
+        parent: Parent<'_>,
+        media_ids: &[String],
+    ) -> Result<Posted, XError> {
         let mut body = json!({"text": text});
+        if !media_ids.is_empty() {
+            body["media"] = json!({"media_ids": media_ids});
+        }
         let (in_reply_to, summoned) = match parent {
             Parent::None => (None, false),
             Parent::Summoner(id) => (Some(id), true),
@@ -279,6 +307,44 @@ impl XClient {
             .ok_or_else(|| XError::Decode("no data.id in the create response".into()))?;
         let billed = vec![Billed::new(x_post_unit(text, summoned), id.clone())];
         Ok(Posted { id, billed })
+    }
+
+    /// Uploads a photo (`POST /2/media/upload`, one request: X takes images up to 5 MB that way)
+    /// and sets its alternative text (`POST /2/media/metadata`), which people using screen
+    /// readers hear. Returns the media id to post it with. Uploads are not billed.
+    pub async fn upload_photo(
+        &self,
+        bytes: &[u8],
+        media_type: &str,
+        alt_text: &str,
+    ) -> Result<Uploaded, XError> {
+        use base64::Engine as _;
+        let upload = json!({
+            "media": base64::engine::general_purpose::STANDARD.encode(bytes),
+            "media_category": "tweet_image",
+            "media_type": media_type,
+        });
+        let url = format!("{}/2/media/upload", self.base);
+        let response = self
+            .send(reqwest::Method::POST, &url, Some(&upload))
+            .await?;
+        let body = read(response).await?;
+        let (Some(id), Some(media_key)) = (
+            body["data"]["id"].as_str(),
+            body["data"]["media_key"].as_str(),
+        ) else {
+            return Err(XError::Decode("no data.id in the upload response".into()));
+        };
+        let metadata = json!({"id": id, "metadata": {"alt_text": {"text": alt_text}}});
+        let url = format!("{}/2/media/metadata", self.base);
+        let response = self
+            .send(reqwest::Method::POST, &url, Some(&metadata))
+            .await?;
+        read(response).await?;
+        Ok(Uploaded {
+            id: id.to_owned(),
+            media_key: media_key.to_owned(),
+        })
     }
 
     /// `DELETE /2/tweets/:id`.

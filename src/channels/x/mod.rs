@@ -7,4 +7,4 @@ pub mod client;
 pub mod oauth1;
 pub mod oauth2;
 
-pub use client::{Auth, Parent, Posted, XClient, XError, XTweet, XUser};
+pub use client::{Auth, Parent, Posted, Uploaded, XClient, XError, XTweet, XUser};
