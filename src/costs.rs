@@ -179,6 +179,8 @@ impl Spending {
 
     /// An amount as the office reads it: "US$12,34 (± Rp203.610)".
     pub fn money(&self, usd: f64) -> String {
+        // An empty sum of floats is -0.0, which would read "US$-0,00".
+        let usd = if usd == 0.0 { 0.0 } else { usd };
         let dollars = format!("US${}", decimal(usd, 2));
         if self.idr_per_usd > 0.0 {
             format!(
@@ -334,6 +336,7 @@ mod tests {
         let s = spending(0.0, 0.0, "keep");
         assert_eq!(s.money(12.346), "US$12,35 (± Rp203.709)");
         assert_eq!(thousands(1_234_567), "1.234.567");
+        assert_eq!(s.money(-0.0), "US$0,00 (± Rp0)");
         assert_eq!(thousands(999), "999");
     }
 

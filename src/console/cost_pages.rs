@@ -37,7 +37,7 @@ pub fn spending_section(s: &Spending) -> String {
     let mut rows = String::new();
     for line in &s.lines {
         rows.push_str(&format!(
-            "<tr><td>{label}</td><td>{count}</td><td>US${price}</td><td>{usd}</td></tr>",
+            "<tr><td>{label}<br><small>{count} × US${price}</small></td><td>{usd}</td></tr>",
             label = esc(line.label),
             count = line.count,
             price = decimal(line.price_usd, 3),
@@ -48,7 +48,7 @@ pub fn spending_section(s: &Spending) -> String {
         "<p class=\"empty\">Belum ada pemakaian berbayar bulan ini.</p>".to_owned()
     } else {
         format!(
-            "<table><thead><tr><th>Pemakaian</th><th>Jumlah</th><th>Harga satuan</th>\
+            "<table><thead><tr><th>Pemakaian <small>(jumlah × harga satuan)</small></th>\
              <th>Biaya</th></tr></thead><tbody>{rows}</tbody></table>"
         )
     };
