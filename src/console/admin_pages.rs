@@ -196,7 +196,7 @@ pub async fn audit(State(state): State<AppState>, PageSession(session): PageSess
     for e in &entries {
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&crate::store::rfc3339(e.at)),
+            esc(&super::wib_time(e.at)),
             esc(&e.actor),
             esc(&e.action),
             esc(&e.subject),
@@ -208,7 +208,7 @@ pub async fn audit(State(state): State<AppState>, PageSession(session): PageSess
         Some(&session),
         None,
         &format!(
-            "<table><thead><tr><th>Waktu (UTC)</th><th>Oleh</th><th>Aksi</th><th>Subjek</th>\
+            "<table><thead><tr><th>Waktu</th><th>Oleh</th><th>Aksi</th><th>Subjek</th>\
              <th>Rincian</th></tr></thead><tbody>{rows}</tbody></table>"
         ),
     )
@@ -230,7 +230,7 @@ pub async fn dead_letters(
     for d in &letters {
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><details><summary>isi</summary><pre>{}</pre></details></td></tr>",
-            esc(&crate::store::rfc3339(d.created_at)),
+            esc(&super::wib_time(d.created_at)),
             esc(&d.source),
             esc(&d.reference),
             esc(&d.error),
@@ -243,7 +243,7 @@ pub async fn dead_letters(
     } else {
         format!(
             "<p>Pesan yang tidak bisa diproses atau dikirim, disimpan agar tidak hilang.</p>\
-             <table><thead><tr><th>Waktu (UTC)</th><th>Sumber</th><th>Rujukan</th><th>Galat</th>\
+             <table><thead><tr><th>Waktu</th><th>Sumber</th><th>Rujukan</th><th>Galat</th>\
              <th>Isi</th></tr></thead><tbody>{rows}</tbody></table>"
         )
     };

@@ -240,7 +240,7 @@ pub async fn conversation(
             "<li class=\"msg {dir}\"><div class=\"meta\">{who} · {at}</div><div class=\"text\">{text}</div>{reveal}</li>",
             dir = if m.direction == "in" { "in" } else { "out" },
             who = esc(&who),
-            at = esc(&crate::store::rfc3339(m.created_at)),
+            at = esc(&super::wib_time(m.created_at)),
             text = esc(&mask(&m.text)),
             reveal = reveal_form(&session, &c.id, m),
         ));
@@ -267,7 +267,7 @@ pub async fn conversation(
         earlier.push_str(&format!(
             "<li><a href=\"/conversations/{id}\">{at}</a> · {state} · {text}</li>",
             id = esc(&e.id),
-            at = esc(&crate::store::rfc3339(e.created_at)),
+            at = esc(&super::wib_time(e.created_at)),
             state = e.state.label(),
             text = esc(&mask(&e.last_text)),
         ));
@@ -667,7 +667,7 @@ pub async fn report(
     let corrected = esc(&report.corrected_text());
     let body = format!(
         "<p class=\"filters\">Periode: {periods}</p>\
-         <p>{from} s.d. {to} (UTC)</p>\
+         <p>{from} s.d. {to}</p>\
          <table class=\"figures\"><tbody>\
          <tr><th>Mention masuk</th><td>{mentions}</td></tr>\
          <tr><th>Dijawab bot</th><td>{answers}{share}</td></tr>\
@@ -685,8 +685,8 @@ pub async fn report(
          <th>Diterima terlambat</th><th>Belum diterima</th><th>Waktu menerima</th><th>Selesai</th>\
          <th>Aktif sekarang</th><th>Lewat batas</th><th>Surat teguran</th></tr></thead><tbody>{rows}</tbody></table>{quiet}\
          {costs}<p class=\"note\">Juga sebagai JSON di <code>/api/report?days={days}</code> dan untuk Prometheus di <code>/metrics</code>.</p>",
-        from = esc(&crate::store::rfc3339(report.from)),
-        to = esc(&crate::store::rfc3339(report.to)),
+        from = esc(&super::wib_time(report.from)),
+        to = esc(&super::wib_time(report.to)),
         mentions = report.mentions,
         answers = kind("answer"),
         share = report

@@ -77,7 +77,7 @@ pub async fn tickets(
             .map(|(at, s, by, note)| {
                 format!(
                     "<li>{} · {} · {}{}</li>",
-                    esc(&crate::store::rfc3339(*at)),
+                    esc(&super::wib_time(*at)),
                     esc(crate::tickets::TicketState::parse(s)
                         .map(|s| s.label())
                         .unwrap_or(s)),
@@ -135,8 +135,8 @@ pub async fn tickets(
             text = esc(&t.text),
             location = esc(t.location.as_deref().unwrap_or("-")),
             reporter = esc(&t.reporter),
-            ack = esc(&crate::store::rfc3339(t.due_acknowledge)),
-            resolve = esc(&crate::store::rfc3339(t.due_resolve)),
+            ack = esc(&super::wib_time(t.due_acknowledge)),
+            resolve = esc(&super::wib_time(t.due_resolve)),
         ));
     }
     let held = tickets
@@ -157,7 +157,7 @@ pub async fn tickets(
             id = n.id,
             number = esc(&n.number),
             by = esc(&n.by),
-            at = esc(&crate::store::rfc3339(n.created_at)),
+            at = esc(&super::wib_time(n.created_at)),
             note = esc(&n.note),
             csrf = esc(&session.csrf),
         ));
@@ -178,7 +178,7 @@ pub async fn tickets(
         } else {
             format!(
                 "<table><thead><tr><th>Nomor</th><th>Instansi</th><th>Status</th><th>Laporan</th>\
-                 <th>Pelapor</th><th>Batas diterima / selesai (UTC)</th><th></th></tr></thead><tbody>{rows}</tbody></table>"
+                 <th>Pelapor</th><th>Batas diterima / selesai</th><th></th></tr></thead><tbody>{rows}</tbody></table>"
             )
         }
     );
