@@ -84,7 +84,7 @@ pub struct Spending {
     /// Spending over the budget (1.0 = all of it).
     pub budget_share: Option<f64>,
     /// What happens at 100%.
-    pub at_budget: &'static str,
+    pub at_budget: AtBudget,
     pub x_prices_date: String,
     pub whatsapp_prices_date: String,
     /// Rupiah per dollar for display (0: dollars only).
@@ -152,10 +152,7 @@ pub async fn month_to_date(
         projected_usd,
         budget_usd,
         budget_share: budget_usd.map(|b| total_usd / b),
-        at_budget: match costs.at_budget {
-            AtBudget::Keep => "keep",
-            AtBudget::Essential => "essential",
-        },
+        at_budget: costs.at_budget,
         x_prices_date: costs.x_prices_date.clone(),
         whatsapp_prices_date: costs.whatsapp_prices_date.clone(),
         idr_per_usd: costs.idr_per_usd,
@@ -174,7 +171,7 @@ impl Spending {
 
     /// Whether the budget is spent and only what is essential goes out.
     pub fn essential(&self) -> bool {
-        self.at_budget == "essential" && self.threshold() == Some(100)
+        self.at_budget == AtBudget::Essential && self.threshold() == Some(100)
     }
 
     /// An amount as the office reads it: "US$12,34 (± Rp203.610)".
@@ -301,7 +298,7 @@ impl Budget {
 mod tests {
     use super::*;
 
-    fn spending(total: f64, budget: f64, at_budget: &'static str) -> Spending {
+    fn spending(total: f64, budget: f64, at_budget: AtBudget) -> Spending {
         Spending {
             from_day: "2026-12-01".into(),
             to_day: "2026-12-06".into(),
@@ -321,19 +318,19 @@ mod tests {
 
     #[test]
     fn thresholds_are_the_highest_reached() {
-        assert_eq!(spending(4.9, 10.0, "keep").threshold(), None);
-        assert_eq!(spending(5.0, 10.0, "keep").threshold(), Some(50));
-        assert_eq!(spending(8.0, 10.0, "keep").threshold(), Some(80));
-        assert_eq!(spending(12.0, 10.0, "keep").threshold(), Some(100));
-        assert_eq!(spending(12.0, 0.0, "keep").threshold(), None);
-        assert!(!spending(12.0, 10.0, "keep").essential());
-        assert!(spending(10.0, 10.0, "essential").essential());
-        assert!(!spending(9.99, 10.0, "essential").essential());
+        assert_eq!(spending(4.9, 10.0, AtBudget::Keep).threshold(), None);
+        assert_eq!(spending(5.0, 10.0, AtBudget::Keep).threshold(), Some(50));
+        assert_eq!(spending(8.0, 10.0, AtBudget::Keep).threshold(), Some(80));
+        assert_eq!(spending(12.0, 10.0, AtBudget::Keep).threshold(), Some(100));
+        assert_eq!(spending(12.0, 0.0, AtBudget::Keep).threshold(), None);
+        assert!(!spending(12.0, 10.0, AtBudget::Keep).essential());
+        assert!(spending(10.0, 10.0, AtBudget::Essential).essential());
+        assert!(!spending(9.99, 10.0, AtBudget::Essential).essential());
     }
 
     #[test]
     fn money_reads_in_indonesian() {
-        let s = spending(0.0, 0.0, "keep");
+        let s = spending(0.0, 0.0, AtBudget::Keep);
         assert_eq!(s.money(12.346), "US$12,35 (± Rp203.709)");
         assert_eq!(thousands(1_234_567), "1.234.567");
         assert_eq!(s.money(-0.0), "US$0,00 (± Rp0)");

@@ -110,6 +110,14 @@ fn claim_button(conversation: &str) -> Vec<(String, String)> {
 }
 
 impl StaffGroup {
+    /// The deployment's `[costs]` (from the tickets' configuration; the defaults without one).
+    pub fn costs(&self) -> crate::config::CostsConfig {
+        self.tickets
+            .as_ref()
+            .map(|t| t.config.costs.clone())
+            .unwrap_or_default()
+    }
+
     /// Queues the summary of the seven days before the latest weekly slot, once per slot (the
     /// slot is the cursor, moved in the same transaction). A first start only notes the slot:
     /// the next one is the first summary. Returns whether it queued one.
@@ -139,11 +147,7 @@ impl StaffGroup {
             .as_ref()
             .map(|t| t.config.agencies.as_slice())
             .unwrap_or_default();
-        let costs = self
-            .tickets
-            .as_ref()
-            .map(|t| t.config.costs.clone())
-            .unwrap_or_default();
+        let costs = self.costs();
         let report = crate::report::build(store, agencies, slot - 7 * 86_400_000, slot)
             .await?
             .with_costs(store, &costs, now)

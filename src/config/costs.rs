@@ -4,10 +4,10 @@
 //! (docs.x.com, 6 Feb 2026) and Meta's WhatsApp rate card for Indonesia (+62) in US dollars.
 //! Prices change: the dates are shown beside every figure, so a stale table is visible.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// What happens once the month's spending reaches the budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AtBudget {
     /// Everything goes on; the staff group was warned.

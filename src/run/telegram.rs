@@ -49,12 +49,7 @@ impl Telegram {
             if let Err(e) = group.weekly_once(now_ms()).await {
                 tracing::warn!(error = %e, "the weekly summary for the staff group failed");
             }
-            let costs = group
-                .tickets
-                .as_ref()
-                .map(|t| t.config.costs.clone())
-                .unwrap_or_default();
-            if let Err(e) = group.budget_once(&costs, now_ms()).await {
+            if let Err(e) = group.budget_once(&group.costs(), now_ms()).await {
                 tracing::warn!(error = %e, "the budget warning for the staff group failed");
             }
             Ok(Step::after(group.notify_once().await?))

@@ -23,14 +23,7 @@ const KEEP_RESOURCES_MS: i64 = 2 * 24 * 3600 * 1000;
 
 /// The UTC date (YYYY-MM-DD) of `ms`.
 pub fn utc_day(ms: i64) -> String {
-    let at = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}",
-        at.year(),
-        u8::from(at.month()),
-        at.day()
-    )
+    super::rfc3339(ms)[..10].to_owned()
 }
 
 impl Store {
