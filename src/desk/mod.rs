@@ -433,7 +433,7 @@ impl Desk {
     /// [`DeskError::HeldBy`].
     pub async fn claim(&self, id: &str, actor: &Actor) -> Result<Conversation, DeskError> {
         let now = now_ms();
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.begin().await?;
         let done = sqlx::query(
             "UPDATE conversations SET state = 'staff', held_by = $1, updated_at = $2 \
              WHERE id = $3 AND (state IN ('bot', 'waiting_staff') \
@@ -479,7 +479,7 @@ impl Desk {
             return Err(DeskError::Invalid("teks balasan kosong".into()));
         }
         let now = now_ms();
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.begin().await?;
         // The write comes first: on SQLite it takes the lock before anything is read, and on
         // PostgreSQL it locks the row, so the holder cannot change under the reply.
         let done = sqlx::query(
@@ -596,7 +596,7 @@ impl Desk {
 
     async fn finish(&self, id: &str, actor: &Actor, to: State) -> Result<Conversation, DeskError> {
         let now = now_ms();
-        let mut tx = self.store.pool().begin().await?;
+        let mut tx = self.store.begin().await?;
         // Release applies to a held conversation; close also to one waiting (an admin may close
         // what nobody needs to answer).
         let allowed = match to {
@@ -705,7 +705,7 @@ impl Desk {
         let mut announced = Vec::new();
         for row in &due {
             let conversation = conversation_from_row(row);
-            let mut tx = self.store.pool().begin().await?;
+            let mut tx = self.store.begin().await?;
             let done = sqlx::query(
                 "UPDATE conversations SET announced_at = $1 WHERE id = $2 \
                  AND state = 'waiting_staff' AND COALESCE(announced_at, waiting_since, 0) <= $3",

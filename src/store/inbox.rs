@@ -18,7 +18,7 @@ impl Store {
         new_cursor: Option<&str>,
     ) -> Result<usize> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let mut inserted = 0;
         for m in mentions {
             let done = sqlx::query(
@@ -105,7 +105,7 @@ impl Store {
         outgoing: &[NewOutbox],
     ) -> Result<usize> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         if !mark_mention_done(&mut tx, tweet_id, now).await? {
             tx.rollback().await?;
             return Ok(0);
@@ -128,7 +128,7 @@ impl Store {
         payload: &str,
         error: &str,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         insert_dead_letter(&mut tx, source, reference, payload, error, now_ms()).await?;
         tx.commit().await?;
         Ok(())
@@ -137,7 +137,7 @@ impl Store {
     /// Moves a mention that can never be processed to the dead letters, so the worker goes on.
     pub async fn bury_mention(&self, tweet_id: &str, error: &str) -> Result<()> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let raw: Option<String> = sqlx::query("SELECT raw FROM inbox WHERE tweet_id = $1")
             .bind(tweet_id)
             .fetch_optional(&mut *tx)

@@ -11,7 +11,7 @@ impl Store {
     /// Queues one message outside a mention's transaction (staff replies, reminders). Returns
     /// false when a message with the same idempotency key was queued before.
     pub async fn enqueue(&self, item: &NewOutbox) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let n = insert_outbox(&mut tx, item, now_ms()).await?;
         tx.commit().await?;
         Ok(n == 1)
@@ -107,7 +107,7 @@ impl Store {
     /// Gives up on a message that can never be sent: it goes to the dead letters.
     pub async fn mark_dead(&self, id: i64, error: &str) -> Result<()> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let row = sqlx::query("SELECT idempotency_key, payload FROM outbox WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)

@@ -35,7 +35,7 @@ impl Store {
         subject: &str,
         detail: &str,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         insert_audit(&mut tx, actor, action, subject, detail, now_ms()).await?;
         tx.commit().await?;
         Ok(())

@@ -394,7 +394,7 @@ impl Tickets {
         let (staff, note) = (by.staff, note.as_str());
         let by = by.name;
         let now = now_ms();
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.begin().await?;
         lock_ticket(&mut tx, number).await?;
         let current = self.get_in(&mut tx, number).await?;
         if staff && !current.state.may_move(to, staff) {
@@ -523,7 +523,7 @@ impl Tickets {
             .cloned()
             .ok_or_else(|| TicketError::NotFound(agency_id.to_owned()))?;
         let now = now_ms();
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.begin().await?;
         lock_ticket(&mut tx, number).await?;
         let current = self.get_in(&mut tx, number).await?;
         if current.state == TicketState::Rejected && current.agency == agency.id && !again {

@@ -53,7 +53,7 @@ impl Tickets {
     ) -> Result<NoteOutcome, TicketError> {
         let note = crate::language::pii::redact(note.trim());
         let now = now_ms();
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.begin().await?;
         lock_ticket(&mut tx, number).await?;
         let ticket = self.get_in(&mut tx, number).await?;
         let approval = self
@@ -158,7 +158,7 @@ impl Tickets {
         decision: NoteDecision<'_>,
     ) -> Result<HeldNote, TicketError> {
         let now = now_ms();
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.begin().await?;
         let (state, text) = match decision {
             NoteDecision::Approve(text) => (
                 "approved",

@@ -140,7 +140,7 @@ impl super::Tickets {
                 None
             };
             if let Some((column, what, due)) = remind {
-                let mut tx = store.pool().begin().await?;
+                let mut tx = store.begin().await?;
                 let done = sqlx::query(&format!(
                     "UPDATE tickets SET {column} = 1 WHERE number = $1 AND {column} = 0"
                 ))
@@ -254,7 +254,7 @@ impl super::Tickets {
         reason: &str,
         now: i64,
     ) -> Result<bool, TicketError> {
-        let mut tx = store.pool().begin().await?;
+        let mut tx = store.begin().await?;
         let done = sqlx::query(&format!(
             "UPDATE tickets SET {flag} = 1 WHERE number = $1 AND {flag} = 0"
         ))

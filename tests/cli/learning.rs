@@ -189,7 +189,15 @@ async fn an_accepted_correction_changes_the_running_bots_decision_on_that_text()
         .unwrap()
         .iter()
         .find(|c| c["tweet_id"] == handed.as_str())
-        .unwrap_or_else(|| panic!("no suggestion in {suggested}"));
+        .unwrap_or_else(|| {
+            let log = d.log();
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            panic!(
+                "no suggestion in {suggested}; the bot's log ends:\n{}",
+                tail.join("\n")
+            )
+        });
     assert_eq!(suggestion["label"], "answer ktp-baru");
     assert_eq!(suggestion["state"], "pending");
 }

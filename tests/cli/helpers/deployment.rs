@@ -280,9 +280,15 @@ impl Deployment {
     }
 
     /// SIGTERM, and the exit status.
+    /// Stops the bot with SIGTERM; its exit status. When it did not exit cleanly, the end of its
+    /// log goes to the test's output, where a failing test shows it.
     pub fn stop_bot(&mut self) -> ExitStatus {
         let mut bot = self.bot.take().expect("the bot runs");
-        bot.process.terminate()
+        let status = bot.process.terminate();
+        if !status.success() {
+            eprintln!("the bot exited with {status}{}", log_tail(&self.log_path()));
+        }
+        status
     }
 
     /// Another `kicau run` on the same database and sandbox, its configuration edited by
