@@ -38,6 +38,7 @@ OWNERS = {
 }
 ALLOWED = {  # module: what it may import besides itself and external crates
     "config": "",
+    "wib": "",  # time as people in Malang read it
     "tweet": "language",  # tweet length counts emoji as language sees them
     "language": "config",
     "knowledge": "config language tweet",
@@ -46,11 +47,11 @@ ALLOWED = {  # module: what it may import besides itself and external crates
     "channels": "tweet",  # wire formats only: no store, no domain
     "sandbox": "tweet",  # implements the formats on its own
     "store": "config",
-    "desk": "config store tweet language",
-    "tickets": "config store desk tweet language knowledge channels",
+    "desk": "config store tweet language wib",
+    "tickets": "config store desk tweet language knowledge channels wib",
     "announce": "config store desk tickets tweet language knowledge triage channels",
     "costs": "config store channels",  # prices the units the channel clients report
-    "report": "config store desk tickets tweet costs",
+    "report": "config store desk tickets tweet costs wib",
     "learning": "config store desk triage knowledge language tweet",  # corrections: desk + engine
     "privacy": "config store desk tickets",  # retention and forgetting: each owner's part
     "console": "* -run -staff_group -main -sandbox",

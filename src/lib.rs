@@ -25,6 +25,7 @@ pub mod store;
 pub mod tickets;
 pub mod triage;
 pub mod tweet;
+pub mod wib;
 
 pub use config::Config;
 pub use triage::{Decision, Engine, Kind};

@@ -24,6 +24,15 @@ use crate::tickets::telegram::TelegramPost;
 const EVENTS_CURSOR: &str = "telegram.events";
 const WEEKLY_CURSOR: &str = "telegram.weekly_report";
 const EMERGENCY_PRIORITY: i64 = 100;
+/// The events whose message in the group offers "Ambil alih".
+const CLAIMABLE: &[&str] = &[
+    "emergency",
+    "handoff",
+    "ticket_rejected",
+    "reannounced",
+    "ticket_overdue",
+    "ticket_warning_letter",
+];
 
 /// The staff group's settings and its client.
 #[derive(Clone, Debug)]
@@ -357,6 +366,9 @@ impl StaffGroup {
                     rows.push(to_group(html, Vec::new(), Some(id)));
                 }
                 "claim" | "release" | "close" => {
+                    if event.kind == "claim" {
+                        rows.extend(self.claimed_edits(event, id).await?);
+                    }
                     let actor = escape(&event.actor);
                     let html = match event.kind.as_str() {
                         "claim" => format!("✅ @{citizen} diambil alih oleh {actor}"),
@@ -376,6 +388,49 @@ impl StaffGroup {
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// After a claim (in the console, the API or here): every earlier message of the group
+    /// that offered "Ambil alih" for the conversation loses its button and says who took it.
+    /// Each is edited once, by the first claim after it: the key names the message.
+    async fn claimed_edits(
+        &self,
+        claim: &crate::desk::Event,
+        conversation: &str,
+    ) -> Result<Vec<NewOutbox>, DeskError> {
+        let offered = self
+            .desk
+            .events_of(conversation, CLAIMABLE, claim.id)
+            .await?;
+        let mut edits = Vec::new();
+        for event in offered {
+            let original = format!("tg:event:{}:{}", event.id, self.staff_chat);
+            let Some(row) = self.desk.store().outbox_by_key(&original).await? else {
+                continue;
+            };
+            let payload: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
+            let Some(html) = payload["text"].as_str() else {
+                continue;
+            };
+            let html = format!(
+                "{html}\n\n✅ <b>Diambil alih oleh {}</b> · {}",
+                escape(&claim.actor),
+                crate::wib::time(claim.at),
+            );
+            edits.push(NewOutbox {
+                channel: "telegram".into(),
+                payload: json!({
+                    "chat_id": self.staff_chat,
+                    "text": html,
+                    "buttons": [],
+                    "edit_of": original,
+                })
+                .to_string(),
+                priority: 0,
+                idempotency_key: format!("tg:claimed:{}:{}", event.id, self.staff_chat),
+            });
+        }
+        Ok(edits)
     }
 
     /// Answers a button press. The answer only stops the button's spinner: when Telegram

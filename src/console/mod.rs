@@ -323,35 +323,14 @@ pub fn esc(text: &str) -> String {
 }
 
 /// A moment (milliseconds since the epoch) as staff read it: the date and time in Malang,
-/// `6 Des 2026 06.53 WIB`.
+/// `6 Des 2026 06.53 WIB` (see [`crate::wib`]).
 pub fn wib_time(ms: i64) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des",
-    ];
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {
-        return "-".to_owned();
-    };
-    let t = t.to_offset(crate::tickets::sla::WIB);
-    format!(
-        "{} {} {} {:02}.{:02} WIB",
-        t.day(),
-        MONTHS[usize::from(u8::from(t.month())) - 1],
-        t.year(),
-        t.hour(),
-        t.minute()
-    )
+    crate::wib::time(ms)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_read_in_malang() {
-        // 2026-12-05T23:53:29Z is the next morning in Malang.
-        assert_eq!(wib_time(1_796_514_809_000), "6 Des 2026 06.53 WIB");
-        assert_eq!(wib_time(0), "1 Jan 1970 07.00 WIB");
-    }
 
     #[test]
     fn escaping_covers_elements_and_attributes() {

@@ -16,6 +16,7 @@ functions, so they cannot disagree.
 
 pub mod conversation;
 pub mod corrections;
+mod events;
 pub mod login;
 pub mod messages;
 pub mod privacy;
@@ -655,40 +656,6 @@ impl Desk {
             .filter_map(|r| serde_json::from_str::<Value>(&r.get::<String, _>(0)).ok())
             .filter_map(|p| p["text"].as_str().map(str::to_owned))
             .collect())
-    }
-
-    /// Events after `after`, oldest first, at most `limit`.
-    pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<Event>, DeskError> {
-        let rows = sqlx::query(
-            "SELECT id, at, kind, conversation_id, actor, detail FROM events WHERE id > $1 \
-             ORDER BY id LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(self.store.pool())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let detail: String = r.get(5);
-                Event {
-                    id: r.get(0),
-                    at: r.get(1),
-                    kind: r.get(2),
-                    conversation_id: r.get(3),
-                    actor: r.get(4),
-                    detail: serde_json::from_str(&detail).unwrap_or(Value::Null),
-                }
-            })
-            .collect())
-    }
-
-    /// The newest event's id (0 when none).
-    pub async fn last_event_id(&self) -> Result<i64, DeskError> {
-        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) FROM events")
-            .fetch_one(self.store.pool())
-            .await?;
-        Ok(row.get(0))
     }
 
     /// Announces again every conversation that has waited for a person longer than `after_ms`

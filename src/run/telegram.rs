@@ -125,6 +125,34 @@ impl Telegram {
             self.settle(&item, result).await?;
             return Ok(true);
         }
+        // A staff-group message edited after the fact (its "Ambil alih" gone once claimed): the
+        // message is the one an earlier row sent; until that row is out, this one waits.
+        if let Some(original) = payload["edit_of"].as_str() {
+            let sent = store.outbox_by_key(original).await?;
+            let message = sent.as_ref().and_then(|row| match row.state.as_str() {
+                "sent" => row.remote_id.as_deref()?.parse::<i32>().ok(),
+                _ => None,
+            });
+            let Some(message) = message else {
+                if sent.is_some_and(|row| row.state != "dead") {
+                    store
+                        .mark_retry(item.id, now_ms() + 1000, "the message is not out yet")
+                        .await?;
+                } else {
+                    store
+                        .mark_dead(item.id, "the message to edit was never sent")
+                        .await?;
+                }
+                return Ok(true);
+            };
+            let result = self
+                .client
+                .edit_text(chat, message, text, &buttons)
+                .await
+                .map(|()| message);
+            self.settle(&item, result).await?;
+            return Ok(true);
+        }
         let result = self.client.send(chat, text, &buttons, reply_to).await;
         if let (Ok(message_id), Some(number)) = (&result, payload["ticket"].as_str()) {
             crate::tickets::telegram::record_delivery(store, number, chat, *message_id).await?;

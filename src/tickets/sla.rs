@@ -7,17 +7,13 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 use sqlx::Row;
-use time::{Date, Duration, OffsetDateTime, UtcOffset, Weekday};
+use time::{Date, Duration, OffsetDateTime, Weekday};
 
 use super::messages::{next_choices, wib_day};
 use super::{COLUMNS, Ticket, TicketError, TicketState, audit, put_before_staff, ticket_from_row};
 use crate::store::{NewOutbox, Store};
 
-/// Western Indonesian Time, where Kota Malang keeps its office hours.
-pub const WIB: UtcOffset = match UtcOffset::from_hms(7, 0, 0) {
-    Ok(offset) => offset,
-    Err(_) => UtcOffset::UTC,
-};
+pub use crate::wib::WIB;
 
 /// Which days count as working days.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -71,6 +71,10 @@ async fn the_staff_group_claims_replies_lists_and_closes_through_the_desk() {
     )
     .await;
 
+    // The message says who took it.
+    x.wait_for_telegram_message(GROUP, "Diambil alih oleh sari")
+        .await;
+
     // Her reply to the bot's message goes to X as the account, in the citizen's thread.
     x.control(
         "/sandbox/telegram/send",
@@ -174,5 +178,40 @@ async fn the_staff_group_claims_replies_lists_and_closes_through_the_desk() {
     .await;
     let alarm = x.wait_for_telegram_message(GROUP, "DARURAT").await;
     assert!(alarm["text"].as_str().unwrap().contains("@warga10"));
+    assert_eq!(
+        alarm["reply_markup"]["inline_keyboard"][0][0]["text"],
+        "Ambil alih"
+    );
+
+    // Taken over in the console instead: the group's message loses its button all the same.
+    let open = api.get("/api/conversations?state=waiting_staff").await;
+    let emergency = open["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["citizen"] == "warga10")
+        .unwrap_or_else(|| panic!("no emergency in {open}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = api
+        .post(&format!("/api/conversations/{emergency}/claim"), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    wait_until(
+        Duration::from_secs(30),
+        "the emergency's button to go",
+        || async {
+            let m = x.telegram_message(GROUP, "DARURAT").await.unwrap();
+            m["text"]
+                .as_str()
+                .unwrap()
+                .contains("Diambil alih oleh sari")
+                && m["reply_markup"]["inline_keyboard"]
+                    .as_array()
+                    .is_none_or(|rows| rows.iter().all(|r| r.as_array().is_none_or(Vec::is_empty)))
+        },
+    )
+    .await;
     assert!(d.stop_bot().success());
 }
