@@ -184,6 +184,15 @@ pub async fn unlock(
     back_with(&state, &session, "/staff", &message).await
 }
 
+/// Who did it, as staff read it: the bot and the system by those words, staff by name.
+fn actor(actor: &str) -> String {
+    match actor {
+        "bot" => "bot".to_owned(),
+        "system" | "sla" | "cli" => "sistem".to_owned(),
+        name => name.to_owned(),
+    }
+}
+
 pub async fn audit(State(state): State<AppState>, PageSession(session): PageSession) -> Response {
     if let Some(redirect) = must_change(&session) {
         return redirect;
@@ -192,15 +201,18 @@ pub async fn audit(State(state): State<AppState>, PageSession(session): PageSess
         Ok(e) => e,
         Err(e) => return super::ApiError::from(e).into_response(),
     };
+    let engine = state.engine.get();
     let mut rows = String::new();
     for e in &entries {
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td data-label=\"Waktu\">{}</td><td data-label=\"Oleh\">{}</td>\
+             <td data-label=\"Tindakan\">{}</td><td data-label=\"Tentang\">{}</td>\
+             <td data-label=\"Rincian\">{}</td></tr>",
             esc(&super::wib_time(e.at)),
-            esc(&e.actor),
-            esc(&e.action),
-            esc(&e.subject),
-            esc(&e.detail),
+            esc(&actor(&e.actor)),
+            esc(super::words::audit_action(&e.action)),
+            super::words::audit_subject(&e.subject),
+            super::words::audit_detail(engine.config(), &e.detail),
         ));
     }
     layout(
@@ -208,8 +220,8 @@ pub async fn audit(State(state): State<AppState>, PageSession(session): PageSess
         Some(&session),
         None,
         &format!(
-            "<table><thead><tr><th>Waktu</th><th>Oleh</th><th>Aksi</th><th>Subjek</th>\
-             <th>Rincian</th></tr></thead><tbody>{rows}</tbody></table>"
+            "<table class=\"stack\"><thead><tr><th>Waktu</th><th>Oleh</th><th>Tindakan</th>\
+             <th>Tentang</th><th>Rincian</th></tr></thead><tbody>{rows}</tbody></table>"
         ),
     )
     .into_response()

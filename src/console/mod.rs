@@ -17,6 +17,7 @@ mod learning_pages;
 mod pages;
 mod ticket_pages;
 mod webhooks;
+mod words;
 
 use std::sync::Arc;
 

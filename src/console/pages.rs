@@ -248,18 +248,17 @@ pub async fn conversation(
     let mut decisions = String::new();
     let engine = state.engine.get();
     for d in &detail.decisions {
+        let details = super::words::evidence(&engine, &d.evidence);
         decisions.push_str(&format!(
-            "<details><summary>{kind} · {rule}{topic}</summary><pre>{evidence}</pre></details>{correct}",
+            "<div class=\"decision\"><p>{at} · {said}</p>{details}{correct}</div>",
+            at = esc(&crate::wib::moment(d.created_at, now_ms())),
+            said = esc(&super::words::decision(&engine, d)),
+            details = if details.is_empty() {
+                String::new()
+            } else {
+                format!("<details><summary>rincian</summary>{details}</details>")
+            },
             correct = super::learning_pages::correction_form(&engine, &c.id, d, &session.csrf),
-            kind = esc(&d.kind),
-            rule = esc(&d.rule),
-            topic = d
-                .topic
-                .as_deref()
-                .or(d.agency.as_deref())
-                .map(|t| format!(" · {}", esc(t)))
-                .unwrap_or_default(),
-            evidence = esc(&serde_json::to_string_pretty(&d.evidence).unwrap_or_default()),
         ));
     }
     let mut earlier = String::new();
