@@ -25,7 +25,7 @@ pub fn label_choices(engine: &Engine) -> Vec<(String, String)> {
     for entry in engine.entries() {
         out.push((
             format!("answer {}", entry.id),
-            format!("Jawab: {} ({})", entry.title, entry.id),
+            format!("Jawab: {}", entry.title),
         ));
     }
     out

@@ -164,7 +164,7 @@ pub async fn unlock(
     State(state): State<AppState>,
     PageSession(session): PageSession,
     Path(name): Path<String>,
-    Form(form): Form<super::pages::CsrfForm>,
+    Form(form): Form<super::login_pages::CsrfForm>,
 ) -> Response {
     if let Some(refused) = refuse_form(&session, &form.csrf) {
         return refused;
@@ -241,7 +241,9 @@ pub async fn dead_letters(
     let mut rows = String::new();
     for d in &letters {
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><details><summary>isi</summary><pre>{}</pre></details></td></tr>",
+            "<tr><td data-label=\"Waktu\">{}</td><td data-label=\"Sumber\">{}</td>\
+             <td data-label=\"Rujukan\">{}</td><td data-label=\"Galat\">{}</td>\
+             <td><details><summary>isi</summary><pre>{}</pre></details></td></tr>",
             esc(&super::wib_time(d.created_at)),
             esc(&d.source),
             esc(&d.reference),
@@ -255,7 +257,7 @@ pub async fn dead_letters(
     } else {
         format!(
             "<p>Pesan yang tidak bisa diproses atau dikirim, disimpan agar tidak hilang.</p>\
-             <table><thead><tr><th>Waktu</th><th>Sumber</th><th>Rujukan</th><th>Galat</th>\
+             <table class=\"stack\"><thead><tr><th>Waktu</th><th>Sumber</th><th>Rujukan</th><th>Galat</th>\
              <th>Isi</th></tr></thead><tbody>{rows}</tbody></table>"
         )
     };

@@ -120,6 +120,15 @@ impl FromRequestParts<AppState> for PageSession {
                         .await
                         .map_err(|e| ApiError::from(e).into_response())?;
                 }
+                if parts.method == Method::GET {
+                    session.attention = Some(
+                        state
+                            .desk
+                            .attention()
+                            .await
+                            .map_err(|e| ApiError::from(e).into_response())?,
+                    );
+                }
                 Ok(PageSession(session))
             }
             Ok(None) => Err(ToLogin.into_response()),

@@ -284,7 +284,7 @@ pub async fn review(
     State(state): State<AppState>,
     PageSession(session): PageSession,
     Path((id, action)): Path<(i64, String)>,
-    Form(form): Form<super::pages::CsrfForm>,
+    Form(form): Form<super::login_pages::CsrfForm>,
 ) -> Response {
     if let Some(refused) = refuse_form(&session, &form.csrf) {
         return refused;
@@ -314,7 +314,7 @@ pub async fn review(
 pub async fn reload(
     State(state): State<AppState>,
     PageSession(session): PageSession,
-    Form(form): Form<super::pages::CsrfForm>,
+    Form(form): Form<super::login_pages::CsrfForm>,
 ) -> Response {
     if let Some(refused) = refuse_form(&session, &form.csrf) {
         return refused;

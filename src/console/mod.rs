@@ -11,10 +11,13 @@ CSRF token, since a browser never sends that header on its own.
 mod admin_pages;
 mod api;
 mod auth;
+mod case_view;
 mod cost_pages;
 mod learning_api;
 mod learning_pages;
+mod login_pages;
 mod pages;
+mod thread_view;
 mod ticket_pages;
 mod webhooks;
 mod words;
@@ -64,9 +67,15 @@ pub struct WhatsAppHook {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::queue))
-        .route("/login", get(pages::login_form).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/password", get(pages::password_form).post(pages::password))
+        .route(
+            "/login",
+            get(login_pages::login_form).post(login_pages::login),
+        )
+        .route("/logout", post(login_pages::logout))
+        .route(
+            "/password",
+            get(login_pages::password_form).post(login_pages::password),
+        )
         .route("/conversations/{id}", get(pages::conversation))
         .route("/conversations/{id}/correct", post(learning_pages::correct))
         .route("/conversations/{id}/reveal", post(admin_pages::reveal))

@@ -4,13 +4,10 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::auth::{
-    LOGIN_CSRF_COOKIE, PageSession, cookie, login_csrf_cookie, same_secret, session_cookie,
-};
+use super::auth::{PageSession, same_secret};
 use super::{AppState, esc};
 use crate::desk::staff::{self, Session};
 use crate::desk::{Conversation, DeskError, Filter, State as ConvState, reason_label};
@@ -32,11 +29,21 @@ pub(super) fn layout(
     flash: Option<&str>,
     body: &str,
 ) -> Html<String> {
+    let attention = session.and_then(|s| s.attention).unwrap_or_default();
+    let count = |n: i64, class: &str, what: &str| {
+        if n > 0 {
+            format!(
+                " <span class=\"count{class}\" data-count=\"{what}\" title=\"{n} {what}\">{n}</span>"
+            )
+        } else {
+            format!(" <span class=\"count{class}\" data-count=\"{what}\" hidden></span>")
+        }
+    };
     let nav = match session {
         Some(s) => format!(
-            "<nav><a href=\"/\">Antrean</a> <a href=\"/?state=staff&amp;held_by={name}\">Pegangan saya</a> \
+            "<nav><a href=\"/\">Antrean{waiting}{emergencies}</a> <a href=\"/?state=staff&amp;held_by={name}\">Pegangan saya</a> \
              <a href=\"/?state=bot\">Dijawab bot</a> <a href=\"/?state=closed\">Selesai</a> \
-             <a href=\"/tickets\">Laporan</a> <a href=\"/report\">Ringkasan</a> <a href=\"/corrections\">Koreksi</a> <a href=\"/staff\">Petugas</a> <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati</a>\
+             <a href=\"/tickets\">Laporan</a> <a href=\"/report\">Ringkasan</a> <a href=\"/corrections\">Koreksi</a> <a href=\"/staff\">Petugas</a> <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati{failed}{dead}</a>\
              <span class=\"who\">{name} ({role})</span>\
              <form method=\"post\" action=\"/logout\" class=\"inline\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
@@ -44,6 +51,10 @@ pub(super) fn layout(
             name = esc(&s.actor.name),
             role = s.actor.role.as_str(),
             csrf = esc(&s.csrf),
+            waiting = count(attention.waiting, " calm", "menunggu petugas"),
+            emergencies = count(attention.emergencies, "", "darurat"),
+            failed = count(attention.failed_sends, "", "twit gagal terkirim"),
+            dead = count(attention.dead_letters, " calm", "surat mati minggu ini"),
         ),
         None => String::new(),
     };
@@ -58,32 +69,17 @@ pub(super) fn layout(
     Html(format!(
         "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{csrf_meta}\
-         <title>{title} · Kicau</title><link rel=\"stylesheet\" href=\"/static/console.css\">\
+         <title>{counted}{title} · Kicau</title><link rel=\"stylesheet\" href=\"/static/console.css\">\
          <script src=\"/static/console.js\" defer></script></head>\
          <body><header><strong>Kicau</strong> · konsol petugas</header>{nav}<main>{flash}\
          <h1>{title}</h1>{body}</main></body></html>",
         title = esc(title),
+        counted = match (attention.emergencies, attention.waiting) {
+            (0, 0) => String::new(),
+            (0, w) => format!("({w}) "),
+            (e, w) => format!("({w}, {e} darurat) "),
+        },
     ))
-}
-
-/// The login page's notices, by the code in its address (`/login?n=wrong`): only these known
-/// texts are ever shown, whatever the address says.
-fn login_notice(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "form" => "Formulir kedaluwarsa, coba lagi.",
-        "wrong" => "Nama pengguna atau kata sandi salah.",
-        "out" => "Anda sudah keluar.",
-        "spent" => {
-            "Kata sandi sekali pakai ini sudah dipakai atau sudah lewat 24 jam. Minta admin \
-             membuat yang baru."
-        }
-        _ => return None,
-    })
-}
-
-#[derive(Deserialize, Default)]
-pub struct LoginQuery {
-    n: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -177,7 +173,7 @@ pub async fn queue(
         "<p class=\"empty\">Tidak ada percakapan di sini.</p>".to_owned()
     } else {
         format!(
-            "<table class=\"queue\"><thead><tr><th>Menunggu</th><th>Warga</th>\
+            "<table class=\"queue stack\"><thead><tr><th>Menunggu</th><th>Warga</th>\
              <th>Alasan</th><th>Twit terakhir</th><th>Pemegang</th></tr></thead><tbody>{rows}</tbody></table>"
         )
     };
@@ -196,8 +192,10 @@ fn row(c: &Conversation) -> String {
         .map(age)
         .unwrap_or_else(|| age(c.updated_at));
     format!(
-        "<tr class=\"{class}\" data-id=\"{id}\"><td>{urgent}{waited}</td><td>@{citizen}</td>\
-         <td>{reason}</td><td><a href=\"/conversations/{id}\">{text}</a></td><td>{held}</td></tr>",
+        "<tr class=\"{class}\" data-id=\"{id}\"><td data-label=\"Menunggu\">{urgent}{waited}</td>\
+         <td data-label=\"Warga\">@{citizen}</td><td data-label=\"Alasan\">{reason}</td>\
+         <td data-label=\"Twit terakhir\"><a href=\"/conversations/{id}\">{text}</a></td>\
+         <td data-label=\"Pemegang\">{held}</td></tr>",
         class = if c.urgent { "urgent" } else { "" },
         urgent = if c.urgent {
             "<span class=\"badge\">DARURAT</span> "
@@ -229,20 +227,12 @@ pub async fn conversation(
     let csrf = esc(&session.csrf);
     let mut thread = String::new();
     for m in &detail.messages {
-        let who = if m.direction == "in" {
-            format!("@{}", m.author)
-        } else if m.author == "bot" {
-            "bot".to_owned()
-        } else {
-            format!("petugas {}", m.author)
-        };
-        thread.push_str(&format!(
-            "<li class=\"msg {dir}\"><div class=\"meta\">{who} · {at}</div><div class=\"text\">{text}</div>{reveal}</li>",
-            dir = if m.direction == "in" { "in" } else { "out" },
-            who = esc(&who),
-            at = esc(&super::wib_time(m.created_at)),
-            text = esc(&mask(&m.text)),
-            reveal = reveal_form(&session, &c.id, m),
+        thread.push_str(&super::thread_view::message(
+            &state.account,
+            &session,
+            &c.id,
+            m,
+            &reveal_form(&session, &c.id, m),
         ));
     }
     let mut decisions = String::new();
@@ -317,6 +307,7 @@ pub async fn conversation(
             _ => "<p class=\"note\">Ambil alih dulu untuk membalas; selama dipegang petugas, bot diam.</p>".into(),
         }
     };
+    let tickets = super::case_view::tickets(&state, &session, &c.id).await;
     let waiting = state.desk.held_updates(&c.id).await.unwrap_or_default();
     let waiting = if waiting.is_empty() {
         String::new()
@@ -334,7 +325,7 @@ pub async fn conversation(
         "<div data-live=\"conversation\" data-id=\"{id}\">\
          <p class=\"status\">Status: <strong>{label}</strong>{held}{reason}</p>\
          <div class=\"actions\">{actions}</div>\
-         <h2>Utas</h2><ol class=\"thread\">{thread}</ol>{waiting}{reply}\
+         {tickets}<h2>Utas</h2><ol class=\"thread\">{thread}</ol>{waiting}{reply}\
          <h2>Keputusan bot</h2>{decisions}\
          <h2>Percakapan sebelumnya</h2><ul>{earlier}</ul></div>",
         id = esc(&c.id),
@@ -369,6 +360,9 @@ pub struct ActionForm {
     csrf: String,
     #[serde(default)]
     text: String,
+    /// "Kirim ulang": the failed tweet's key.
+    #[serde(default)]
+    key: String,
 }
 
 /// The forms of the conversation page: claim, reply, release, close.
@@ -405,6 +399,11 @@ pub async fn act(
             .close(&id, actor)
             .await
             .map(|_| "Percakapan ditutup.".into()),
+        "resend" => state
+            .desk
+            .resend(&id, &form.key, actor)
+            .await
+            .map(|_| "Twit yang gagal diantrekan lagi; statusnya tampil di utas.".into()),
         _ => return super::ApiError::NotFound("aksi tidak dikenal".into()).into_response(),
     };
     let message = match result {
@@ -422,184 +421,6 @@ pub async fn act(
         &message,
     )
     .await
-}
-
-pub async fn login_form(
-    State(state): State<AppState>,
-    Query(query): Query<LoginQuery>,
-) -> Response {
-    let token = staff::random_secret();
-    let body = format!(
-        "<form method=\"post\" action=\"/login\" class=\"login\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
-         <label for=\"name\">Nama pengguna</label><input id=\"name\" name=\"name\" autocomplete=\"username\" required>\
-         <label for=\"password\">Kata sandi</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-         <button type=\"submit\">Masuk</button></form>"
-    );
-    (
-        [(
-            "set-cookie",
-            login_csrf_cookie(&token, state.secure_cookies),
-        )],
-        layout(
-            "Masuk",
-            None,
-            query.n.as_deref().and_then(login_notice),
-            &body,
-        ),
-    )
-        .into_response()
-}
-
-#[derive(Deserialize)]
-pub struct LoginForm {
-    csrf: String,
-    name: String,
-    password: String,
-}
-
-pub async fn login(
-    State(state): State<AppState>,
-    extensions: axum::http::Extensions,
-    headers: HeaderMap,
-    Form(form): Form<LoginForm>,
-) -> Response {
-    use crate::desk::login::Attempt;
-    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !same_secret(&form.csrf, &expected) {
-        return Redirect::to("/login?n=form").into_response();
-    }
-    let peer = extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip());
-    let client = super::auth::client_address(peer, &headers, &state.trusted_proxies);
-    let attempt = state
-        .logins
-        .login(state.desk.store(), form.name.trim(), &form.password, client)
-        .await;
-    let too_many = |seconds: u64, message: String| {
-        (
-            axum::http::StatusCode::TOO_MANY_REQUESTS,
-            [("retry-after", seconds.max(1).to_string())],
-            layout("Masuk", None, Some(&message), ""),
-        )
-            .into_response()
-    };
-    match attempt {
-        Ok(Attempt::Opened(session)) => {
-            let to = if session.must_change {
-                "/password"
-            } else {
-                "/"
-            };
-            (
-                [(
-                    "set-cookie",
-                    session_cookie(&session.cookie, state.secure_cookies),
-                )],
-                Redirect::to(to),
-            )
-                .into_response()
-        }
-        Ok(Attempt::Refused) => Redirect::to("/login?n=wrong").into_response(),
-        Ok(Attempt::OneTimeSpent) => Redirect::to("/login?n=spent").into_response(),
-        Ok(Attempt::Wait(seconds)) => too_many(
-            seconds,
-            format!("Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {seconds} detik."),
-        ),
-        Ok(Attempt::Locked(until)) => {
-            let now = state.logins.clock().now();
-            too_many(
-                ((until - now).max(0) / 1000) as u64,
-                format!(
-                    "Akun ini dikunci sementara karena terlalu banyak percobaan gagal, sampai {}. \
-                     Admin dapat membukanya lebih awal.",
-                    super::wib_time(until)
-                ),
-            )
-        }
-        Err(e) => super::ApiError::from(e).into_response(),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    pub(super) csrf: String,
-}
-
-pub async fn logout(
-    State(state): State<AppState>,
-    PageSession(session): PageSession,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    if !same_secret(&form.csrf, &session.csrf) {
-        return Redirect::to("/").into_response();
-    }
-    if let Err(e) = staff::logout(state.desk.store(), &session.cookie).await {
-        return super::ApiError::from(e).into_response();
-    }
-    (
-        [("set-cookie", session_cookie("", state.secure_cookies))],
-        Redirect::to("/login?n=out"),
-    )
-        .into_response()
-}
-
-pub async fn password_form(PageSession(session): PageSession) -> Response {
-    let intro = if session.must_change {
-        "<p>Anda masuk dengan kata sandi sekali pakai; kata sandi itu tidak bisa dipakai masuk lagi. \
-         Buat kata sandi baru sekarang: minimal 12 karakter, berbeda dari kata sandi sementara, dan \
-         bukan kata sandi umum. Beberapa kata acak yang mudah Anda ingat adalah pilihan yang baik.</p>"
-    } else {
-        "<p>Minimal 12 karakter dan bukan kata sandi umum. Sesi Anda di perangkat lain akan berakhir.</p>"
-    };
-    let body = format!(
-        "{intro}<form method=\"post\" action=\"/password\" class=\"login\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <label for=\"current\">Kata sandi sekarang</label>\
-         <input id=\"current\" name=\"current\" type=\"password\" autocomplete=\"current-password\" required>\
-         <label for=\"new\">Kata sandi baru</label>\
-         <input id=\"new\" name=\"new\" type=\"password\" autocomplete=\"new-password\" minlength=\"12\" required>\
-         <button type=\"submit\">Simpan</button></form>",
-        csrf = esc(&session.csrf),
-    );
-    layout("Ganti kata sandi", Some(&session), None, &body).into_response()
-}
-
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    csrf: String,
-    current: String,
-    new: String,
-}
-
-pub async fn password(
-    State(state): State<AppState>,
-    PageSession(session): PageSession,
-    Form(form): Form<PasswordForm>,
-) -> Response {
-    if !same_secret(&form.csrf, &session.csrf) {
-        return Redirect::to("/password").into_response();
-    }
-    match staff::change_password(
-        state.desk.store(),
-        &session.actor.name,
-        &form.current,
-        &form.new,
-        Some(&session.cookie),
-    )
-    .await
-    {
-        Ok(true) => back_with(&state, &session, "/", "Kata sandi tersimpan.").await,
-        Ok(false) => back_with(&state, &session, "/password", "Kata sandi sekarang salah.").await,
-        Err(
-            e @ (staff::StaffError::WeakPassword
-            | staff::StaffError::SamePassword
-            | staff::StaffError::CommonPassword),
-        ) => back_with(&state, &session, "/password", &capitalised(&e.to_string())).await,
-        Err(e) => super::ApiError::from(e).into_response(),
-    }
 }
 
 #[derive(Deserialize)]
@@ -648,8 +469,12 @@ pub async fn report(
     let mut rows = String::new();
     for a in report.agencies.iter().filter(|a| a.active()) {
         rows.push_str(&format!(
-            "<tr class=\"{class}\"><td>{name}</td><td>{filed}</td><td>{in_time}</td><td>{late}</td>\
-             <td>{pending}</td><td>{ack}</td><td>{resolved}</td><td>{active}</td><td>{overdue}</td><td>{letters}</td></tr>",
+            "<tr class=\"{class}\"><td data-label=\"Instansi\"><strong>{name}</strong></td>\
+             <td data-label=\"Laporan baru\">{filed}</td><td data-label=\"Diterima tepat waktu\">{in_time}</td>\
+             <td data-label=\"Diterima terlambat\">{late}</td><td data-label=\"Belum diterima\">{pending}</td>\
+             <td data-label=\"Waktu menerima\">{ack}</td><td data-label=\"Selesai\">{resolved}</td>\
+             <td data-label=\"Aktif sekarang\">{active}</td><td data-label=\"Lewat batas\">{overdue}</td>\
+             <td data-label=\"Surat teguran\">{letters}</td></tr>",
             class = if a.overdue_now > 0 { "urgent" } else { "" },
             name = esc(&a.short_name),
             filed = a.filed,
@@ -680,7 +505,7 @@ pub async fn report(
          <tr><th>Menunggu petugas sekarang</th><td>{waiting}</td></tr>\
          </tbody></table>\
          <h2>Instansi</h2><p class=\"note\">Yang lewat batas waktu di atas.</p>\
-         <table><thead><tr><th>Instansi</th><th>Laporan baru</th><th>Diterima tepat waktu</th>\
+         <table class=\"stack\"><thead><tr><th>Instansi</th><th>Laporan baru</th><th>Diterima tepat waktu</th>\
          <th>Diterima terlambat</th><th>Belum diterima</th><th>Waktu menerima</th><th>Selesai</th>\
          <th>Aktif sekarang</th><th>Lewat batas</th><th>Surat teguran</th></tr></thead><tbody>{rows}</tbody></table>{quiet}\
          {costs}<p class=\"note\">Juga sebagai JSON di <code>/api/report?days={days}</code> dan untuk Prometheus di <code>/metrics</code>.</p>",
@@ -731,7 +556,7 @@ pub(super) async fn back_with(
 }
 
 /// `text` with its first letter in upper case (errors read as sentences on a page).
-fn capitalised(text: &str) -> String {
+pub(super) fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map_or_else(String::new, |first| {
         first.to_uppercase().chain(chars).collect::<String>() + "."

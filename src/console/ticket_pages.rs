@@ -124,13 +124,20 @@ pub async fn tickets(
             String::new()
         };
         rows.push_str(&format!(
-            "<tr class=\"{class}\"><td>{late}{number}{reroute}</td><td>{agency}</td><td>{state}</td>\
-             <td>{text}<br><small>{location}</small></td><td>@{reporter}</td>\
-             <td>{ack}<br>{resolve}</td><td><details><summary>riwayat</summary><ul>{history}</ul></details></td></tr>",
+            "<tr class=\"{class}\"><td data-label=\"Nomor\">{late}{number}{reroute}</td>\
+             <td data-label=\"Instansi\">{agency}</td><td data-label=\"Status\">{state}</td>\
+             <td data-label=\"Laporan\">{text}<br><small>{location}</small></td>\
+             <td data-label=\"Pelapor\">@{reporter}</td>\
+             <td data-label=\"Batas diterima / selesai\">{ack}<br>{resolve}</td>\
+             <td><details><summary>riwayat</summary><ul>{history}</ul></details></td></tr>",
             class = if t.overdue { "urgent" } else { "" },
-            late = if t.overdue { "<span class=\"badge\">TERLAMBAT</span> " } else { "" },
+            late = if t.overdue {
+                "<span class=\"badge\">TERLAMBAT</span> "
+            } else {
+                ""
+            },
             number = esc(&t.number),
-            agency = esc(&t.agency),
+            agency = esc(&super::words::agency(&tickets.config, &t.agency)),
             state = esc(t.state.label()),
             text = esc(&t.text),
             location = esc(t.location.as_deref().unwrap_or("-")),
@@ -177,7 +184,7 @@ pub async fn tickets(
             "<p class=\"empty\">Tidak ada laporan.</p>".to_owned()
         } else {
             format!(
-                "<table><thead><tr><th>Nomor</th><th>Instansi</th><th>Status</th><th>Laporan</th>\
+                "<table class=\"stack\"><thead><tr><th>Nomor</th><th>Instansi</th><th>Status</th><th>Laporan</th>\
                  <th>Pelapor</th><th>Batas diterima / selesai</th><th></th></tr></thead><tbody>{rows}</tbody></table>"
             )
         }
@@ -192,6 +199,9 @@ pub struct TicketForm {
     agency: String,
     #[serde(default)]
     note: String,
+    /// Where to come back to with a notice (a conversation's page); the tickets page otherwise.
+    #[serde(default)]
+    back: String,
 }
 
 /// Staff act on a ticket from the tickets page: send a rejected one to another agency
@@ -220,7 +230,20 @@ pub async fn ticket_act(
     match result {
         Ok(ticket) => {
             state.desk.notify();
-            Redirect::to(&format!("/tickets?state={}", ticket.state.as_str())).into_response()
+            let done = match action.as_str() {
+                "reroute" => format!(
+                    "Laporan {} dialihkan ke {}.",
+                    ticket.number,
+                    super::words::agency(&tickets.config, &ticket.agency)
+                ),
+                _ => format!("Laporan {} dibuka kembali.", ticket.number),
+            };
+            let back = if form.back.starts_with("/conversations/") {
+                form.back.clone()
+            } else {
+                format!("/tickets?state={}", ticket.state.as_str())
+            };
+            super::pages::back_with(&state, &session, &back, &done).await
         }
         Err(
             super::ApiError::NotFound(message)

@@ -104,6 +104,9 @@ pub struct NewMessage<'a> {
     /// The citizen's handle, "bot", or the staff member's name.
     pub author: &'a str,
     pub text: &'a str,
+    /// For a message the account posts: the idempotency-key prefix of its outbox rows (parts
+    /// `prefix1`, `prefix2`, ...), so the thread can show each part's state.
+    pub outbox_prefix: Option<&'a str>,
 }
 
 /// Adds a message to a conversation's thread.
@@ -118,10 +121,11 @@ pub async fn add_message(
         tweet_id,
         author,
         text,
+        outbox_prefix,
     } = message;
     sqlx::query(
-        "INSERT INTO messages (conversation_id, direction, tweet_id, author, text, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO messages (conversation_id, direction, tweet_id, author, text, created_at, \
+         outbox_prefix) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(conversation)
     .bind(match direction {
@@ -132,6 +136,7 @@ pub async fn add_message(
     .bind(author)
     .bind(text)
     .bind(now)
+    .bind(outbox_prefix)
     .execute(&mut **tx)
     .await?;
     Ok(())

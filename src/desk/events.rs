@@ -6,6 +6,21 @@ use sqlx::Row;
 
 use super::{Desk, DeskError, Event};
 
+/// What asks staff for attention: shown as counts in the console's menu and tab title.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Attention {
+    /// Conversations waiting for a person.
+    pub waiting: i64,
+    /// Emergencies a person awaits or holds.
+    pub emergencies: i64,
+    /// Tweets X refused in the last 7 days that nobody sent again.
+    pub failed_sends: i64,
+    /// Dead letters of the last 7 days.
+    pub dead_letters: i64,
+}
+
+const WEEK_MS: i64 = 7 * 24 * 3600 * 1000;
+
 fn event_from_row(r: sqlx::any::AnyRow) -> Event {
     let detail: String = r.get(5);
     Event {
@@ -19,6 +34,30 @@ fn event_from_row(r: sqlx::any::AnyRow) -> Event {
 }
 
 impl Desk {
+    /// The counts of what asks for attention now.
+    pub async fn attention(&self) -> Result<Attention, DeskError> {
+        let pool = self.store.pool();
+        let since = crate::store::now_ms() - WEEK_MS;
+        let row = sqlx::query(
+            "SELECT \
+             (SELECT COUNT(*) FROM conversations WHERE state = 'waiting_staff'), \
+             (SELECT COUNT(*) FROM conversations WHERE urgent = 1 \
+              AND state IN ('waiting_staff', 'staff')), \
+             (SELECT COUNT(*) FROM outbox WHERE channel = 'x' AND state = 'dead' \
+              AND updated_at >= $1), \
+             (SELECT COUNT(*) FROM dead_letters WHERE created_at >= $1)",
+        )
+        .bind(since)
+        .fetch_one(pool)
+        .await?;
+        Ok(Attention {
+            waiting: row.get(0),
+            emergencies: row.get(1),
+            failed_sends: row.get(2),
+            dead_letters: row.get(3),
+        })
+    }
+
     /// Events after `after`, oldest first, at most `limit`.
     pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<Event>, DeskError> {
         let rows = sqlx::query(

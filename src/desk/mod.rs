@@ -17,12 +17,14 @@ functions, so they cannot disagree.
 pub mod conversation;
 pub mod corrections;
 mod events;
+pub use events::Attention;
 pub mod login;
 pub mod messages;
 pub mod privacy;
 
 pub use messages::reason_label;
 pub mod staff;
+pub mod thread;
 
 use std::sync::Arc;
 
@@ -162,6 +164,9 @@ pub struct Message {
     pub text: String,
     #[serde(serialize_with = "ser_time")]
     pub created_at: i64,
+    /// For a message the account posts: its tweets and where each stands (empty for the
+    /// citizen's and for messages older than this record).
+    pub parts: Vec<thread::Part>,
 }
 
 /// What the bot decided about a tweet of the conversation.
@@ -373,22 +378,32 @@ impl Desk {
     pub async fn detail(&self, id: &str) -> Result<Detail, DeskError> {
         let conversation = self.get(id).await?;
         let pool = self.store.pool();
-        let messages = sqlx::query(
-            "SELECT direction, tweet_id, author, text, created_at FROM messages \
-             WHERE conversation_id = $1 ORDER BY id",
+        let rows = sqlx::query(
+            // At one moment the citizen's tweet comes before what answers it (a ticket's tweet is
+            // written in the same transaction, before the tweet it answers).
+            "SELECT direction, tweet_id, author, text, created_at, outbox_prefix FROM messages \
+             WHERE conversation_id = $1 \
+             ORDER BY created_at, CASE direction WHEN 'in' THEN 0 ELSE 1 END, id",
         )
         .bind(id)
         .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|r| Message {
-            direction: r.get(0),
-            tweet_id: r.get(1),
-            author: r.get(2),
-            text: r.get(3),
-            created_at: r.get(4),
-        })
-        .collect();
+        .await?;
+        let mut messages = Vec::with_capacity(rows.len());
+        for r in rows {
+            let prefix: Option<String> = r.get(5);
+            let parts = match prefix {
+                Some(prefix) => self.parts(&prefix).await?,
+                None => Vec::new(),
+            };
+            messages.push(Message {
+                direction: r.get(0),
+                tweet_id: r.get(1),
+                author: r.get(2),
+                text: r.get(3),
+                created_at: r.get(4),
+                parts,
+            });
+        }
         let decisions = sqlx::query(
             "SELECT tweet_id, kind, topic, agency, rule, evidence, created_at FROM decisions \
              WHERE conversation_id = $1 ORDER BY id",
@@ -549,7 +564,13 @@ impl Desk {
         let base = origin
             .map(str::to_owned)
             .unwrap_or_else(|| format!("{id}:{message_id}"));
-        let key = |n: usize| format!("x:staff:{base}:{n}");
+        let prefix = format!("x:staff:{base}:");
+        sqlx::query("UPDATE messages SET outbox_prefix = $1 WHERE id = $2")
+            .bind(&prefix)
+            .bind(message_id)
+            .execute(&mut *tx)
+            .await?;
+        let key = |n: usize| format!("{prefix}{n}");
         for (i, part) in parts.iter().enumerate() {
             let payload = json!({
                 "text": part,

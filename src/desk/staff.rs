@@ -107,6 +107,8 @@ pub struct Session {
     pub must_change: bool,
     /// What the page shows once (see [`take_notice`]); only filled for the page that takes it.
     pub notice: Option<String>,
+    /// What asks for attention, for the menu and the tab's title; filled for pages.
+    pub attention: Option<super::Attention>,
 }
 
 /// A random secret: 32 bytes, base64url.
@@ -387,6 +389,7 @@ pub(super) async fn open_session(
         actor,
         must_change,
         notice: None,
+        attention: None,
     })
 }
 
@@ -411,6 +414,7 @@ pub async fn session(store: &Store, cookie: &str) -> Result<Option<Session>, Sta
             },
             must_change: r.get::<i64, _>(3) != 0,
             notice: None,
+            attention: None,
         }
     }))
 }

@@ -171,15 +171,18 @@ pub async fn record_mention(
             tweet_id: Some(&mention.tweet_id),
             author: &mention.author_username,
             text: &mention.text,
+            outbox_prefix: None,
         };
         conversation::add_message(&mut tx, id, incoming, now).await?;
         if !outgoing.is_empty() {
             let text = outgoing.join("\n");
+            let prefix = crate::store::reply_key_prefix(&mention.tweet_id);
             let reply = NewMessage {
                 direction: Direction::Out,
                 tweet_id: None,
                 author: "bot",
                 text: &text,
+                outbox_prefix: Some(&prefix),
             };
             conversation::add_message(&mut tx, id, reply, now).await?;
         }

@@ -19,7 +19,7 @@ mod tokens;
 pub mod usage;
 
 pub use inbox::{insert_decision, mark_mention_done, set_cursor};
-pub use outbox::{hold, insert_outbox, release_held};
+pub use outbox::{hold, insert_outbox, release_held, requeue_dead};
 pub use records::{insert_audit, insert_dead_letter};
 
 use std::path::Path;
@@ -120,7 +120,12 @@ pub fn rfc3339(ms: i64) -> String {
 
 /// The outbox key of part `n` (from 1) of the bot's reply to the tweet `tweet_id`.
 pub fn reply_key(tweet_id: &str, n: usize) -> String {
-    format!("x:reply:{tweet_id}:{n}")
+    format!("{}{n}", reply_key_prefix(tweet_id))
+}
+
+/// What every [`reply_key`] of one tweet starts with.
+pub fn reply_key_prefix(tweet_id: &str) -> String {
+    format!("x:reply:{tweet_id}:")
 }
 
 /// [`reply_key`] of the first part, as an SQL expression over a column holding the tweet id

@@ -138,6 +138,26 @@ impl Store {
         Ok(row.map(outbox_from_row))
     }
 
+    /// The rows whose idempotency key starts with `prefix` (the parts of one message), in key
+    /// order. A range on the unique key's index: `prefix` up to the same text with its last
+    /// character's successor.
+    pub async fn outbox_with_prefix(&self, prefix: &str) -> Result<Vec<Outbox>> {
+        let Some(last) = prefix.chars().last() else {
+            return Ok(Vec::new());
+        };
+        let next = char::from_u32(last as u32 + 1).unwrap_or(char::MAX);
+        let end = format!("{}{next}", &prefix[..prefix.len() - last.len_utf8()]);
+        let rows = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE idempotency_key >= $1 \
+             AND idempotency_key < $2 ORDER BY id"
+        ))
+        .bind(prefix)
+        .bind(end)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(outbox_from_row).collect())
+    }
+
     /// Messages being sent when the process stopped: after a crash they may or may not have
     /// reached the service, so the dispatcher reconciles them before sending anything.
     pub async fn in_flight(&self, channel: &str) -> Result<Vec<Outbox>> {
@@ -229,4 +249,20 @@ pub async fn release_held(tx: &mut Tx<'_>, conversation: &str, now: i64) -> Resu
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// Sends a message that went to the dead letters again (staff pressed "Kirim ulang"): back in
+/// the queue at once with its attempts reset, in the caller's transaction. Only a dead row
+/// moves; returns whether it did. Its dead letter stays, as the record of the failure.
+pub async fn requeue_dead(tx: &mut Tx<'_>, key: &str, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $1, \
+         last_error = NULL, lease_until = NULL, updated_at = $1 \
+         WHERE idempotency_key = $2 AND state = 'dead'",
+    )
+    .bind(now)
+    .bind(key)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

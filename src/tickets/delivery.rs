@@ -138,7 +138,20 @@ pub(super) async fn queue_citizen_tweet(
         _ => None,
     };
     let parts = crate::tweet::thread(&ticket.reporter, text);
-    let key = |n: usize| format!("x:ticket:{}:{history_id}:{n}", ticket.number);
+    let prefix = format!("x:ticket:{}:{history_id}:", ticket.number);
+    let key = |n: usize| format!("{prefix}{n}");
+    // The conversation's thread shows the ticket's tweets beside the bot's and staff's.
+    if let Some(conversation) = &ticket.conversation_id {
+        let joined = parts.join("\n");
+        let message = crate::desk::conversation::NewMessage {
+            direction: crate::desk::conversation::Direction::Out,
+            tweet_id: None,
+            author: "bot",
+            text: &joined,
+            outbox_prefix: Some(&prefix),
+        };
+        crate::desk::conversation::add_message(tx, conversation, message, now).await?;
+    }
     for (i, part) in parts.iter().enumerate() {
         let payload = json!({
             "text": part,

@@ -671,6 +671,21 @@ impl Tickets {
         Ok(rows.iter().map(ticket_from_row).collect())
     }
 
+    /// The tickets born from a desk conversation, newest first.
+    pub async fn of_conversation(
+        &self,
+        store: &Store,
+        conversation: &str,
+    ) -> Result<Vec<Ticket>, TicketError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM tickets WHERE conversation_id = $1 ORDER BY created_at DESC"
+        ))
+        .bind(conversation)
+        .fetch_all(store.pool())
+        .await?;
+        Ok(rows.iter().map(ticket_from_row).collect())
+    }
+
     /// A ticket's history, oldest first: (at, state, by, note).
     pub async fn history(
         &self,

@@ -16,14 +16,30 @@ use crate::helpers::{Deployment, Process, wait_for, wait_until};
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-struct Driver {
+pub(crate) struct Driver {
     // Dropped in this order: the client, chromedriver (killed), the profile.
-    client: Client,
+    pub(crate) client: Client,
     _process: Process,
     _profile: tempfile::TempDir,
 }
 
+/// The size the browser renders at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Viewport {
+    /// A laptop's window: 1366x900.
+    Desktop,
+    /// A phone, by chromedriver's mobileEmulation: 390x844 CSS pixels (a plain headless window
+    /// does not go below about 500 px).
+    Phone,
+}
+
 async fn driver() -> Option<Driver> {
+    sized_driver(Viewport::Desktop).await
+}
+
+/// A headless Chromium at `viewport`, its browser log kept for [`browser_errors`]; None (with a
+/// warning) without chromedriver outside CI.
+pub(crate) async fn sized_driver(viewport: Viewport) -> Option<Driver> {
     if !std::path::Path::new(CHROMEDRIVER).exists() {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("{CHROMEDRIVER} is missing, and CI must run the browser tests");
@@ -46,18 +62,25 @@ async fn driver() -> Option<Driver> {
         .trim_start_matches("ChromeDriver was started successfully on port ")
         .trim_end_matches('.');
     let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-        }),
-    );
+    let mut options = json!({
+        "binary": CHROMIUM,
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--window-size=1366,900",
+            "--hide-scrollbars",
+            format!("--user-data-dir={}", profile.path().display()),
+        ],
+    });
+    if viewport == Viewport::Phone {
+        options["mobileEmulation"] = json!({
+            "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0, "touch": true},
+            "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 \
+                          (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36",
+        });
+    }
+    capabilities.insert("goog:chromeOptions".into(), options);
+    capabilities.insert("goog:loggingPrefs".into(), json!({"browser": "ALL"}));
     let url = format!("http://127.0.0.1:{port}");
     let client = wait_for(
         Duration::from_secs(10),
@@ -82,14 +105,14 @@ async fn driver() -> Option<Driver> {
 
 /// Waits for the browser to arrive at a path that `check` accepts (a form's navigation is not
 /// always over when the click returns).
-async fn arrive(client: &Client, what: &str, check: impl Fn(&str) -> bool) {
+pub(crate) async fn arrive(client: &Client, what: &str, check: impl Fn(&str) -> bool) {
     wait_until(Duration::from_secs(10), what, || async {
         check(client.current_url().await.unwrap().path())
     })
     .await
 }
 
-async fn text_of(client: &Client, css: &str) -> String {
+pub(crate) async fn text_of(client: &Client, css: &str) -> String {
     match client.find(Locator::Css(css)).await {
         Ok(element) => element.text().await.unwrap_or_default(),
         Err(_) => String::new(),

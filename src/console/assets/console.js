@@ -64,8 +64,11 @@ function setupKnowledge() {
         const button = document.createElement("button");
         button.type = "button";
         button.textContent = "Sisipkan";
+        // Inserted at the cursor (or over the selection): the draft around it stays.
         button.addEventListener("click", () => {
-          area.value = entry.answer;
+          const start = area.selectionStart ?? area.value.length;
+          const end = area.selectionEnd ?? start;
+          area.setRangeText(entry.answer, start, end, "end");
           area.dispatchEvent(new Event("input"));
           area.focus();
         });
@@ -78,14 +81,64 @@ function setupKnowledge() {
   });
 }
 
+// The menu's counts and the tab's title, from a freshly rendered page.
+function refreshAttention(doc) {
+  document.title = doc.title;
+  for (const fresh of doc.querySelectorAll("nav [data-count]")) {
+    const here = document.querySelector(`nav [data-count="${fresh.dataset.count}"]`);
+    if (!here) continue;
+    here.textContent = fresh.textContent;
+    here.title = fresh.title;
+    here.hidden = fresh.hidden;
+  }
+}
+
+// A new emergency: a short tone and, with the person's permission, a browser notification.
+function alarm() {
+  try {
+    const context = new AudioContext();
+    const tone = context.createOscillator();
+    const gain = context.createGain();
+    tone.frequency.value = 880;
+    gain.gain.value = 0.2;
+    tone.connect(gain).connect(context.destination);
+    tone.start();
+    tone.stop(context.currentTime + 0.6);
+  } catch (_) {
+    // No sound before the person has interacted with the page; the notification remains.
+  }
+  if (window.Notification && Notification.permission === "granted") {
+    new Notification("DARURAT · Kicau", { body: "Ada laporan darurat baru di antrean.", tag: "kicau-darurat" });
+  }
+}
+
+function setupNotifications() {
+  const nav = document.querySelector("nav");
+  if (!nav || !window.Notification || Notification.permission !== "default") return;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = "Aktifkan notifikasi darurat";
+  button.addEventListener("click", async () => {
+    await Notification.requestPermission();
+    button.remove();
+  });
+  nav.querySelector(".who")?.before(button);
+}
+
 function setupLive() {
+  if (!document.querySelector("nav") || !window.EventSource) return;
   const live = document.querySelector("[data-live]");
-  if (!live || !window.EventSource) return;
   const source = new EventSource("/events");
   // A form on its way (claim, reply...) must not be overtaken by the reload its own event causes.
   document.addEventListener("submit", () => source.close());
   source.addEventListener("desk", async (message) => {
     const event = JSON.parse(message.data);
+    if (event.kind === "emergency") alarm();
+    if (!live || live.dataset.live !== "queue") {
+      const response = await fetch("/", { credentials: "same-origin", headers: { "X-Kicau-Live": "1" } });
+      if (response.ok) refreshAttention(new DOMParser().parseFromString(await response.text(), "text/html"));
+    }
+    if (!live) return;
     if (live.dataset.live === "queue") {
       const response = await fetch(location.href, {
         credentials: "same-origin",
@@ -96,6 +149,7 @@ function setupLive() {
       const doc = new DOMParser().parseFromString(await response.text(), "text/html");
       const fresh = doc.querySelector("[data-live=queue]");
       if (fresh) live.replaceChildren(...fresh.childNodes);
+      refreshAttention(doc);
       return;
     }
     if (event.conversation_id !== live.dataset.id) return;
@@ -115,4 +169,5 @@ document.addEventListener("DOMContentLoaded", () => {
   setupCounter();
   setupKnowledge();
   setupLive();
+  setupNotifications();
 });

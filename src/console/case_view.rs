@@ -1,0 +1,139 @@
+//! The tickets born from a conversation, on its page: number, agency, state, place, deadlines as
+//! people say them ("Sen 8 Des 23.59 · 2 hari lagi"), history, and the actions that apply
+//! (send a rejected ticket to another agency, reopen a resolved one), which come back to the
+//! conversation with a notice of what happened.
+
+use super::{AppState, esc};
+use crate::desk::staff::Session;
+use crate::tickets::{Ticket, TicketState, Tickets};
+use crate::wib;
+
+fn deadline(label: &str, at: i64, now: i64, done: bool) -> String {
+    let distance = if done {
+        String::new()
+    } else {
+        format!(" · {}", wib::until(at, now))
+    };
+    format!(
+        "<li>{label}: {}{}</li>",
+        esc(&wib::moment(at, now)),
+        esc(&distance)
+    )
+}
+
+fn actions(tickets: &Tickets, t: &Ticket, session: &Session, back: &str) -> String {
+    let hidden = format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <input type=\"hidden\" name=\"back\" value=\"{}\">",
+        esc(&session.csrf),
+        esc(back)
+    );
+    match t.state {
+        TicketState::Rejected => {
+            let choices: String = tickets
+                .config
+                .agencies
+                .iter()
+                .filter(|a| a.tickets && a.id != t.agency)
+                .map(|a| {
+                    format!(
+                        "<option value=\"{}\">{}</option>",
+                        esc(&a.id),
+                        esc(&a.short_name)
+                    )
+                })
+                .collect();
+            format!(
+                "<form method=\"post\" action=\"/tickets/{n}/reroute\" class=\"confirm\" \
+                 data-confirm=\"Alihkan laporan {n} ke instansi yang dipilih?\">{hidden}\
+                 <label>Instansi lain <select name=\"agency\">{choices}</select></label> \
+                 <button type=\"submit\">Alihkan</button></form>",
+                n = esc(&t.number),
+            )
+        }
+        TicketState::Resolved => format!(
+            "<form method=\"post\" action=\"/tickets/{n}/reopen\">{hidden}\
+             <label>Alasan <input name=\"note\" required placeholder=\"mis. warga: belum beres\"></label> \
+             <button type=\"submit\">Buka kembali</button></form>",
+            n = esc(&t.number),
+        ),
+        _ => String::new(),
+    }
+}
+
+/// The "Laporan" section of a conversation's page; empty when no ticket was born from it.
+pub async fn tickets(state: &AppState, session: &Session, conversation: &str) -> String {
+    let Some(tickets) = &state.tickets else {
+        return String::new();
+    };
+    let store = state.desk.store();
+    let list = tickets
+        .of_conversation(store, conversation)
+        .await
+        .unwrap_or_default();
+    if list.is_empty() {
+        return String::new();
+    }
+    let now = crate::store::now_ms();
+    let back = format!(
+        "/conversations/{}",
+        crate::channels::x::oauth1::percent_encode(conversation)
+    );
+    let mut out = String::from("<section class=\"tickets\"><h2>Laporan ke instansi</h2>");
+    for t in &list {
+        let agency = tickets
+            .agency(&t.agency)
+            .map(|a| a.short_name.clone())
+            .unwrap_or_else(|| t.agency.to_uppercase());
+        let done = matches!(t.state, TicketState::Resolved | TicketState::Rejected);
+        let acknowledged = !matches!(t.state, TicketState::Open);
+        let history: String = tickets
+            .history(store, &t.number)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|(at, s, by, note)| {
+                let by = tickets
+                    .agency(by)
+                    .map(|a| a.short_name.clone())
+                    .unwrap_or_else(|| by.clone());
+                format!(
+                    "<li>{} · {} · {}{}</li>",
+                    esc(&wib::moment(*at, now)),
+                    esc(TicketState::parse(s).map(|s| s.label()).unwrap_or(s)),
+                    esc(&by),
+                    if note.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" · {}", esc(note))
+                    }
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "<article class=\"ticket{late}\"><h3>{badge}Laporan <a href=\"/tickets?q={n}\">{n}</a> · \
+             {agency} · {state}</h3><p>Lokasi: {place}</p><ul class=\"deadlines\">{ack}{resolve}</ul>\
+             <details><summary>riwayat</summary><ul>{history}</ul></details>{actions}</article>",
+            late = if t.overdue { " urgent" } else { "" },
+            badge = if t.overdue {
+                "<span class=\"badge\">TERLAMBAT</span> "
+            } else {
+                ""
+            },
+            n = esc(&t.number),
+            agency = esc(&agency),
+            state = esc(t.state.label()),
+            place = esc(t.location.as_deref().unwrap_or("belum diketahui")),
+            ack = deadline(
+                "Batas diterima",
+                t.due_acknowledge,
+                now,
+                acknowledged || done
+            ),
+            resolve = deadline("Batas selesai", t.due_resolve, now, done),
+            actions = actions(tickets, t, session, &back),
+        ));
+    }
+    out.push_str("</section>");
+    out
+}
