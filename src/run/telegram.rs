@@ -102,56 +102,51 @@ impl Telegram {
         let buttons: Vec<(String, String)> =
             serde_json::from_value(payload["buttons"].clone()).unwrap_or_default();
         let reply_to = payload["reply_to"].as_i64().map(|m| m as i32);
-        // A ticket's state change edits the agency's first message about it.
-        if payload["edit"].as_bool() == Some(true)
-            && let Some(number) = payload["ticket"].as_str()
-        {
-            let message = crate::tickets::telegram::first_message(store, number).await?;
-            let Some(message) = message else {
+        // An edit of a message sent before: a ticket's state change edits the agency's first
+        // message about it; a staff-group message loses its "Ambil alih" once claimed
+        // (`edit_of` names the row that sent it). Until that message is out, the edit waits.
+        let target = match (payload["edit"].as_bool(), payload["ticket"].as_str()) {
+            (Some(true), Some(number)) => Some(
+                crate::tickets::telegram::first_message(store, number)
+                    .await?
+                    .ok_or(Unsent::Later("the ticket's first message is not out yet")),
+            ),
+            _ => match payload["edit_of"].as_str() {
+                Some(original) => Some(match store.outbox_by_key(original).await? {
+                    Some(row) if row.state == "sent" => row
+                        .remote_id
+                        .as_deref()
+                        .and_then(|id| id.parse::<i32>().ok())
+                        .ok_or(Unsent::Never),
+                    Some(row) if row.state != "dead" => {
+                        Err(Unsent::Later("the message is not out yet"))
+                    }
+                    _ => Err(Unsent::Never),
+                }),
+                None => None,
+            },
+        };
+        match target {
+            Some(Ok(message)) => {
+                let result = self
+                    .client
+                    .edit_text(chat, message, text, &buttons)
+                    .await
+                    .map(|()| message);
+                self.settle(&item, result).await?;
+                return Ok(true);
+            }
+            Some(Err(Unsent::Never)) => {
                 store
-                    .mark_retry(
-                        item.id,
-                        now_ms() + 1000,
-                        "the ticket's first message is not out yet",
-                    )
+                    .mark_dead(item.id, "the message to edit was never sent")
                     .await?;
                 return Ok(true);
-            };
-            let result = self
-                .client
-                .edit_text(chat, message, text, &buttons)
-                .await
-                .map(|()| message);
-            self.settle(&item, result).await?;
-            return Ok(true);
-        }
-        // A staff-group message edited after the fact (its "Ambil alih" gone once claimed): the
-        // message is the one an earlier row sent; until that row is out, this one waits.
-        if let Some(original) = payload["edit_of"].as_str() {
-            let sent = store.outbox_by_key(original).await?;
-            let message = sent.as_ref().and_then(|row| match row.state.as_str() {
-                "sent" => row.remote_id.as_deref()?.parse::<i32>().ok(),
-                _ => None,
-            });
-            let Some(message) = message else {
-                if sent.is_some_and(|row| row.state != "dead") {
-                    store
-                        .mark_retry(item.id, now_ms() + 1000, "the message is not out yet")
-                        .await?;
-                } else {
-                    store
-                        .mark_dead(item.id, "the message to edit was never sent")
-                        .await?;
-                }
+            }
+            Some(Err(Unsent::Later(why))) => {
+                store.mark_retry(item.id, now_ms() + 1000, why).await?;
                 return Ok(true);
-            };
-            let result = self
-                .client
-                .edit_text(chat, message, text, &buttons)
-                .await
-                .map(|()| message);
-            self.settle(&item, result).await?;
-            return Ok(true);
+            }
+            None => {}
         }
         let result = self.client.send(chat, text, &buttons, reply_to).await;
         if let (Ok(message_id), Some(number)) = (&result, payload["ticket"].as_str()) {
@@ -295,4 +290,12 @@ impl Telegram {
             _ => self.staff_group.handle(item).await,
         }
     }
+}
+
+/// Why a message to edit cannot be edited now.
+enum Unsent {
+    /// It is still on its way: the edit waits.
+    Later(&'static str),
+    /// It never went out (its row is dead or gone): the edit has nothing to edit.
+    Never,
 }
