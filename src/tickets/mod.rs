@@ -247,7 +247,8 @@ pub struct Tickets {
 }
 
 impl Tickets {
-    /// Reads the calendar and the gazetteer (`knowledge/gazetteer.tsv`, beside the entries).
+    /// Reads the calendar, the gazetteer (`knowledge/gazetteer.tsv`, beside the entries) and the
+    /// lexicon the place reader needs.
     pub fn load(config: std::sync::Arc<Config>) -> anyhow::Result<Tickets> {
         use anyhow::Context as _;
         let mut days = Vec::new();
@@ -257,8 +258,10 @@ impl Tickets {
                 .with_context(|| format!("[sla] holidays: {text:?} is not YYYY-MM-DD"))?;
             days.push(day);
         }
+        // The lexicon tells a street's name from the common words of the complaint around it.
+        let lexicon = crate::language::Lexicon::load(&config.knowledge.lexicon_dir)?;
         let path = config.knowledge.dir.join("gazetteer.tsv");
-        let gazetteer = crate::knowledge::places::Gazetteer::load(&path)?;
+        let gazetteer = crate::knowledge::places::Gazetteer::load(&path, lexicon)?;
         Ok(Tickets {
             calendar: sla::Calendar::new(days),
             gazetteer: std::sync::Arc::new(gazetteer),
