@@ -1,6 +1,6 @@
 //! The console's tickets page: tickets filtered by agency and state, late ones first, each with
-//! its history; staff reroute a rejected ticket, reopen a resolved one, and decide on held
-//! agency notes.
+//! its history; staff reroute a rejected ticket, reopen a resolved one, correct any ticket's
+//! place, and decide on held agency notes.
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -123,9 +123,21 @@ pub async fn tickets(
         } else {
             String::new()
         };
+        // Staff correct the place whatever the state: the agency's message follows.
+        let place = format!(
+            "<form method=\"post\" action=\"/tickets/{number}/place\" class=\"place\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <input name=\"place\" required maxlength=\"{max}\" value=\"{location}\" \
+             aria-label=\"Lokasi laporan {number}\" placeholder=\"nama jalan, kelurahan\"> \
+             <button type=\"submit\">Ubah lokasi</button></form>",
+            number = esc(&t.number),
+            csrf = esc(&session.csrf),
+            max = crate::tickets::place::PLACE_MAX_CHARS,
+            location = esc(t.location.as_deref().unwrap_or("")),
+        );
         rows.push_str(&format!(
             "<tr class=\"{class}\"><td>{late}{number}{reroute}</td><td>{agency}</td><td>{state}</td>\
-             <td>{text}<br><small>{location}</small></td><td>@{reporter}</td>\
+             <td>{text}<br><small>{location}</small>{place}</td><td>@{reporter}</td>\
              <td>{ack}<br>{resolve}</td><td><details><summary>riwayat</summary><ul>{history}</ul></details></td></tr>",
             class = if t.overdue { "urgent" } else { "" },
             late = if t.overdue { "<span class=\"badge\">TERLAMBAT</span> " } else { "" },
@@ -192,10 +204,13 @@ pub struct TicketForm {
     agency: String,
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    place: String,
 }
 
 /// Staff act on a ticket from the tickets page: send a rejected one to another agency
-/// (`reroute`) or reopen a resolved one with a reason for the agency (`reopen`).
+/// (`reroute`), reopen a resolved one with a reason for the agency (`reopen`), or correct its
+/// place (`place`).
 pub async fn ticket_act(
     State(state): State<AppState>,
     PageSession(session): PageSession,
@@ -215,6 +230,10 @@ pub async fn ticket_act(
             .await
             .map_err(super::ApiError::from),
         "reopen" => super::api::reopen_ticket(tickets, &state, &number, by, &form.note).await,
+        "place" => tickets
+            .correct_place(state.desk.store(), &number, &form.place, by)
+            .await
+            .map_err(super::ApiError::from),
         _ => Err(super::ApiError::NotFound("halaman tidak ditemukan".into())),
     };
     match result {
