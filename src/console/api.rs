@@ -435,6 +435,33 @@ pub async fn reopen_ticket(
     Ok(ticket)
 }
 
+#[derive(Deserialize)]
+pub struct PlaceBody {
+    place: String,
+}
+
+/// `POST /api/tickets/{number}/place {"place": "..."}`: staff correct a ticket's place; the
+/// history and audit log record it and the agency's message follows (edited on Telegram, a short
+/// correction on WhatsApp).
+pub async fn place(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    body: Result<Json<PlaceBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "badan permintaan harus JSON {{\"place\": \"...\"}}: {e}"
+        ))
+    })?;
+    let tickets = tickets_of(&state, &number)?;
+    let ticket = tickets
+        .correct_place(state.desk.store(), &number, &body.place, &caller.actor.name)
+        .await?;
+    state.desk.notify();
+    Ok(Json(json!({ "data": ticket.to_json() })))
+}
+
 fn tickets_of<'a>(
     state: &'a AppState,
     number: &str,

@@ -1,6 +1,6 @@
 //! The tickets born from a conversation, on its page: number, agency, state, place, deadlines as
 //! people say them ("Sen 8 Des 23.59 · 2 hari lagi"), history, and the actions that apply
-//! (send a rejected ticket to another agency, reopen a resolved one), which come back to the
+//! (send a rejected ticket to another agency, reopen a resolved one, correct its place), which come back to the
 //! conversation with a notice of what happened.
 
 use super::{AppState, esc};
@@ -28,7 +28,17 @@ fn actions(tickets: &Tickets, t: &Ticket, session: &Session, back: &str) -> Stri
         esc(&session.csrf),
         esc(back)
     );
-    match t.state {
+    // Staff correct the place whatever the state: the agency's message follows.
+    let place = format!(
+        "<form method=\"post\" action=\"/tickets/{n}/place\" class=\"place\">{hidden}\
+         <label>Lokasi <input name=\"place\" required maxlength=\"{max}\" value=\"{location}\" \
+         placeholder=\"nama jalan, kelurahan\"></label> \
+         <button type=\"submit\">Ubah lokasi</button></form>",
+        n = esc(&t.number),
+        max = crate::tickets::place::PLACE_MAX_CHARS,
+        location = esc(t.location.as_deref().unwrap_or("")),
+    );
+    let state = match t.state {
         TicketState::Rejected => {
             let choices: String = tickets
                 .config
@@ -58,7 +68,8 @@ fn actions(tickets: &Tickets, t: &Ticket, session: &Session, back: &str) -> Stri
             n = esc(&t.number),
         ),
         _ => String::new(),
-    }
+    };
+    state + &place
 }
 
 /// The "Laporan" section of a conversation's page; empty when no ticket was born from it.

@@ -124,6 +124,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/tickets/{number}", get(api::ticket))
         .route("/api/tickets/{number}/reroute", post(api::reroute))
         .route("/api/tickets/{number}/reopen", post(api::reopen))
+        .route("/api/tickets/{number}/place", post(api::place))
         .route("/api/ticket-notes", get(api::held_notes))
         .route("/api/ticket-notes/{id}/{action}", post(api::decide_note))
         .route("/api/open311/requests.json", get(api::open311))
@@ -304,6 +305,7 @@ impl From<crate::tickets::TicketError> for ApiError {
             | crate::tickets::TicketError::NotResolved { .. }
             | crate::tickets::TicketError::RejectedBy { .. }
             | crate::tickets::TicketError::NoteDecided(_) => ApiError::Conflict(e.to_string()),
+            crate::tickets::TicketError::InvalidPlace(m) => ApiError::BadRequest(m),
             crate::tickets::TicketError::Store(e) => ApiError::Internal(e.to_string()),
         }
     }

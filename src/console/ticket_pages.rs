@@ -1,6 +1,6 @@
 //! The console's tickets page: tickets filtered by agency and state, late ones first, each with
-//! its history; staff reroute a rejected ticket, reopen a resolved one, and decide on held
-//! agency notes.
+//! its history; staff reroute a rejected ticket, reopen a resolved one, correct any ticket's
+//! place, and decide on held agency notes.
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -123,10 +123,22 @@ pub async fn tickets(
         } else {
             String::new()
         };
+        // Staff correct the place whatever the state: the agency's message follows.
+        let place = format!(
+            "<form method=\"post\" action=\"/tickets/{number}/place\" class=\"place\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <input name=\"place\" required maxlength=\"{max}\" value=\"{location}\" \
+             aria-label=\"Lokasi laporan {number}\" placeholder=\"nama jalan, kelurahan\"> \
+             <button type=\"submit\">Ubah lokasi</button></form>",
+            number = esc(&t.number),
+            csrf = esc(&session.csrf),
+            max = crate::tickets::place::PLACE_MAX_CHARS,
+            location = esc(t.location.as_deref().unwrap_or("")),
+        );
         rows.push_str(&format!(
             "<tr class=\"{class}\"><td data-label=\"Nomor\">{late}{number}{reroute}</td>\
              <td data-label=\"Instansi\">{agency}</td><td data-label=\"Status\">{state}</td>\
-             <td data-label=\"Laporan\">{text}<br><small>{location}</small></td>\
+             <td data-label=\"Laporan\">{text}<br><small>{location}</small>{place}</td>\
              <td data-label=\"Pelapor\">@{reporter}</td>\
              <td data-label=\"Batas diterima / selesai\">{ack}<br>{resolve}</td>\
              <td><details><summary>riwayat</summary><ul>{history}</ul></details></td></tr>",
@@ -202,10 +214,13 @@ pub struct TicketForm {
     /// Where to come back to with a notice (a conversation's page); the tickets page otherwise.
     #[serde(default)]
     back: String,
+    #[serde(default)]
+    place: String,
 }
 
 /// Staff act on a ticket from the tickets page: send a rejected one to another agency
-/// (`reroute`) or reopen a resolved one with a reason for the agency (`reopen`).
+/// (`reroute`), reopen a resolved one with a reason for the agency (`reopen`), or correct its
+/// place (`place`).
 pub async fn ticket_act(
     State(state): State<AppState>,
     PageSession(session): PageSession,
@@ -225,6 +240,10 @@ pub async fn ticket_act(
             .await
             .map_err(super::ApiError::from),
         "reopen" => super::api::reopen_ticket(tickets, &state, &number, by, &form.note).await,
+        "place" => tickets
+            .correct_place(state.desk.store(), &number, &form.place, by)
+            .await
+            .map_err(super::ApiError::from),
         _ => Err(super::ApiError::NotFound("halaman tidak ditemukan".into())),
     };
     match result {
@@ -235,6 +254,11 @@ pub async fn ticket_act(
                     "Laporan {} dialihkan ke {}.",
                     ticket.number,
                     super::words::agency(&tickets.config, &ticket.agency)
+                ),
+                "place" => format!(
+                    "Lokasi laporan {} diubah menjadi {}.",
+                    ticket.number,
+                    ticket.location.as_deref().unwrap_or("-")
                 ),
                 _ => format!("Laporan {} dibuka kembali.", ticket.number),
             };

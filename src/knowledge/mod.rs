@@ -279,8 +279,9 @@ impl CheckReport {
 }
 
 /// Checks everything under the configured knowledge folders: every entry, the names of the
-/// links in their answers (links.tsv), the labelled examples, and the lexicon files (whose loader
-/// stops at the first bad line).
+/// links in their answers (links.tsv), the labelled examples, the lexicon files (whose loader
+/// stops at the first bad line), and the gazetteer when there is one (its lines, and no street
+/// or kelurahan named with a common word).
 pub fn check_all(config: &Config, today: Date) -> Result<CheckReport, KnowledgeError> {
     let loaded = load(&config.knowledge.dir)?;
     let mut problems = loaded.problems;
@@ -295,6 +296,10 @@ pub fn check_all(config: &Config, today: Date) -> Result<CheckReport, KnowledgeE
     // Duplicates are judged on normalised words; without the lexicon, on the plain words.
     let analyzer = crate::language::Analyzer::new(lexicon.as_ref().cloned().unwrap_or_default());
     problems.extend(examples::check(&examples.examples, &analyzer));
+    let gazetteer = config.knowledge.dir.join("gazetteer.tsv");
+    if let (Ok(lexicon), true) = (&lexicon, gazetteer.exists()) {
+        problems.extend(check_gazetteer(&gazetteer, lexicon.clone()));
+    }
     if let Err(e) = lexicon {
         let (path, line, message) = match e {
             crate::language::LexiconError::Io { path, source } => {
@@ -317,6 +322,27 @@ pub fn check_all(config: &Config, today: Date) -> Result<CheckReport, KnowledgeE
         entries: loaded.entries.len(),
         problems,
     })
+}
+
+/// The gazetteer's bad lines, and its names that the common words would cut.
+fn check_gazetteer(path: &Path, lexicon: crate::language::Lexicon) -> Vec<Problem> {
+    let problem = |line, message| Problem {
+        severity: Severity::Error,
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    match places::Gazetteer::load(path, lexicon) {
+        Ok(gazetteer) => gazetteer
+            .problems()
+            .into_iter()
+            .map(|(line, message)| problem(line, message))
+            .collect(),
+        Err(places::GazetteerError::Line { line, message, .. }) => vec![problem(line, message)],
+        Err(places::GazetteerError::Read { source, .. }) => {
+            vec![problem(1, format!("cannot read: {source}"))]
+        }
+    }
 }
 
 /// Whether an entry may be used for an automatic answer today.

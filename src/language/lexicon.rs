@@ -168,6 +168,9 @@ pub struct Lexicon {
     pub stopwords: HashSet<String>,
     /// Words known to be standard Indonesian.
     pub vocabulary: HashSet<String>,
+    /// Common words of complaints that are never part of a place's name (what is wrong, what
+    /// it is about, times, numbers, particles): they end a street's name in the place reader.
+    pub common: HashSet<String>,
 }
 
 /// The files of `knowledge/lexicon/`, in the order their entries win.
@@ -181,6 +184,7 @@ pub const JAVANESE_FILES: [&str; 2] = ["javanese-malang.tsv", "nusax-javanese.ts
 pub const WALIKAN_FILE: &str = "walikan.tsv";
 pub const STOPWORDS_FILE: &str = "stopwords.txt";
 pub const VOCABULARY_FILE: &str = "indonesian-words.txt";
+pub const COMMON_FILE: &str = "common-words.txt";
 
 /// Question words and negations: stopword lists carry them, FAQ matching needs them.
 const KEEP_WORDS: &[&str] = &[
@@ -243,6 +247,8 @@ impl Lexicon {
         }
         let (path, text) = read(VOCABULARY_FILE)?;
         lexicon.vocabulary = parse_word_list(&path, &text)?;
+        let (path, text) = read(COMMON_FILE)?;
+        lexicon.common = parse_word_list(&path, &text)?;
         let formal: Vec<String> = lexicon
             .slang
             .values()
@@ -256,6 +262,16 @@ impl Lexicon {
             .vocabulary
             .extend(KEEP_WORDS.iter().map(|w| (*w).to_owned()));
         Ok(lexicon)
+    }
+
+    /// Whether `word` (lower case) is a word the lexicon knows: standard Indonesian, a stopword,
+    /// or an informal, Javanese or walikan word of its tables.
+    pub fn is_known(&self, word: &str) -> bool {
+        self.vocabulary.contains(word)
+            || self.stopwords.contains(word)
+            || self.slang.get(word).is_some()
+            || self.javanese.get(word).is_some()
+            || self.walikan.get(word).is_some()
     }
 
     /// Adds words known to be right, such as the knowledge base's own vocabulary.

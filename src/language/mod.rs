@@ -83,6 +83,14 @@ static CAMEL: LazyLock<Regex> = LazyLock::new(|| {
 static TOKEN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[\p{L}\p{N}]+(?:['’\-][\p{L}\p{N}]+)*").expect("token pattern"));
 
+impl Lexicon {
+    /// The formal words one lower-case word reads as ("bolong" gives "berlubang", "wingi"
+    /// "kemarin", "10rb" "10 ribu"); the word itself when no table or rule changes it.
+    pub fn formal_words(&self, word: &str) -> Vec<String> {
+        words::normalize(self, &[word])
+    }
+}
+
 impl Analyzer {
     pub fn new(lexicon: Lexicon) -> Analyzer {
         Analyzer {

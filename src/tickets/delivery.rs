@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::messages::{agency_html, agency_plain, next_choices, truncate_chars};
+use super::messages::{agency_html, agency_plain, next_choices, place_correction, truncate_chars};
 use super::{Ticket, TicketError, Tickets};
 use crate::config::Agency;
 use crate::desk::conversation::insert_event;
@@ -17,6 +17,10 @@ pub(super) enum AgencyMessage<'a> {
     Update(i64),
     /// A new first message (rerouted, or reopened with staff's note as its lead line).
     Again(i64, Option<&'a str>),
+    /// Staff corrected the place (history id): Telegram edits the first message; WhatsApp, which
+    /// cannot edit, gets a short correction without buttons (outside the 24-hour window, the
+    /// ticket's template, which carries the corrected place).
+    Place(i64),
 }
 
 /// Who causes a tweet to the citizen: a status tweet caused by the agency (or the bot) waits
@@ -29,8 +33,8 @@ pub(super) enum Speaker {
 }
 
 impl Tickets {
-    /// The agency's message: new (a fresh ticket) or an edit of the first one (a state change),
-    /// with the buttons of the states that may follow.
+    /// The agency's message: new (a fresh ticket) or an edit of the first one (a state change,
+    /// a corrected place), with the buttons of the states that may follow.
     pub(super) async fn queue_agency_message(
         &self,
         tx: &mut Tx<'_>,
@@ -43,8 +47,10 @@ impl Tickets {
             AgencyMessage::First => ("new".to_owned(), None),
             AgencyMessage::Update(id) => (id.to_string(), None),
             AgencyMessage::Again(id, lead) => (format!("new:{id}"), lead),
+            AgencyMessage::Place(id) => (format!("place:{id}"), None),
         };
-        let first = !matches!(message, AgencyMessage::Update(_));
+        let first = matches!(message, AgencyMessage::First | AgencyMessage::Again(..));
+        let correction = matches!(message, AgencyMessage::Place(_));
         let lead = lead.map(|note| {
             if note.is_empty() {
                 "Dibuka kembali oleh petugas.".to_owned()
@@ -53,15 +59,23 @@ impl Tickets {
             }
         });
         let (channel, payload) = if let Some(to) = &agency.whatsapp {
-            let text = agency_plain(ticket, agency);
+            let text = match &lead {
+                _ if correction => place_correction(ticket),
+                Some(lead) => {
+                    truncate_chars(&format!("{lead}\n\n{}", agency_plain(ticket, agency)), 1000)
+                }
+                None => agency_plain(ticket, agency),
+            };
+            let choices = if correction {
+                Vec::new()
+            } else {
+                next_choices(ticket)
+            };
             let payload = json!({
                 "to": to,
                 "ticket": ticket.number,
-                "text": match &lead {
-                    Some(lead) => truncate_chars(&format!("{lead}\n\n{text}"), 1000),
-                    None => text,
-                },
-                "choices": next_choices(ticket),
+                "text": text,
+                "choices": choices,
                 "template_params": [
                     ticket.number,
                     truncate_chars(&ticket.text, 300),

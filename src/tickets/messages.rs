@@ -18,6 +18,24 @@ pub const ASK_PLACE_AGAIN: &str =
 pub const PLACE_TO_STAFF: &str = "Terima kasih kak. Lokasinya belum bisa kami pastikan, jadi \
                                   laporan ini kami teruskan ke petugas yang akan membalas di utas ini.";
 
+/// What a WhatsApp agency reads when staff correct a ticket's place (WhatsApp cannot edit the
+/// ticket's message, as Telegram does).
+pub fn place_correction(ticket: &Ticket) -> String {
+    truncate_chars(
+        &format!(
+            "Koreksi lokasi laporan {}: {}",
+            ticket.number,
+            ticket.location.as_deref().unwrap_or("-")
+        ),
+        1000,
+    )
+}
+
+/// The history line of a corrected place.
+pub fn place_note(before: Option<&str>, after: &str) -> String {
+    format!("lokasi dikoreksi: {} → {after}", before.unwrap_or("-"))
+}
+
 /// The reply to "cek laporan NUMBER" for a number that does not exist.
 pub fn not_found_text(number: &str) -> String {
     format!("Nomor laporan {number} tidak kami temukan. Mohon cek lagi nomornya, ya.")

@@ -7,7 +7,7 @@ readable aloud (`MLG-2026-000123`), its deadlines (working days, [`sla`]), and t
 the ticket to the agency's chat and the number to the citizen. Each state change (DESIGN.md,
 "States") is one transaction: the conditional update, the history line, the audit entry, exactly
 one tweet in the citizen's thread, and the agency's message edited to show the state and the
-buttons that may follow.
+buttons that may follow. Staff may correct a ticket's place at any time ([`place`]).
 */
 
 mod delivery;
@@ -15,6 +15,7 @@ mod delivery;
 pub mod messages;
 mod notes;
 pub mod pending;
+pub mod place;
 pub mod privacy;
 pub mod sla;
 pub mod telegram;
@@ -130,6 +131,9 @@ pub enum TicketError {
     NoteNotFound(i64),
     #[error("kabar {0} sudah diputuskan sebelumnya")]
     NoteDecided(i64),
+    /// A place staff wrote that cannot be one (empty, or too long).
+    #[error("{0}")]
+    InvalidPlace(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -247,7 +251,8 @@ pub struct Tickets {
 }
 
 impl Tickets {
-    /// Reads the calendar and the gazetteer (`knowledge/gazetteer.tsv`, beside the entries).
+    /// Reads the calendar, the gazetteer (`knowledge/gazetteer.tsv`, beside the entries) and the
+    /// lexicon the place reader needs.
     pub fn load(config: std::sync::Arc<Config>) -> anyhow::Result<Tickets> {
         use anyhow::Context as _;
         let mut days = Vec::new();
@@ -257,8 +262,10 @@ impl Tickets {
                 .with_context(|| format!("[sla] holidays: {text:?} is not YYYY-MM-DD"))?;
             days.push(day);
         }
+        // The lexicon tells a street's name from the common words of the complaint around it.
+        let lexicon = crate::language::Lexicon::load(&config.knowledge.lexicon_dir)?;
         let path = config.knowledge.dir.join("gazetteer.tsv");
-        let gazetteer = crate::knowledge::places::Gazetteer::load(&path)?;
+        let gazetteer = crate::knowledge::places::Gazetteer::load(&path, lexicon)?;
         Ok(Tickets {
             calendar: sla::Calendar::new(days),
             gazetteer: std::sync::Arc::new(gazetteer),

@@ -364,6 +364,22 @@ fn a_malformed_lexicon_file_names_file_and_line() {
 }
 
 #[test]
+fn a_gazetteer_street_named_with_a_common_word_is_an_error() {
+    // "numpuk" is a common word of complaints: it would end the street's name in every tweet.
+    let gazetteer = "kind\tname\tkecamatan\taliases\njalan\tKawi\t\t\njalan\tKawi Numpuk\t\t\n";
+    let fixture = Fixture::new(&[("kk.md", &entry("kk")), ("gazetteer.tsv", gazetteer)]);
+    let (ok, output) = fixture.check(&[]);
+    assert!(!ok);
+    assert!(
+        output.starts_with(&format!(
+            "{}:3: error: \"Kawi Numpuk\" holds \"numpuk\", a common word",
+            fixture.path("gazetteer.tsv")
+        )),
+        "{output}"
+    );
+}
+
+#[test]
 fn an_unknown_key_in_bot_toml_is_named() {
     let fixture = Fixture::new(&[("kk.md", &entry("kk"))]);
     fixture.configure(|c| {

@@ -30,6 +30,7 @@ mod takeover;
 mod telegram_sender;
 mod ticket_deadlines;
 mod ticket_notes;
+mod ticket_places;
 mod ticket_reopening;
 mod ticket_rerouting;
 mod ticket_threads;

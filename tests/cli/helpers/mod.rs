@@ -10,8 +10,8 @@ The one harness the behaviour files share; they import from here and never from 
   staff member; `Deployment::api`: the running bot's console API with a staff token.
 - [`Sandbox`]: the sandbox as citizens, agencies and an auditor see it: tweets, replies, the
   Telegram and WhatsApp chats, the control endpoints.
-- Records made the way the worker makes them: [`mention_at`], [`file_ticket`]; what a
-  citizen was told about a ticket: [`citizen_tweets`].
+- Records made the way the worker makes them: [`mention_at`], [`file_ticket`],
+  [`report_saying`]; what a citizen was told about a ticket: [`citizen_tweets`].
 - Waiting: [`wait_until`] and [`wait_for`] poll a condition until a deadline; [`quiet_period`]
   is the one fixed wait, for assertions that something does *not* happen.
 */
@@ -35,6 +35,7 @@ pub use console::{Console, Reply};
 pub use deployment::{Deployment, Process};
 pub use records::{
     AGENCY_MEMBER, citizen_tweets, file_ticket, file_ticket_for, file_ticket_saying, mention_at,
+    report_saying,
 };
 pub use sandbox::Sandbox;
 

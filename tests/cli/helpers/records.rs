@@ -119,6 +119,20 @@ pub async fn file_ticket_saying(
     agency: &str,
     text: &str,
 ) -> String {
+    let recorded = report_saying(store, tickets, id, citizen, agency, text).await;
+    recorded.ticket.expect("a ticket")
+}
+
+/// Records `citizen`'s tweet `id` saying `text` as a complaint for `agency`, the way the worker
+/// does: filed as a ticket when it names its place, else the bot asks for the place.
+pub async fn report_saying(
+    store: &Store,
+    tickets: &Tickets,
+    id: &str,
+    citizen: &str,
+    agency: &str,
+    text: &str,
+) -> intake::Recorded {
     let mention = store_mention(store, id, citizen, text, 0).await;
     let decision = NewDecision {
         conversation_id: None,
@@ -128,7 +142,7 @@ pub async fn file_ticket_saying(
         rule: "complaint_routed".into(),
         evidence: "{}".into(),
     };
-    let recorded = intake::record_mention(
+    intake::record_mention(
         store,
         &mention,
         &intake::Decided {
@@ -142,8 +156,7 @@ pub async fn file_ticket_saying(
         Some(tickets),
     )
     .await
-    .unwrap();
-    recorded.ticket.expect("a ticket")
+    .unwrap()
 }
 
 /// The tweets queued for the citizen about ticket `number`, oldest first: (state, text).
