@@ -16,6 +16,7 @@ pub mod messages;
 mod notes;
 pub mod pending;
 pub mod privacy;
+pub mod search;
 pub mod sla;
 pub mod telegram;
 mod thread;
