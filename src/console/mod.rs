@@ -15,6 +15,7 @@ mod cost_pages;
 mod learning_api;
 mod learning_pages;
 mod pages;
+mod search_pages;
 mod ticket_pages;
 mod webhooks;
 
@@ -90,6 +91,8 @@ pub fn app(state: AppState) -> Router {
         .route("/staff/{name}/unlock", post(admin_pages::unlock))
         .route("/privacy/forget", post(admin_pages::forget))
         .route("/report", get(pages::report))
+        .route("/search", get(search_pages::search))
+        .route("/api/search", get(api::search))
         .route("/metrics", get(api::metrics))
         .route("/api/report", get(api::report))
         .route("/dead-letters", get(admin_pages::dead_letters))

@@ -37,6 +37,9 @@ pub(super) fn layout(
             "<nav><a href=\"/\">Antrean</a> <a href=\"/?state=staff&amp;held_by={name}\">Pegangan saya</a> \
              <a href=\"/?state=bot\">Dijawab bot</a> <a href=\"/?state=closed\">Selesai</a> \
              <a href=\"/tickets\">Laporan</a> <a href=\"/report\">Ringkasan</a> <a href=\"/corrections\">Koreksi</a> <a href=\"/staff\">Petugas</a> <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati</a>\
+             <form method=\"get\" action=\"/search\" class=\"search\" role=\"search\">\
+             <input type=\"search\" name=\"q\" maxlength=\"100\" placeholder=\"Cari percakapan, laporan\" \
+             aria-label=\"Cari percakapan dan laporan\"> <button type=\"submit\">Cari</button></form>\
              <span class=\"who\">{name} ({role})</span>\
              <form method=\"post\" action=\"/logout\" class=\"inline\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
