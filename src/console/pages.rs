@@ -38,12 +38,12 @@ pub(super) fn layout(
              <a href=\"/?state=bot\">Dijawab bot</a> <a href=\"/?state=closed\">Selesai</a> \
              <a href=\"/tickets\">Laporan</a> <a href=\"/report\">Ringkasan</a> <a href=\"/corrections\">Koreksi</a> <a href=\"/staff\">Petugas</a> <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati</a>\
              <form method=\"get\" action=\"/search\" class=\"search\" role=\"search\">\
-             <input type=\"search\" name=\"q\" maxlength=\"100\" placeholder=\"Cari percakapan, laporan\" \
+             <input type=\"search\" name=\"q\" maxlength=\"100\" placeholder=\"Cari kasus\" \
              aria-label=\"Cari percakapan dan laporan\"> <button type=\"submit\">Cari</button></form>\
-             <span class=\"who\">{name} ({role})</span>\
+             <div class=\"who\">{name} ({role}) \
              <form method=\"post\" action=\"/logout\" class=\"inline\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <button type=\"submit\">Keluar</button></form></nav>",
+             <button type=\"submit\">Keluar</button></form></div></nav>",
             name = esc(&s.actor.name),
             role = s.actor.role.as_str(),
             csrf = esc(&s.csrf),

@@ -402,6 +402,23 @@ async fn after_privacy_forget_and_retention_the_removed_words_are_not_found() {
         assert_eq!(conversations, [conv.as_str(), "c9352"], "{name}");
         assert_eq!(numbers, [number.as_str()], "{name}");
 
+        // The raw pages of SQLite's indexes hold the handle now, and must not after.
+        let in_pages = || async {
+            let mut found = 0;
+            for table in ["messages_search_data", "tickets_search_data"] {
+                found += sqlx::query_scalar::<sqlx::Any, i64>(&format!(
+                    "SELECT COUNT(*) FROM {table} WHERE instr(block, CAST('wargalupa' AS BLOB)) > 0"
+                ))
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+            }
+            found
+        };
+        if *name == "sqlite" {
+            assert!(in_pages().await > 0, "the check below would prove nothing");
+        }
+
         // The command line, as an officer runs it.
         let config = repo().join("bot.toml");
         let out = kicau(
@@ -466,7 +483,13 @@ async fn after_privacy_forget_and_retention_the_removed_words_are_not_found() {
             assert_eq!(left, 0, "{name}: {word} is still indexed");
         }
         if *name == "sqlite" {
-            // Deleted entries leave the index's pages at once, not at the next merge.
+            // Deleted entries leave the index's pages at once (secure-delete), not at the next
+            // merge.
+            assert_eq!(
+                in_pages().await,
+                0,
+                "the handle is left in the index's pages"
+            );
             for table in ["messages_search_config", "tickets_search_config"] {
                 let on: i64 = sqlx::query_scalar::<sqlx::Any, i64>(&format!(
                     "SELECT v FROM {table} WHERE k = 'secure-delete'"
