@@ -43,20 +43,12 @@ pub async fn run(state: &AppState, q: &str, limit: usize) -> Result<Results, Api
     if q.chars().count() > MAX_CHARS {
         return Err(ApiError::BadRequest(QueryError::TooLong.to_string()));
     }
-    let spans = crate::language::pii::detect(q);
-    let mut kept = String::with_capacity(q.len());
-    let mut last = 0;
-    for span in &spans {
-        kept.push_str(&q[last..span.start]);
-        kept.push(' ');
-        last = span.end;
-    }
-    kept.push_str(&q[last..]);
+    let kept = crate::language::pii::cut(q);
     let mut results = Results {
         query: q.to_owned(),
-        personal_data: !spans.is_empty(),
-        conversations: Found::first(Vec::new(), 0),
-        tickets: Found::first(Vec::new(), 0),
+        personal_data: kept != q,
+        conversations: Found::none(),
+        tickets: Found::none(),
     };
     let query = match SearchQuery::parse(&kept) {
         Ok(query) => query,

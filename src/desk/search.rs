@@ -30,14 +30,7 @@ pub fn index_text(direction: Direction, author: &str, text: &str) -> String {
     if text.is_empty() {
         return String::new();
     }
-    let mut kept = String::with_capacity(text.len());
-    let mut last = 0;
-    for span in crate::language::pii::detect(text) {
-        kept.push_str(&text[last..span.start]);
-        kept.push(' ');
-        last = span.end;
-    }
-    kept.push_str(&text[last..]);
+    let kept = crate::language::pii::cut(text);
     let handle = match direction {
         Direction::In => author,
         Direction::Out => "",

@@ -252,6 +252,14 @@ pub struct Found<T> {
 }
 
 impl<T> Found<T> {
+    /// Nothing found.
+    pub fn none() -> Found<T> {
+        Found {
+            hits: Vec::new(),
+            more: false,
+        }
+    }
+
     /// The first `limit` of `hits`, which were fetched with one more than `limit`.
     pub fn first(mut hits: Vec<T>, limit: usize) -> Found<T> {
         let more = hits.len() > limit;
