@@ -6,9 +6,9 @@
 
 Rules (see ARCHITECTURE.md and ../shared/DESIGN.md, "Boundaries"):
 
-1. Table owners. Every table created in migrations/sqlite/*.sql has one owner module in OWNERS,
-   and only that module writes it (INSERT [OR ...] INTO, REPLACE INTO, UPDATE .. SET, DELETE
-   FROM, inside string literals) in src/**/*.rs. Comments, doc comments and `#[cfg(test)] mod`
+1. Table owners. Every table created in migrations/sqlite/*.sql (FTS5 virtual tables too) has
+   one owner module in OWNERS, and only that module writes it (INSERT [OR ...] INTO, REPLACE
+   INTO, UPDATE .. SET, DELETE FROM, inside string literals) in src/**/*.rs. Comments, doc comments and `#[cfg(test)] mod`
    blocks (to their closing brace) are skipped; so is src/sandbox/ (no database). A file's module is the first component
    under src/ (src/store/lease.rs -> store, src/report.rs -> report). A name that is no table is
    reported when it reads like SQL (upper-case keyword, or `(`/VALUES/WHERE/... after it), and
@@ -32,8 +32,9 @@ from pathlib import Path
 OWNERS = {
     "store": "inbox decisions cursors outbox dead_letters audit_log leases opt_outs x_tokens "
     "usage_units usage_days",
-    "desk": "conversations messages events staff api_tokens sessions telegram_messages corrections",
-    "tickets": "tickets ticket_history ticket_notes ticket_numbers pending_reports "
+    "desk": "conversations messages messages_search events staff api_tokens sessions "
+    "telegram_messages corrections",
+    "tickets": "tickets tickets_search ticket_history ticket_notes ticket_numbers pending_reports "
     "whatsapp_windows whatsapp_messages whatsapp_contacts",
 }
 ALLOWED = {  # module: what it may import besides itself and external crates
@@ -68,7 +69,7 @@ WRITES = [re.compile(p, re.I) for p in (
     r"\b(INSERT)\s+(?:OR\s+\w+\s+)?INTO\s+([\w{}]+)", r"\b(REPLACE)\s+INTO\s+([\w{}]+)",
     r"\b(UPDATE)\s+([\w{}]+)\s+SET\b", r"\b(DELETE)\s+FROM\s+([\w{}]+)")]
 SQL_AFTER = re.compile(r"\s*(\(|VALUES\b|SELECT\b|DEFAULT\b|WHERE\b|RETURNING\b|ON\b|AS\b)", re.I)
-CREATE = re.compile(r"\bCREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`]?(\w+)", re.I)
+CREATE = re.compile(r"\bCREATE\s+(?:VIRTUAL\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`]?(\w+)", re.I)
 TEST_MOD = re.compile(r"^[ \t]*#\[cfg\(test\)\]\s*(?:#\[[^\]]*\]\s*)*"
                       r"(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*\{", re.M)
 RAW = re.compile(r"(?<![\w])[bc]?r(#*)\"")

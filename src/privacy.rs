@@ -20,6 +20,9 @@ personal data when written and no handle. `audit_log` keeps ids (never texts). `
 `whatsapp_*`, `ticket_numbers`, `cursors`, `leases` and `x_tokens` hold no citizen's data.
 `usage_units` holds the post, user and message ids the platforms billed, only to count each
 once on its day: they go two days after (whatever the period); `usage_days` holds counts only.
+The full-text search (migration 0018) holds nothing of its own to forget: `messages.search_text`
+is emptied with the text (and holds no personal data), `messages_search` and `tickets_search`
+(SQLite's FTS5, with secure-delete) and the `search` columns (PostgreSQL) follow their rows.
 Later tables say how retention and forgetting apply to them here.
 */
 

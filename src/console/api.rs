@@ -523,6 +523,30 @@ pub async fn decide_note(
 }
 
 #[derive(Deserialize)]
+pub struct SearchParams {
+    q: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /api/search?q=sampah&limit=20`: conversations and tickets the full-text index finds,
+/// best first, at most `limit` (1 to 50) of each; the page `/search` shows the same.
+pub async fn search(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(query): Query<SearchParams>,
+) -> Result<Json<Value>, ApiError> {
+    use super::search_pages::{DEFAULT_LIMIT, MAX_LIMIT, run};
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit harus 1 sampai {MAX_LIMIT}"
+        )));
+    }
+    let results = run(&state, query.q.as_deref().unwrap_or(""), limit).await?;
+    Ok(Json(json!({ "data": results.to_json() })))
+}
+
+#[derive(Deserialize)]
 pub struct ReportQuery {
     days: Option<i64>,
 }

@@ -17,6 +17,7 @@ mod learning_api;
 mod learning_pages;
 mod login_pages;
 mod pages;
+mod search_pages;
 mod thread_view;
 mod ticket_pages;
 mod webhooks;
@@ -100,6 +101,8 @@ pub fn app(state: AppState) -> Router {
         .route("/staff/{name}/unlock", post(admin_pages::unlock))
         .route("/privacy/forget", post(admin_pages::forget))
         .route("/report", get(pages::report))
+        .route("/search", get(search_pages::search))
+        .route("/api/search", get(api::search))
         .route("/metrics", get(api::metrics))
         .route("/api/report", get(api::report))
         .route("/dead-letters", get(admin_pages::dead_letters))

@@ -44,10 +44,13 @@ pub(super) fn layout(
             "<nav><a href=\"/\">Antrean{waiting}{emergencies}</a> <a href=\"/?state=staff&amp;held_by={name}\">Pegangan saya</a> \
              <a href=\"/?state=bot\">Dijawab bot</a> <a href=\"/?state=closed\">Selesai</a> \
              <a href=\"/tickets\">Laporan</a> <a href=\"/report\">Ringkasan</a> <a href=\"/corrections\">Koreksi</a> <a href=\"/staff\">Petugas</a> <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati{failed}{dead}</a>\
-             <span class=\"who\">{name} ({role})</span>\
+             <form method=\"get\" action=\"/search\" class=\"search\" role=\"search\">\
+             <input type=\"search\" name=\"q\" maxlength=\"100\" placeholder=\"Cari kasus\" \
+             aria-label=\"Cari percakapan dan laporan\"> <button type=\"submit\">Cari</button></form>\
+             <div class=\"who\">{name} ({role}) \
              <form method=\"post\" action=\"/logout\" class=\"inline\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <button type=\"submit\">Keluar</button></form></nav>",
+             <button type=\"submit\">Keluar</button></form></div></nav>",
             name = esc(&s.actor.name),
             role = s.actor.role.as_str(),
             csrf = esc(&s.csrf),

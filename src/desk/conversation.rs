@@ -109,13 +109,14 @@ pub struct NewMessage<'a> {
     pub outbox_prefix: Option<&'a str>,
 }
 
-/// Adds a message to a conversation's thread.
+/// Adds a message to a conversation's thread, with the text the search index is given
+/// ([`super::search::index_text`]). Returns its id.
 pub async fn add_message(
     tx: &mut Tx<'_>,
     conversation: &str,
     message: NewMessage<'_>,
     now: i64,
-) -> Result<()> {
+) -> Result<i64> {
     let NewMessage {
         direction,
         tweet_id,
@@ -123,9 +124,9 @@ pub async fn add_message(
         text,
         outbox_prefix,
     } = message;
-    sqlx::query(
+    let id = sqlx::query(
         "INSERT INTO messages (conversation_id, direction, tweet_id, author, text, created_at, \
-         outbox_prefix) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         outbox_prefix, search_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(conversation)
     .bind(match direction {
@@ -137,9 +138,11 @@ pub async fn add_message(
     .bind(text)
     .bind(now)
     .bind(outbox_prefix)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .bind(super::search::index_text(direction, author, text))
+    .fetch_one(&mut **tx)
+    .await?
+    .get(0);
+    Ok(id)
 }
 
 /// Puts a conversation with the bot (or a closed one) in the staff queue for `reason` (a rule

@@ -21,6 +21,7 @@ pub use events::Attention;
 pub mod login;
 pub mod messages;
 pub mod privacy;
+pub mod search;
 
 pub use messages::reason_label;
 pub mod staff;
@@ -550,17 +551,13 @@ impl Desk {
                 return Ok(0);
             }
         }
-        let message_id: i64 = sqlx::query(
-            "INSERT INTO messages (conversation_id, direction, tweet_id, author, text, created_at) \
-             VALUES ($1, 'out', NULL, $2, $3, $4) RETURNING id",
-        )
-        .bind(id)
-        .bind(&actor.name)
-        .bind(parts.join("\n"))
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?
-        .get(0);
+        let message = conversation::NewMessage {
+            direction: conversation::Direction::Out,
+            tweet_id: None,
+            author: &actor.name,
+            text: &parts.join("\n"),
+        };
+        let message_id = conversation::add_message(&mut tx, id, message, now).await?;
         let base = origin
             .map(str::to_owned)
             .unwrap_or_else(|| format!("{id}:{message_id}"));

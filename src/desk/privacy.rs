@@ -107,8 +107,8 @@ impl Desk {
 }
 
 /// Empties what the desk keeps of the citizen in these conversations: their handle and id, the
-/// last text, every message's text (the bot's and staff's name the citizen too), and the handle
-/// in the events. Conversations still open are closed. Returns the citizen's tweets in them, for
+/// last text, every message's text and search text (the bot's and staff's name the citizen too;
+/// the search index follows, see `super::search`), and the handle in the events. Conversations still open are closed. Returns the citizen's tweets in them, for
 /// the store to forget.
 pub async fn forget_conversations(
     tx: &mut crate::store::Tx<'_>,
@@ -135,7 +135,7 @@ pub async fn forget_conversations(
         .execute(&mut **tx)
         .await?;
         sqlx::query(
-            "UPDATE messages SET text = '', \
+            "UPDATE messages SET text = '', search_text = '', \
              author = CASE WHEN direction = 'in' THEN 'anonim' ELSE author END \
              WHERE conversation_id = $1",
         )

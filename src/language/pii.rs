@@ -300,6 +300,20 @@ pub fn redact(text: &str) -> String {
     out
 }
 
+/// `text` with every piece of personal data cut out (a space in its place): what a search
+/// index may hold, and what is left of a query to search for.
+pub fn cut(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for span in detect(text) {
+        out.push_str(&text[last..span.start]);
+        out.push(' ');
+        last = span.end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 /// The personal data of `text` in a form two spellings of it share: a NIK's 16 digits, a phone
 /// number's last nine digits (so that `0812…` and `+62 812…` meet), an e-mail address in lower
 /// case. For telling whether a text repeats someone's data.

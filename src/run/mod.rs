@@ -136,6 +136,13 @@ pub async fn run(
             crate::store::redact_url(database_url)
         )
     })?;
+    // Messages stored before the search existed (migration 0018) join its index.
+    let indexed = crate::desk::search::index_earlier_messages(&store)
+        .await
+        .context("indexing earlier messages for search")?;
+    if indexed > 0 {
+        tracing::info!(messages = indexed, "earlier messages indexed for search");
+    }
     // Instances sharing the database take turns on the jobs only one may run.
     let holder = Lease::holder_id();
     let mut embedded = None;

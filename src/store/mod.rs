@@ -15,6 +15,7 @@ pub mod lease;
 mod outbox;
 pub mod privacy;
 mod records;
+pub mod search;
 mod tokens;
 pub mod usage;
 

@@ -17,6 +17,7 @@ mod notes;
 pub mod pending;
 pub mod place;
 pub mod privacy;
+pub mod search;
 pub mod sla;
 pub mod telegram;
 mod thread;

@@ -23,6 +23,7 @@ mod report;
 mod sandbox_telegram;
 mod sandbox_whatsapp;
 mod sandbox_x;
+mod search;
 mod service;
 mod staff_group;
 mod store;

@@ -15,6 +15,8 @@ use super::repo;
 /// A store per backend available, each fresh.
 pub struct Backends {
     pub stores: Vec<(&'static str, Store)>,
+    /// Each store's database URL, in the same order (for the `kicau` command line).
+    pub urls: Vec<String>,
     _dir: tempfile::TempDir,
     cleanup: Vec<(String, String)>,
 }
@@ -24,11 +26,13 @@ impl Backends {
         let dir = tempfile::tempdir().unwrap();
         let sqlite = format!("sqlite://{}", dir.path().join("kicau.db").display());
         let mut stores = vec![("sqlite", Store::connect(&sqlite).await.unwrap())];
+        let mut urls = vec![sqlite];
         let mut cleanup = Vec::new();
         match std::env::var("KICAU_TEST_POSTGRES_URL") {
             Ok(admin) => {
                 let (url, name) = fresh_postgres(&admin).await;
                 stores.push(("postgres", Store::connect(&url).await.unwrap()));
+                urls.push(url);
                 cleanup.push((admin, name));
             }
             Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
@@ -38,6 +42,7 @@ impl Backends {
         }
         Backends {
             stores,
+            urls,
             _dir: dir,
             cleanup,
         }
