@@ -11,10 +11,12 @@ CSRF token, since a browser never sends that header on its own.
 mod admin_pages;
 mod api;
 mod auth;
+mod charts;
 mod cost_pages;
 mod learning_api;
 mod learning_pages;
 mod pages;
+mod report_pages;
 mod ticket_pages;
 mod webhooks;
 
@@ -89,7 +91,7 @@ pub fn app(state: AppState) -> Router {
         .route("/staff", get(admin_pages::accounts))
         .route("/staff/{name}/unlock", post(admin_pages::unlock))
         .route("/privacy/forget", post(admin_pages::forget))
-        .route("/report", get(pages::report))
+        .route("/report", get(report_pages::report))
         .route("/metrics", get(api::metrics))
         .route("/api/report", get(api::report))
         .route("/dead-letters", get(admin_pages::dead_letters))
@@ -322,16 +324,24 @@ pub fn esc(text: &str) -> String {
     out
 }
 
+/// Months as pages abbreviate them.
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des",
+];
+
+/// A moment (milliseconds since the epoch) in Malang's time zone.
+fn in_wib(ms: i64) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .map(|t| t.to_offset(crate::tickets::sla::WIB))
+}
+
 /// A moment (milliseconds since the epoch) as staff read it: the date and time in Malang,
 /// `6 Des 2026 06.53 WIB`.
 pub fn wib_time(ms: i64) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des",
-    ];
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {
+    let Some(t) = in_wib(ms) else {
         return "-".to_owned();
     };
-    let t = t.to_offset(crate::tickets::sla::WIB);
     format!(
         "{} {} {} {:02}.{:02} WIB",
         t.day(),
@@ -342,9 +352,30 @@ pub fn wib_time(ms: i64) -> String {
     )
 }
 
+/// The day of a moment in Malang as a chart labels it: weekday and date, `Sen 7 Des`.
+pub fn wib_day(ms: i64) -> String {
+    const DAYS: [&str; 7] = ["Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"];
+    let Some(t) = in_wib(ms) else {
+        return "-".to_owned();
+    };
+    format!(
+        "{} {} {}",
+        DAYS[usize::from(t.weekday().number_days_from_monday())],
+        t.day(),
+        MONTHS[usize::from(u8::from(t.month())) - 1],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_read_in_malang() {
+        // 2026-12-06T17:00:00Z is Monday 7 December, midnight in Malang.
+        assert_eq!(wib_day(1_796_576_400_000), "Sen 7 Des");
+        assert_eq!(wib_day(1_796_576_400_000 - 1), "Min 6 Des");
+    }
 
     #[test]
     fn times_read_in_malang() {

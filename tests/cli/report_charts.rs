@@ -1,9 +1,13 @@
-//! Issue 14: `report::build` gives the period day by day in WIB, on SQLite and PostgreSQL.
+//! Issue 14: "Ringkasan" draws its figures as charts with text alternatives (day by day in WIB,
+//! agencies by name), and `report::build` gives the days on SQLite and PostgreSQL.
+
+use std::sync::Arc;
 
 use kicau::desk::{Actor, Desk, Role};
 use kicau::store::{Store, now_ms};
+use kicau::tickets::Tickets;
 
-use crate::helpers::{Backends, mention_at, shipped_config};
+use crate::helpers::{Backends, Console, file_ticket, mention_at, shipped_config, sqlite};
 
 /// Records mention `id` of citizen `warga<id>` saying `text`, decided `kind`, a minute ago.
 async fn said(store: &Store, id: &str, text: &str, kind: &str) -> Option<String> {
@@ -99,4 +103,84 @@ async fn the_report_counts_each_day_in_wib_on_both_backends() {
         );
     }
     backends.finish().await;
+}
+
+#[tokio::test]
+async fn the_summary_draws_its_charts_with_text_alternatives() {
+    let (store, _dir) = sqlite().await;
+    let tickets = Tickets::load(Arc::new(shipped_config())).unwrap();
+    file_ticket(&store, &tickets, "910", "warga910").await;
+    said(&store, "911", "@PemkotMalang jam buka mpp", "answer").await;
+    said(&store, "912", "@PemkotMalang tolong dibantu", "handoff").await;
+    let (mut console, _) = Console::signed_in(&store, Some(&tickets)).await;
+    let page = console.get("/report?days=7").await;
+    assert_eq!(page.status, 200);
+    let page = page.body;
+
+    // Five charts, each a named image with a description and its figures in a table.
+    for id in [
+        "grafik-keputusan",
+        "grafik-penjawab",
+        "grafik-balasan",
+        "grafik-diambil",
+        "grafik-instansi",
+    ] {
+        assert!(
+            page.contains(&format!("<figure class=\"chart\" id=\"{id}\">")),
+            "{id}\n{page}"
+        );
+    }
+    let drawn = page.matches("role=\"img\"").count();
+    assert_eq!(drawn, page.matches("<desc id=\"grafik-").count());
+    assert_eq!(
+        drawn,
+        page.matches("<summary>Data grafik dalam tabel</summary>")
+            .count()
+    );
+    assert!(drawn >= 3, "{page}");
+    assert!(page.contains("aria-label=\"Mention per hari menurut keputusan bot\""));
+    assert!(page.contains("aria-describedby=\"grafik-keputusan-desc\""));
+    assert!(page.contains("viewBox=\"0 0 340 "), "scales with the page");
+    // Nothing measured yet: the time charts say so instead of drawing an empty frame.
+    assert!(page.contains("Belum ada data pada periode ini."), "{page}");
+    // Today's column, labelled as people read the day in Malang.
+    let today = kicau::console::wib_day(now_ms());
+    assert!(
+        page.contains(&format!("<th scope=\"row\">{today}</th>")),
+        "{today}\n{page}"
+    );
+    let (weekday, date) = today.split_once(' ').unwrap();
+    assert!(page.contains(&format!(">{weekday}</tspan>")), "{page}");
+    // "7 Des", or "7" where the month was written on an earlier label.
+    let number = date.split(' ').next().unwrap();
+    assert!(
+        page.contains(&format!(">{date}</tspan>")) || page.contains(&format!(">{number}</tspan>")),
+        "{page}"
+    );
+    assert!(
+        page.contains("3 keputusan dalam 7 hari: dijawab bot 1, laporan 1, ke petugas 1"),
+        "{page}"
+    );
+    // Agencies by the names of bot.toml, never by their ids; no ISO dates on the page.
+    assert!(
+        page.contains(">DPUPRPKP<title>Dinas Pekerjaan Umum"),
+        "{page}"
+    );
+    assert!(!page.contains("dpuprpkp"), "{page}");
+    let iso = regex::Regex::new(r"\d{4}-\d{2}-\d{2}").unwrap();
+    assert!(!iso.is_match(&page), "{page}");
+    // Patterns as well as colours, defined once.
+    assert_eq!(page.matches("<pattern id=\"kc-3\"").count(), 1);
+    assert!(page.contains("fill=\"url(#kc-"), "{page}");
+
+    // A quiet console: every chart says there is nothing yet.
+    let (empty, _dir) = sqlite().await;
+    let (mut console, _) = Console::signed_in(&empty, Some(&tickets)).await;
+    let page = console.get("/report?days=1").await.body;
+    assert_eq!(
+        page.matches("Belum ada data pada periode ini.").count(),
+        5,
+        "{page}"
+    );
+    assert!(!page.contains("role=\"img\""), "{page}");
 }
