@@ -11,6 +11,7 @@ use sqlx::Row;
 use crate::config::Agency;
 use crate::store::{Store, StoreError};
 
+pub mod gaps;
 mod series;
 
 pub use series::{Day, day_of, day_start};

@@ -13,6 +13,7 @@ mod api;
 mod auth;
 mod charts;
 mod cost_pages;
+mod gaps_pages;
 mod learning_api;
 mod learning_pages;
 mod pages;
@@ -92,8 +93,10 @@ pub fn app(state: AppState) -> Router {
         .route("/staff/{name}/unlock", post(admin_pages::unlock))
         .route("/privacy/forget", post(admin_pages::forget))
         .route("/report", get(report_pages::report))
+        .route("/report/gaps", get(gaps_pages::page))
         .route("/metrics", get(api::metrics))
         .route("/api/report", get(api::report))
+        .route("/api/report/gaps", get(gaps_pages::api))
         .route("/dead-letters", get(admin_pages::dead_letters))
         .route("/events", get(api::events))
         .route("/static/console.css", get(pages::css))

@@ -107,6 +107,9 @@ fn page(session: &Session, report: &Report, days: i64) -> Response {
          <tr><th>Waktu sampai diambil petugas</th><td>{claim}</td></tr>\
          <tr><th>Menunggu petugas sekarang</th><td>{waiting}</td></tr>\
          </tbody></table>\
+         <p class=\"next\"><a href=\"/report/gaps?days={gap_days}\">Celah pengetahuan</a>: \
+         pertanyaan yang diteruskan ke petugas, dikelompokkan, untuk menentukan entri basis \
+         pengetahuan yang perlu ditulis berikutnya.</p>\
          {charts}\
          <h2>Instansi</h2><p class=\"note\">Yang lewat batas waktu di atas.</p>{agency_chart}\
          <table class=\"stack compact\"><thead><tr><th>Instansi</th><th>Laporan baru</th><th>Diterima tepat waktu</th>\
@@ -132,6 +135,7 @@ fn page(session: &Session, report: &Report, days: i64) -> Response {
         bot = d(&report.bot_reply),
         claim = d(&report.time_to_claim),
         waiting = report.waiting_now,
+        gap_days = days.max(7),
         charts = daily_charts(report, days),
         agency_chart = agency_chart(&report.agencies),
         costs = report

@@ -1,11 +1,13 @@
 //! Issue 14: "Ringkasan" draws its figures as charts with text alternatives (day by day in WIB,
-//! agencies by name), and `report::build` gives the days on SQLite and PostgreSQL.
+//! agencies by name), `report::build` gives the days on SQLite and PostgreSQL, and "Celah
+//! pengetahuan" groups the period's hand-offs, as a page and as JSON.
 
 use std::sync::Arc;
 
 use kicau::desk::{Actor, Desk, Role};
 use kicau::store::{Store, now_ms};
 use kicau::tickets::Tickets;
+use serde_json::Value;
 
 use crate::helpers::{Backends, Console, file_ticket, mention_at, shipped_config, sqlite};
 
@@ -169,9 +171,10 @@ async fn the_summary_draws_its_charts_with_text_alternatives() {
     assert!(!page.contains("dpuprpkp"), "{page}");
     let iso = regex::Regex::new(r"\d{4}-\d{2}-\d{2}").unwrap();
     assert!(!iso.is_match(&page), "{page}");
-    // Patterns as well as colours, defined once.
+    // Patterns as well as colours, defined once; the way to the knowledge gaps.
     assert_eq!(page.matches("<pattern id=\"kc-3\"").count(), 1);
     assert!(page.contains("fill=\"url(#kc-"), "{page}");
+    assert!(page.contains("<a href=\"/report/gaps?days=7\">Celah pengetahuan</a>"));
 
     // A quiet console: every chart says there is nothing yet.
     let (empty, _dir) = sqlite().await;
@@ -183,4 +186,108 @@ async fn the_summary_draws_its_charts_with_text_alternatives() {
         "{page}"
     );
     assert!(!page.contains("role=\"img\""), "{page}");
+}
+
+/// The hand-offs of the gaps test: two about a first KTP (an entry exists), three about
+/// swimming pools (none), one about nothing else, with a phone number.
+const HANDOFFS: [(&str, &str); 6] = [
+    (
+        "921",
+        "@PemkotMalang anak saya sudah 17 tahun, bikin ktp pertama kali gimana caranya",
+    ),
+    (
+        "922",
+        "@PemkotMalang cara rekam ktp pemula untuk anak umur 17 tahun",
+    ),
+    (
+        "923",
+        "@PemkotMalang kolam renang umum di kota malang buka jam berapa",
+    ),
+    (
+        "924",
+        "@PemkotMalang kolam renang yang murah di malang dimana ya",
+    ),
+    (
+        "925",
+        "@PemkotMalang tiket kolam renang gajayana berapa sekarang",
+    ),
+    (
+        "926",
+        "@PemkotMalang kucing tetangga hilang, hubungi 081234567890",
+    ),
+];
+
+#[tokio::test]
+async fn the_knowledge_gaps_group_hand_offs_by_topic_and_by_shared_words() {
+    let (store, _dir) = sqlite().await;
+    for (id, text) in HANDOFFS {
+        said(&store, id, text, "handoff").await;
+    }
+    said(&store, "927", "@PemkotMalang kolam renang buka?", "answer").await;
+    let (mut console, sari) = Console::signed_in(&store, None).await;
+
+    let (status, json) = console
+        .api("GET", "/api/report/gaps?days=30", Some(&sari.token), None)
+        .await;
+    assert_eq!(status, 200, "{json}");
+    let data = &json["data"];
+    assert_eq!(data["handoffs"], 6, "answers are no gaps: {json}");
+    let groups = data["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{json:#}");
+    let pools = &groups[0];
+    assert_eq!(pools["count"], 3, "{json:#}");
+    assert_eq!(pools["topic"], Value::Null);
+    assert_eq!(pools["words"][0], "kolam", "{json:#}");
+    assert_eq!(pools["words"][1], "renang", "{json:#}");
+    assert_eq!(pools["examples"].as_array().unwrap().len(), 3);
+    let ktp = &groups[1];
+    assert_eq!(ktp["count"], 2, "{json:#}");
+    assert_eq!(ktp["topic"]["id"], "ktp-baru", "{json:#}");
+    assert_eq!(data["ungrouped"]["count"], 1);
+    let lone = data["ungrouped"]["examples"][0]["text"].as_str().unwrap();
+    assert!(
+        lone.starts_with("kucing") && !lone.contains("081234567890"),
+        "{lone}"
+    );
+
+    let page = console.get("/report/gaps?days=30").await;
+    assert_eq!(page.status, 200);
+    let page = page.body;
+    assert!(page.contains("<h1>Celah pengetahuan</h1>"), "{page}");
+    assert!(
+        page.contains("6 hand-off: 5 dalam 2 kelompok, 1 belum berkelompok."),
+        "{page}"
+    );
+    assert!(page.contains("<h2>kolam, renang"), "{page}");
+    assert!(
+        page.contains("<h2>Mirip topik: Membuat KTP-el pertama kali <small>2 hand-off</small>"),
+        "{page}"
+    );
+    assert!(page.contains("kucing tetangga hilang"), "{page}");
+    assert!(!page.contains("081234567890"), "{page}");
+    assert!(page.contains("aria-current=\"page\">30 hari"), "{page}");
+
+    // The period is checked as the report's is; a token is needed.
+    for bad in ["0", "367", "abc"] {
+        let (status, json) = console
+            .api(
+                "GET",
+                &format!("/api/report/gaps?days={bad}"),
+                Some(&sari.token),
+                None,
+            )
+            .await;
+        assert_eq!(status, 400, "{bad}: {json}");
+        assert!(json["error"].is_string(), "{bad}: {json}");
+    }
+    let (status, json) = console.api("GET", "/api/report/gaps", None, None).await;
+    assert_eq!(status, 401, "{json}");
+    // A period without hand-offs.
+    let (empty, _dir) = sqlite().await;
+    let (mut console, _) = Console::signed_in(&empty, None).await;
+    let page = console.get("/report/gaps").await.body;
+    assert!(
+        page.contains("Belum ada hand-off pada periode ini."),
+        "{page}"
+    );
 }
