@@ -300,9 +300,13 @@ fn daily_charts(report: &Report, days: i64) -> String {
 /// latest first.
 fn agency_chart(agencies: &[AgencyFigures]) -> String {
     let mut filed: Vec<&AgencyFigures> = agencies.iter().filter(|a| a.filed > 0).collect();
+    // Most late tickets first; of two as many, the one late with the larger share of its own
+    // (late/filed, compared crosswise in integers), then the one with more unacknowledged.
     filed.sort_by(|a, b| {
-        (b.acknowledged_late, b.unacknowledged, b.filed)
-            .cmp(&(a.acknowledged_late, a.unacknowledged, a.filed))
+        b.acknowledged_late
+            .cmp(&a.acknowledged_late)
+            .then((b.acknowledged_late * a.filed).cmp(&(a.acknowledged_late * b.filed)))
+            .then((b.unacknowledged, b.filed).cmp(&(a.unacknowledged, a.filed)))
             .then_with(|| a.short_name.cmp(&b.short_name))
     });
     let late: i64 = filed.iter().map(|a| a.acknowledged_late).sum();
@@ -350,4 +354,46 @@ fn agency_chart(agencies: &[AgencyFigures]) -> String {
             "laporan",
         )
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agency(short: &str, filed: i64, late: i64) -> AgencyFigures {
+        AgencyFigures {
+            agency: short.to_lowercase(),
+            name: format!("Dinas {short}"),
+            short_name: short.to_owned(),
+            filed,
+            acknowledged_in_time: filed - late,
+            acknowledged_late: late,
+            unacknowledged: 0,
+            time_to_acknowledge: Durations::default(),
+            resolved: 0,
+            active_now: filed,
+            overdue_now: 0,
+            warning_letters_now: 0,
+        }
+    }
+
+    #[test]
+    fn the_latest_agency_is_named_by_count_then_by_share() {
+        let html = agency_chart(&[
+            agency("DLH", 5, 1),
+            agency("Dishub", 3, 1),
+            agency("BPBD", 4, 0),
+        ]);
+        assert!(
+            html.contains("Paling sering terlambat: Dishub (1 dari 3)."),
+            "{html}"
+        );
+        // Bars in that order, by name, never by id.
+        let order: Vec<usize> = ["Dishub", "DLH", "BPBD"]
+            .iter()
+            .map(|name| html.find(&format!(">{name}<title>")).unwrap())
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{html}");
+        assert!(!html.contains(">dishub<"), "{html}");
+    }
 }
