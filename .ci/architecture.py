@@ -52,7 +52,7 @@ ALLOWED = {  # module: what it may import besides itself and external crates
     "tickets": "config store desk tweet language knowledge channels wib",
     "announce": "config store desk tickets tweet language knowledge triage channels",
     "costs": "config store channels",  # prices the units the channel clients report
-    "report": "config store desk tickets tweet costs wib",
+    "report": "config store desk tickets tweet costs wib language",  # gaps read hand-offs as words
     "learning": "config store desk triage knowledge language tweet",  # corrections: desk + engine
     "privacy": "config store desk tickets",  # retention and forgetting: each owner's part
     "console": "* -run -staff_group -main -sandbox",

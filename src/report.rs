@@ -11,6 +11,11 @@ use sqlx::Row;
 use crate::config::Agency;
 use crate::store::{Store, StoreError};
 
+pub mod gaps;
+mod series;
+
+pub use series::{Day, day_of, day_start};
+
 /// Durations in milliseconds: how many, and their median and 90th percentile.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Durations {
@@ -40,6 +45,8 @@ impl Durations {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgencyFigures {
     pub agency: String,
+    /// The agency's full and short names from bot.toml (pages show these, never the id).
+    pub name: String,
     pub short_name: String,
     /// Filed in the period.
     pub filed: i64,
@@ -86,6 +93,10 @@ pub struct Report {
     pub corrected: BTreeMap<String, crate::desk::corrections::CorrectedShare>,
     /// What the platforms cost this month so far, when asked for ([`Report::with_costs`]).
     pub spending: Option<crate::costs::Spending>,
+    /// The period day by day (WIB), oldest first: what the summary's charts draw.
+    pub daily: Vec<Day>,
+    /// The same by week (Monday to Sunday, WIB), for charts of long periods.
+    pub weekly: Vec<Day>,
 }
 
 impl Report {
@@ -183,12 +194,15 @@ pub async fn build(
     .bind(to)
     .fetch_all(pool)
     .await?;
-    let bot_reply = Durations::of(
-        replies
-            .iter()
-            .map(|r| (r.get::<i64, _>(1) - r.get::<i64, _>(0)).max(0))
-            .collect(),
-    );
+    // (posted, reply time) of each, so that the days can have their own figures.
+    let reply_waits: Vec<(i64, i64)> = replies
+        .iter()
+        .map(|r| {
+            let posted: i64 = r.get(0);
+            (posted, (r.get::<i64, _>(1) - posted).max(0))
+        })
+        .collect();
+    let bot_reply = Durations::of(reply_waits.iter().map(|(_, wait)| *wait).collect());
 
     // Hand-offs in the period, and the first claim of each after it.
     let handoffs = sqlx::query(
@@ -213,7 +227,8 @@ pub async fn build(
             .or_default()
             .push(row.get::<i64, _>(1));
     }
-    let waits: Vec<i64> = handoffs
+    // (handed off, wait for a claim) of each claimed hand-off.
+    let waits: Vec<(i64, i64)> = handoffs
         .iter()
         .filter_map(|r| {
             let (conversation, at): (String, i64) = (r.get(0), r.get(1));
@@ -221,7 +236,7 @@ pub async fn build(
                 .get(&conversation)?
                 .iter()
                 .find(|claimed| **claimed >= at)
-                .map(|claimed| claimed - at)
+                .map(|claimed| (at, claimed - at))
         })
         .collect();
     let waiting_now: i64 =
@@ -231,6 +246,8 @@ pub async fn build(
             .get(0);
 
     let agencies = agency_figures(store, agencies, from, to).await?;
+    let daily = series::daily(store, from, to, &reply_waits, &waits).await?;
+    let weekly = series::weekly(&daily, &reply_waits, &waits);
     let corrected = match crate::desk::Desk::new(store.clone())
         .corrected_shares(from, to)
         .await
@@ -252,10 +269,12 @@ pub async fn build(
         decisions,
         bot_reply,
         handed_off: handoffs.len() as i64,
-        time_to_claim: Durations::of(waits),
+        time_to_claim: Durations::of(waits.iter().map(|(_, wait)| *wait).collect()),
         waiting_now,
         agencies,
         spending: None,
+        daily,
+        weekly,
     })
 }
 
@@ -271,6 +290,7 @@ async fn agency_figures(
         .filter(|a| a.tickets)
         .map(|a| AgencyFigures {
             agency: a.id.clone(),
+            name: a.name.clone(),
             short_name: a.short_name.clone(),
             filed: 0,
             acknowledged_in_time: 0,

@@ -59,13 +59,38 @@ pub fn spending_section(s: &Spending) -> String {
          <tr><th>Perkiraan sampai akhir bulan</th><td>{projected}</td></tr>{budget}{units}\
          <p class=\"note\">Harga X per {x_date}, WhatsApp per {wa_date} (bot.toml [costs]); \
          X menagih satu kali per sumber per hari (UTC). Telegram gratis.</p>",
-        from = esc(&s.from_day),
-        to = esc(&s.to_day),
+        from = esc(&day(&s.from_day)),
+        to = esc(&day(&s.to_day)),
         total = esc(&s.money(s.total_usd)),
         x = esc(&s.money(s.x_usd)),
         wa = esc(&s.money(s.whatsapp_usd)),
         projected = esc(&s.money(s.projected_usd)),
-        x_date = esc(&s.x_prices_date),
-        wa_date = esc(&s.whatsapp_prices_date),
+        x_date = esc(&day(&s.x_prices_date)),
+        wa_date = esc(&day(&s.whatsapp_prices_date)),
     )
+}
+
+/// A `YYYY-MM-DD` day as pages write days, `6 Feb 2026` (as given when it is no such day).
+fn day(iso: &str) -> String {
+    let parts: Vec<&str> = iso.splitn(3, '-').collect();
+    match parts[..] {
+        [year, month, day] => match (
+            month.parse::<usize>().ok().filter(|m| (1..=12).contains(m)),
+            day.parse::<u8>(),
+        ) {
+            (Some(month), Ok(day)) => format!("{day} {} {year}", super::MONTHS[month - 1]),
+            _ => iso.to_owned(),
+        },
+        _ => iso.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn days_read_as_people_write_them() {
+        assert_eq!(super::day("2026-02-06"), "6 Feb 2026");
+        assert_eq!(super::day("2025-12-31"), "31 Des 2025");
+        assert_eq!(super::day("kemarin"), "kemarin");
+    }
 }

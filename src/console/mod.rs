@@ -12,11 +12,14 @@ mod admin_pages;
 mod api;
 mod auth;
 mod case_view;
+mod charts;
 mod cost_pages;
+mod gaps_pages;
 mod learning_api;
 mod learning_pages;
 mod login_pages;
 mod pages;
+mod report_pages;
 mod search_pages;
 mod thread_view;
 mod ticket_pages;
@@ -100,11 +103,13 @@ pub fn app(state: AppState) -> Router {
         .route("/staff", get(admin_pages::accounts))
         .route("/staff/{name}/unlock", post(admin_pages::unlock))
         .route("/privacy/forget", post(admin_pages::forget))
-        .route("/report", get(pages::report))
+        .route("/report", get(report_pages::report))
+        .route("/report/gaps", get(gaps_pages::page))
         .route("/search", get(search_pages::search))
         .route("/api/search", get(api::search))
         .route("/metrics", get(api::metrics))
         .route("/api/report", get(api::report))
+        .route("/api/report/gaps", get(gaps_pages::api))
         .route("/dead-letters", get(admin_pages::dead_letters))
         .route("/events", get(api::events))
         .route("/static/console.css", get(pages::css))
@@ -337,15 +342,55 @@ pub fn esc(text: &str) -> String {
     out
 }
 
+/// Months as pages abbreviate them.
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des",
+];
+
+/// A moment (milliseconds since the epoch) in Malang's time zone.
+fn in_wib(ms: i64) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .map(|t| t.to_offset(crate::tickets::sla::WIB))
+}
+
 /// A moment (milliseconds since the epoch) as staff read it: the date and time in Malang,
 /// `6 Des 2026 06.53 WIB` (see [`crate::wib`]).
 pub fn wib_time(ms: i64) -> String {
     crate::wib::time(ms)
 }
 
+/// The day of a moment in Malang as a chart labels it: weekday and date, `Sen 7 Des`.
+pub fn wib_day(ms: i64) -> String {
+    const DAYS: [&str; 7] = ["Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"];
+    let Some(t) = in_wib(ms) else {
+        return "-".to_owned();
+    };
+    format!(
+        "{} {} {}",
+        DAYS[usize::from(t.weekday().number_days_from_monday())],
+        t.day(),
+        MONTHS[usize::from(u8::from(t.month())) - 1],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_read_in_malang() {
+        // 2026-12-06T17:00:00Z is Monday 7 December, midnight in Malang.
+        assert_eq!(wib_day(1_796_576_400_000), "Sen 7 Des");
+        assert_eq!(wib_day(1_796_576_400_000 - 1), "Min 6 Des");
+    }
+
+    #[test]
+    fn times_read_in_malang() {
+        // 2026-12-05T23:53:29Z is the next morning in Malang.
+        assert_eq!(wib_time(1_796_514_809_000), "6 Des 2026 06.53 WIB");
+        assert_eq!(wib_time(0), "1 Jan 1970 07.00 WIB");
+    }
 
     #[test]
     fn escaping_covers_elements_and_attributes() {

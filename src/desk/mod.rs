@@ -556,6 +556,7 @@ impl Desk {
             tweet_id: None,
             author: &actor.name,
             text: &parts.join("\n"),
+            outbox_prefix: None,
         };
         let message_id = conversation::add_message(&mut tx, id, message, now).await?;
         let base = origin

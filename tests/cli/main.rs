@@ -20,6 +20,7 @@ mod oauth2;
 mod privacy;
 mod properties;
 mod report;
+mod report_charts;
 mod sandbox_telegram;
 mod sandbox_whatsapp;
 mod sandbox_x;
