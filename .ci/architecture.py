@@ -32,7 +32,7 @@ from pathlib import Path
 OWNERS = {
     "store": "inbox decisions cursors outbox dead_letters audit_log leases opt_outs x_tokens "
     "usage_units usage_days",
-    "desk": "conversations messages messages_search events staff api_tokens sessions "
+    "desk": "conversations messages messages_search events staff api_tokens sessions notes assignments "
     "telegram_messages corrections",
     "tickets": "tickets tickets_search ticket_history ticket_notes ticket_numbers pending_reports "
     "whatsapp_windows whatsapp_messages whatsapp_contacts",

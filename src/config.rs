@@ -263,6 +263,10 @@ pub struct DeskConfig {
     /// The most tweets one staff reply may become; a longer reply is refused before it is
     /// queued (422 in the API). Default 10 (`tweet::DEFAULT_MAX_PARTS`).
     pub max_thread_parts: usize,
+    /// A waiting conversation should be taken within this many minutes (the queue's timer).
+    pub respond_within_mins: u32,
+    /// The same for an emergency.
+    pub respond_urgent_within_mins: u32,
 }
 
 impl Default for DeskConfig {
@@ -270,6 +274,8 @@ impl Default for DeskConfig {
         DeskConfig {
             reannounce_after_secs: 600,
             max_thread_parts: 10,
+            respond_within_mins: 60,
+            respond_urgent_within_mins: 5,
         }
     }
 }
@@ -656,6 +662,16 @@ impl Config {
                 "privacy.retention_days = {} must be between 1 and 3650",
                 self.privacy.retention_days
             )));
+        }
+        for (name, value) in [
+            ("respond_within_mins", self.desk.respond_within_mins),
+            ("respond_urgent_within_mins", self.desk.respond_urgent_within_mins),
+        ] {
+            if !(1..=7 * 24 * 60).contains(&value) {
+                return Err(invalid(format!(
+                    "desk.{name} = {value} must be between 1 and 10080 (a week)"
+                )));
+            }
         }
         if !(1..=100).contains(&self.desk.max_thread_parts) {
             return Err(invalid(format!(

@@ -365,13 +365,22 @@ impl StaffGroup {
                     );
                     rows.push(to_group(html, Vec::new(), Some(id)));
                 }
-                "claim" | "release" | "close" => {
-                    if event.kind == "claim" {
-                        rows.extend(self.claimed_edits(event, id).await?);
+                "claim" | "assign" | "release" | "close" => {
+                    // Who holds it now: the claimant, or the colleague it was handed to.
+                    let holder = match event.kind.as_str() {
+                        "assign" => event.detail["to"].as_str().unwrap_or(&event.actor),
+                        _ => &event.actor,
+                    };
+                    if matches!(event.kind.as_str(), "claim" | "assign") {
+                        rows.extend(self.claimed_edits(event, id, holder).await?);
                     }
                     let actor = escape(&event.actor);
                     let html = match event.kind.as_str() {
                         "claim" => format!("✅ @{citizen} diambil alih oleh {actor}"),
+                        "assign" => format!(
+                            "👉 @{citizen} diserahkan ke {} oleh {actor}",
+                            escape(holder)
+                        ),
                         "release" => format!("↩️ @{citizen} dikembalikan ke bot oleh {actor}"),
                         _ => format!("✔️ Percakapan dengan @{citizen} ditutup oleh {actor}"),
                     };
@@ -390,13 +399,15 @@ impl StaffGroup {
         Ok(true)
     }
 
-    /// After a claim (in the console, the API or here): every earlier message of the group
-    /// that offered "Ambil alih" for the conversation loses its button and says who took it.
+    /// After a claim (in the console, the API or here) or a hand-over to a colleague: every
+    /// earlier message of the group that offered "Ambil alih" for the conversation loses its
+    /// button and says who took it (`holder`).
     /// Each is edited once, by the first claim after it: the key names the message.
     async fn claimed_edits(
         &self,
         claim: &crate::desk::Event,
         conversation: &str,
+        holder: &str,
     ) -> Result<Vec<NewOutbox>, DeskError> {
         let offered = self
             .desk
@@ -412,9 +423,17 @@ impl StaffGroup {
             let Some(html) = payload["text"].as_str() else {
                 continue;
             };
+            let who = if claim.kind == "assign" {
+                format!(
+                    "Diserahkan ke {} oleh {}",
+                    escape(holder),
+                    escape(&claim.actor)
+                )
+            } else {
+                format!("Diambil alih oleh {}", escape(holder))
+            };
             let html = format!(
-                "{html}\n\n✅ <b>Diambil alih oleh {}</b> · {}",
-                escape(&claim.actor),
+                "{html}\n\n✅ <b>{who}</b> · {}",
                 crate::wib::time(claim.at),
             );
             edits.push(NewOutbox {

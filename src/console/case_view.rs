@@ -1,7 +1,8 @@
 //! The tickets born from a conversation, on its page: number, agency, state, place, deadlines as
 //! people say them ("Sen 8 Des 23.59 · 2 hari lagi"), history, and the actions that apply
 //! (send a rejected ticket to another agency, reopen a resolved one, correct its place), which come back to the
-//! conversation with a notice of what happened.
+//! conversation with a notice of what happened. Also staff's own side of the case: private
+//! notes, and handing it to a named colleague.
 
 use super::{AppState, esc};
 use crate::desk::staff::Session;
@@ -90,7 +91,8 @@ pub async fn tickets(state: &AppState, session: &Session, conversation: &str) ->
         "/conversations/{}",
         crate::channels::x::oauth1::percent_encode(conversation)
     );
-    let mut out = String::from("<section class=\"tickets\"><h2>Laporan ke instansi</h2>");
+    let mut out =
+        String::from("<section class=\"tickets\" id=\"laporan\"><h2>Laporan ke instansi</h2>");
     for t in &list {
         let agency = tickets
             .agency(&t.agency)
@@ -147,4 +149,103 @@ pub async fn tickets(state: &AppState, session: &Session, conversation: &str) ->
     }
     out.push_str("</section>");
     out
+}
+
+/// "Catatan internal": staff's private notes on the conversation (masked like the thread), and
+/// the form to leave one. Never shown to the citizen or an agency.
+pub async fn notes(state: &AppState, session: &Session, conversation: &str) -> String {
+    let now = crate::store::now_ms();
+    let list: String = state
+        .desk
+        .notes(conversation)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|n| {
+            format!(
+                "<li><p>{text}</p><small>{author} · {at}</small></li>",
+                text = esc(&crate::language::pii::mask(&n.text)),
+                author = esc(&n.author),
+                at = esc(&wib::moment(n.created_at, now)),
+            )
+        })
+        .collect();
+    let list = if list.is_empty() {
+        "<p class=\"empty\">Belum ada catatan.</p>".to_owned()
+    } else {
+        format!("<ol class=\"notes\">{list}</ol>")
+    };
+    format!(
+        "<section class=\"private-notes\" id=\"catatan\"><h2>Catatan internal</h2>\
+         <p class=\"note\">Hanya terlihat oleh petugas; tidak pernah dikirim ke X atau ke instansi.</p>{list}\
+         <form method=\"post\" action=\"/conversations/{id}/note\" class=\"note-form\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <label for=\"note-text\">Tulis catatan untuk rekan</label>\
+         <textarea id=\"note-text\" name=\"text\" rows=\"2\" required maxlength=\"{max}\" \
+         placeholder=\"mis. sudah ditelepon ke kelurahan, tunggu kabar\"></textarea>\
+         <button type=\"submit\">Simpan catatan</button></form></section>",
+        id = crate::channels::x::oauth1::percent_encode(conversation),
+        csrf = esc(&session.csrf),
+        max = crate::desk::notes::NOTE_MAX_CHARS,
+    )
+}
+
+/// "Serahkan ke": hand the conversation to a named colleague (when the viewer may), with the
+/// hand-overs so far.
+pub async fn handover(
+    state: &AppState,
+    session: &Session,
+    c: &crate::desk::Conversation,
+) -> String {
+    let now = crate::store::now_ms();
+    let history: String = state
+        .desk
+        .assignments(&c.id)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|a| {
+            format!(
+                "<li>{at}: {by} menyerahkan ke {to}</li>",
+                at = esc(&wib::moment(a.at, now)),
+                by = esc(&a.assigned_by),
+                to = esc(&a.assignee),
+            )
+        })
+        .collect();
+    let history = if history.is_empty() {
+        String::new()
+    } else {
+        format!("<ul class=\"handovers\">{history}</ul>")
+    };
+    let form = if crate::desk::assign::may_assign(c, &session.actor) {
+        let choices: String = state
+            .desk
+            .colleagues(&session.actor)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|name| c.held_by.as_deref() != Some(name.as_str()))
+            .map(|name| format!("<option value=\"{0}\">{0}</option>", esc(name)))
+            .collect();
+        if choices.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<form method=\"post\" action=\"/conversations/{id}/assign\" class=\"assign\" \
+                 data-confirm=\"Serahkan percakapan ini ke petugas yang dipilih? Ia yang akan membalas; bot tetap diam.\">\
+                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+                 <label>Serahkan ke <select name=\"to\">{choices}</select></label> \
+                 <button type=\"submit\">Serahkan</button></form>",
+                id = crate::channels::x::oauth1::percent_encode(&c.id),
+                csrf = esc(&session.csrf),
+            )
+        }
+    } else {
+        String::new()
+    };
+    if form.is_empty() && history.is_empty() {
+        return String::new();
+    }
+    format!("<section class=\"handover\"><h2>Penanganan</h2>{form}{history}</section>")
 }

@@ -11,6 +11,7 @@ CSRF token, since a browser never sends that header on its own.
 mod admin_pages;
 mod api;
 mod auth;
+mod case_api;
 mod case_view;
 mod charts;
 mod cost_pages;
@@ -127,6 +128,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/conversations/{id}/reveal", post(api::reveal))
         .route("/api/conversations/{id}/release", post(api::release))
         .route("/api/conversations/{id}/close", post(api::close))
+        .route(
+            "/api/conversations/{id}/notes",
+            get(case_api::notes).post(case_api::add_note),
+        )
+        .route("/api/conversations/{id}/assign", post(case_api::assign))
         .route("/api/knowledge", get(api::knowledge))
         .route("/api/tickets", get(api::tickets))
         .route("/api/tickets/{number}", get(api::ticket))
@@ -155,14 +161,25 @@ pub fn app(state: AppState) -> Router {
 async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let path = request.uri().path();
     let api = path.starts_with("/api/") || path == "/events" || path == "/metrics";
+    let machine = path.starts_with("/webhooks/") || path.starts_with("/static/");
     let response = next.run(request).await;
     let status = response.status();
-    let is_json = response
+    let content_type = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !api || !(status.is_client_error() || status.is_server_error()) || is_json {
+        .unwrap_or("");
+    let is_json = content_type.starts_with("application/json");
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    if !api {
+        if machine || content_type.starts_with("text/html") {
+            return response;
+        }
+        return error_page(response).await;
+    }
+    if is_json {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -192,6 +209,43 @@ async fn json_errors(request: axum::extract::Request, next: axum::middleware::Ne
         }
     }
     fixed
+}
+
+/// A page's error (a missing page, a conversation that is not there, a form the server could
+/// not read) as a page in Indonesian, with the same status: the API's JSON message when there is
+/// one, never an extractor's English text.
+async fn error_page(response: Response) -> Response {
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let said = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v["error"].as_str().map(str::to_owned));
+    let status = parts.status;
+    let (title, fallback) = match status {
+        StatusCode::NOT_FOUND => ("Halaman tidak ditemukan", "Alamat ini tidak ada di konsol."),
+        StatusCode::FORBIDDEN => ("Tidak diizinkan", "Anda tidak boleh melakukan ini."),
+        StatusCode::CONFLICT => ("Tidak bisa dilakukan", "Keadaan sudah berubah."),
+        StatusCode::TOO_MANY_REQUESTS => ("Terlalu banyak permintaan", "Tunggu sebentar lalu coba lagi."),
+        s if s.is_server_error() => ("Terjadi kesalahan", "Terjadi kesalahan di server; coba lagi."),
+        _ => (
+            "Permintaan tidak valid",
+            "Formulir tidak lengkap atau rusak. Muat ulang halaman lalu coba lagi.",
+        ),
+    };
+    let message = said.unwrap_or_else(|| fallback.to_owned());
+    let body = format!(
+        "<p class=\"error-page\">{}</p><p><a href=\"/\">Kembali ke antrean</a></p>",
+        esc(&message)
+    );
+    let mut page = (status, pages::layout(title, None, None, &body)).into_response();
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            page.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    page
 }
 
 /// The content security policy of every response: scripts, styles and connections from the

@@ -150,8 +150,9 @@ pub async fn queue(
         ConvState::Closed => "Selesai",
     };
     let mut rows = String::new();
+    let now = crate::store::now_ms();
     for c in &conversations {
-        rows.push_str(&row(c));
+        rows.push_str(&row(c, state.desk.respond_by(c), now));
     }
     let week_ago = crate::store::now_ms() - 7 * 24 * 3600 * 1000;
     let gaps = match state
@@ -189,15 +190,41 @@ pub async fn queue(
     .into_response()
 }
 
-fn row(c: &Conversation) -> String {
+/// A queue row: how long it has waited and, while it waits, the deadline to take it as a timer
+/// ("ambil dalam 12 menit", "lewat 5 menit"); a held case with a citizen tweet its holder has not
+/// opened is marked "twit baru". The reason links to the place on the case's page where it is
+/// dealt with.
+fn row(c: &Conversation, respond_by: Option<i64>, now: i64) -> String {
     let waited = c
         .waiting_since
         .map(age)
         .unwrap_or_else(|| age(c.updated_at));
+    let due = respond_by
+        .map(|at| {
+            let late = at <= now;
+            format!(
+                "<br><small class=\"due{}\">{}</small>",
+                if late { " late" } else { "" },
+                if late {
+                    format!("batas tanggap lewat {}", esc(&crate::wib::span(now - at)))
+                } else {
+                    format!("ambil dalam {}", esc(&crate::wib::span(at - now)))
+                }
+            )
+        })
+        .unwrap_or_default();
+    let id = crate::channels::x::oauth1::percent_encode(&c.id);
+    let reason = c.reason.as_deref().unwrap_or("");
+    let anchor = if reason.starts_with("ticket_") {
+        "#laporan"
+    } else {
+        ""
+    };
     format!(
-        "<tr class=\"{class}\" data-id=\"{id}\"><td data-label=\"Menunggu\">{urgent}{waited}</td>\
-         <td data-label=\"Warga\">@{citizen}</td><td data-label=\"Alasan\">{reason}</td>\
-         <td data-label=\"Twit terakhir\"><a href=\"/conversations/{id}\">{text}</a></td>\
+        "<tr class=\"{class}\" data-id=\"{data_id}\"><td data-label=\"Menunggu\">{urgent}{waited}{due}</td>\
+         <td data-label=\"Warga\">@{citizen}</td>\
+         <td data-label=\"Alasan\">{reason}</td>\
+         <td data-label=\"Twit terakhir\">{new}<a href=\"/conversations/{id}\">{text}</a></td>\
          <td data-label=\"Pemegang\">{held}</td></tr>",
         class = if c.urgent { "urgent" } else { "" },
         urgent = if c.urgent {
@@ -205,9 +232,21 @@ fn row(c: &Conversation) -> String {
         } else {
             ""
         },
-        id = esc(&c.id),
+        data_id = esc(&c.id),
         citizen = esc(&c.citizen),
-        reason = esc(c.reason.as_deref().map(reason_label).unwrap_or("")),
+        reason = if reason.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<a href=\"/conversations/{id}{anchor}\">{}</a>",
+                esc(reason_label(reason))
+            )
+        },
+        new = if c.has_unseen() {
+            "<span class=\"badge new\">TWIT BARU</span> "
+        } else {
+            ""
+        },
         text = esc(&mask(&c.last_text)),
         held = esc(c.held_by.as_deref().unwrap_or("-")),
     )
@@ -310,7 +349,12 @@ pub async fn conversation(
             _ => "<p class=\"note\">Ambil alih dulu untuk membalas; selama dipegang petugas, bot diam.</p>".into(),
         }
     };
+    if holds && let Err(e) = state.desk.mark_seen(&c.id, &session.actor).await {
+        tracing::warn!(error = %e, "could not mark a conversation read");
+    }
     let tickets = super::case_view::tickets(&state, &session, &c.id).await;
+    let notes = super::case_view::notes(&state, &session, &c.id).await;
+    let handover = super::case_view::handover(&state, &session, c).await;
     let waiting = state.desk.held_updates(&c.id).await.unwrap_or_default();
     let waiting = if waiting.is_empty() {
         String::new()
@@ -327,8 +371,8 @@ pub async fn conversation(
     let body = format!(
         "<div data-live=\"conversation\" data-id=\"{id}\">\
          <p class=\"status\">Status: <strong>{label}</strong>{held}{reason}</p>\
-         <div class=\"actions\">{actions}</div>\
-         {tickets}<h2>Utas</h2><ol class=\"thread\">{thread}</ol>{waiting}{reply}\
+         <div class=\"actions\">{actions}</div>{handover}\
+         {tickets}<h2>Utas</h2><ol class=\"thread\">{thread}</ol>{waiting}{reply}{notes}\
          <h2>Keputusan bot</h2>{decisions}\
          <h2>Percakapan sebelumnya</h2><ul>{earlier}</ul></div>",
         id = esc(&c.id),
@@ -366,9 +410,13 @@ pub struct ActionForm {
     /// "Kirim ulang": the failed tweet's key.
     #[serde(default)]
     key: String,
+    /// "Serahkan ke": the colleague's name.
+    #[serde(default)]
+    to: String,
 }
 
-/// The forms of the conversation page: claim, reply, release, close.
+/// The forms of the conversation page: claim, reply, release, close, resend, a private note,
+/// handing over to a colleague.
 pub async fn act(
     State(state): State<AppState>,
     PageSession(session): PageSession,
@@ -402,6 +450,21 @@ pub async fn act(
             .close(&id, actor)
             .await
             .map(|_| "Percakapan ditutup.".into()),
+        "note" => state
+            .desk
+            .add_note(&id, actor, &form.text)
+            .await
+            .map(|_| "Catatan internal disimpan.".into()),
+        "assign" => state
+            .desk
+            .assign(&id, actor, &form.to)
+            .await
+            .map(|c| {
+                format!(
+                    "Percakapan diserahkan ke {}; bot tetap diam.",
+                    c.held_by.unwrap_or_default()
+                )
+            }),
         "resend" => state
             .desk
             .resend(&id, &form.key, actor)

@@ -185,6 +185,47 @@ pub async fn hand_off(
     Ok(done.rows_affected() == 1)
 }
 
+/// Takes a conversation out of the staff queue once what it waited for was done elsewhere (a
+/// rejected ticket sent to another agency, a disputed one reopened): back to the bot, when it
+/// still waits for one of `reasons` and nobody took it. Records `settled` for the live view.
+/// Returns whether it left the queue.
+pub async fn settle(
+    tx: &mut Tx<'_>,
+    conversation: &str,
+    reasons: &[&str],
+    actor: &str,
+    now: i64,
+) -> Result<bool> {
+    let waiting: Option<String> = sqlx::query(
+        "SELECT reason FROM conversations WHERE id = $1 AND state = 'waiting_staff'",
+    )
+    .bind(conversation)
+    .fetch_optional(&mut **tx)
+    .await?
+    .and_then(|r| r.get(0));
+    if !waiting.is_some_and(|r| reasons.contains(&r.as_str())) {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE conversations SET state = 'bot', reason = NULL, waiting_since = NULL, urgent = 0, \
+         updated_at = $1 WHERE id = $2 AND state = 'waiting_staff'",
+    )
+    .bind(now)
+    .bind(conversation)
+    .execute(&mut **tx)
+    .await?;
+    insert_event(
+        tx,
+        "settled",
+        Some(conversation),
+        actor,
+        &serde_json::json!({"reasons": reasons}),
+        now,
+    )
+    .await?;
+    Ok(true)
+}
+
 /// Marks a conversation a person awaits or holds as an emergency, with the rule that found it.
 pub async fn mark_urgent(tx: &mut Tx<'_>, conversation: &str, reason: &str) -> Result<()> {
     sqlx::query("UPDATE conversations SET urgent = 1, reason = $1 WHERE id = $2")

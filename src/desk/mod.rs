@@ -20,7 +20,12 @@ mod events;
 pub use events::Attention;
 pub mod login;
 pub mod messages;
+pub mod assign;
+pub mod notes;
 pub mod privacy;
+mod queue;
+pub use queue::{Conversation, ResponseTargets};
+use queue::{COLUMNS, conversation_from_row};
 pub mod search;
 
 pub use messages::reason_label;
@@ -33,7 +38,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use crate::store::{Backend, NewOutbox, Store, StoreError, now_ms, rfc3339};
+use crate::store::{Backend, NewOutbox, Store, StoreError, now_ms};
 
 /// A conversation's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -107,51 +112,6 @@ impl Role {
 pub struct Actor {
     pub name: String,
     pub role: Role,
-}
-
-/// One conversation as the queue shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Conversation {
-    pub id: String,
-    pub state: State,
-    /// The citizen's handle, without `@`.
-    pub citizen: String,
-    #[serde(skip)]
-    pub citizen_id: String,
-    pub held_by: Option<String>,
-    /// Milliseconds since the epoch; serialised as RFC 3339 by the API.
-    #[serde(skip)]
-    pub waiting_since: Option<i64>,
-    pub reason: Option<String>,
-    pub last_text: String,
-    #[serde(skip)]
-    pub last_tweet_id: Option<String>,
-    /// An emergency: it heads the queue.
-    pub urgent: bool,
-    #[serde(skip)]
-    pub x_conversation_id: String,
-    #[serde(skip)]
-    pub created_at: i64,
-    #[serde(skip)]
-    pub updated_at: i64,
-}
-
-impl Conversation {
-    /// The API's JSON shape.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "state": self.state,
-            "citizen": self.citizen,
-            "held_by": self.held_by,
-            "waiting_since": self.waiting_since.map(rfc3339),
-            "reason": self.reason,
-            "last_text": crate::language::pii::mask(&self.last_text),
-            "urgent": self.urgent,
-            "created_at": rfc3339(self.created_at),
-            "updated_at": rfc3339(self.updated_at),
-        })
-    }
 }
 
 /// A tweet in a conversation, either way.
@@ -271,33 +231,12 @@ pub struct Desk {
     store: Store,
     changed: Arc<tokio::sync::Notify>,
     splitter: crate::tweet::Splitter,
+    targets: ResponseTargets,
 }
 
 impl std::fmt::Debug for Desk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Desk").field("store", &self.store).finish()
-    }
-}
-
-const COLUMNS: &str = "id, state, citizen_username, citizen_id, held_by, waiting_since, reason, \
-                       last_text, last_tweet_id, urgent, x_conversation_id, created_at, updated_at";
-
-fn conversation_from_row(r: &sqlx::any::AnyRow) -> Conversation {
-    let state: String = r.get(1);
-    Conversation {
-        id: r.get(0),
-        state: State::parse(&state).unwrap_or(State::Bot),
-        citizen: r.get(2),
-        citizen_id: r.get(3),
-        held_by: r.get(4),
-        waiting_since: r.get(5),
-        reason: r.get(6),
-        last_text: r.get(7),
-        last_tweet_id: r.get(8),
-        urgent: r.get::<i64, _>(9) != 0,
-        x_conversation_id: r.get(10),
-        created_at: r.get(11),
-        updated_at: r.get(12),
     }
 }
 
@@ -307,12 +246,19 @@ impl Desk {
             store,
             changed: Arc::new(tokio::sync::Notify::new()),
             splitter: crate::tweet::Splitter::default(),
+            targets: ResponseTargets::default(),
         }
     }
 
     /// Staff replies split by `splitter` (the account's handle, `[desk] max_thread_parts`).
     pub fn with_splitter(mut self, splitter: crate::tweet::Splitter) -> Desk {
         self.splitter = splitter;
+        self
+    }
+
+    /// How soon waiting conversations should be taken (`[desk] respond_within_mins`).
+    pub fn with_targets(mut self, targets: ResponseTargets) -> Desk {
+        self.targets = targets;
         self
     }
 
@@ -333,46 +279,6 @@ impl Desk {
     /// Wakes every live listener; called after each committed change.
     pub fn notify(&self) {
         self.changed.notify_waiters();
-    }
-
-    /// Conversations matching `filter`: waiting ones oldest first with emergencies on top,
-    /// others most recently changed first.
-    pub async fn list(&self, filter: &Filter) -> Result<Vec<Conversation>, DeskError> {
-        let mut sql = format!("SELECT {COLUMNS} FROM conversations WHERE 1 = 1");
-        let mut binds: Vec<String> = Vec::new();
-        if let Some(state) = filter.state {
-            binds.push(state.as_str().to_owned());
-            sql.push_str(&format!(" AND state = ${}", binds.len()));
-        }
-        if let Some(name) = &filter.held_by {
-            binds.push(name.clone());
-            sql.push_str(&format!(" AND held_by = ${}", binds.len()));
-        }
-        if filter.state == Some(State::WaitingStaff) {
-            sql.push_str(" ORDER BY urgent DESC, waiting_since ASC, id ASC");
-        } else {
-            sql.push_str(" ORDER BY urgent DESC, updated_at DESC, id DESC");
-        }
-        sql.push_str(" LIMIT 500");
-        let mut query = sqlx::query(&sql);
-        for b in &binds {
-            query = query.bind(b);
-        }
-        let rows = query.fetch_all(self.store.pool()).await?;
-        Ok(rows.iter().map(conversation_from_row).collect())
-    }
-
-    /// One conversation.
-    pub async fn get(&self, id: &str) -> Result<Conversation, DeskError> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM conversations WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(self.store.pool())
-        .await?;
-        row.as_ref()
-            .map(conversation_from_row)
-            .ok_or(DeskError::NotFound)
     }
 
     /// A conversation with its thread, the bot's decisions and the citizen's earlier ones.
@@ -452,7 +358,7 @@ impl Desk {
         let now = now_ms();
         let mut tx = self.store.begin().await?;
         let done = sqlx::query(
-            "UPDATE conversations SET state = 'staff', held_by = $1, updated_at = $2 \
+            "UPDATE conversations SET state = 'staff', held_by = $1, updated_at = $2, seen_at = $2 \
              WHERE id = $3 AND (state IN ('bot', 'waiting_staff') \
              OR (state = 'staff' AND held_by = $1))",
         )
@@ -589,6 +495,12 @@ impl Desk {
             )
             .await?;
         }
+        // Whoever answers has read what came before.
+        sqlx::query("UPDATE conversations SET seen_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         record(
             &mut tx,
             &actor.name,
@@ -765,8 +677,8 @@ mod tests {
 
     #[test]
     fn times_are_rfc3339_utc_to_the_second() {
-        assert_eq!(rfc3339(1_795_370_400_123), "2026-11-22T18:00:00Z");
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(crate::store::rfc3339(1_795_370_400_123), "2026-11-22T18:00:00Z");
+        assert_eq!(crate::store::rfc3339(0), "1970-01-01T00:00:00Z");
     }
 
     #[test]

@@ -108,7 +108,8 @@ impl Desk {
 
 /// Empties what the desk keeps of the citizen in these conversations: their handle and id, the
 /// last text, every message's text and search text (the bot's and staff's name the citizen too;
-/// the search index follows, see `super::search`), and the handle in the events. Conversations still open are closed. Returns the citizen's tweets in them, for
+/// the search index follows, see `super::search`), the handle in the events, and staff's
+/// private notes and hand-overs. Conversations still open are closed. Returns the citizen's tweets in them, for
 /// the store to forget.
 pub async fn forget_conversations(
     tx: &mut crate::store::Tx<'_>,
@@ -148,6 +149,15 @@ pub async fn forget_conversations(
         .bind(id)
         .execute(&mut **tx)
         .await?;
+        // Staff's notes speak of the citizen; who handed the case to whom goes with them.
+        sqlx::query("DELETE FROM notes WHERE conversation_id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("DELETE FROM assignments WHERE conversation_id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(tweets)
 }

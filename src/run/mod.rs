@@ -206,10 +206,16 @@ pub async fn run(
             me.id
         );
     }
-    let desk = crate::desk::Desk::new(store.clone()).with_splitter(crate::tweet::Splitter::new(
-        &me.username,
-        config.desk.max_thread_parts,
-    ));
+    let minutes = |m: u32| i64::from(m) * 60 * 1000;
+    let desk = crate::desk::Desk::new(store.clone())
+        .with_splitter(crate::tweet::Splitter::new(
+            &me.username,
+            config.desk.max_thread_parts,
+        ))
+        .with_targets(crate::desk::ResponseTargets {
+            normal_ms: minutes(config.desk.respond_within_mins),
+            urgent_ms: minutes(config.desk.respond_urgent_within_mins),
+        });
     let engine = reload::load(&config, &desk).await?;
     let info = engine.model_info().clone();
     println!(

@@ -495,6 +495,14 @@ impl Tickets {
             self.queue_agency_message(&mut tx, &ticket, agency, message, now)
                 .await?;
         }
+        if staff
+            && current.state == TicketState::Resolved
+            && let Some(conversation) = &ticket.conversation_id
+        {
+            // Staff reopened the ticket the citizen disputed: nothing left to do in the queue.
+            crate::desk::conversation::settle(&mut tx, conversation, &["ticket_disputed"], by, now)
+                .await?;
+        }
         if to == TicketState::Rejected
             && let Some(conversation) = &ticket.conversation_id
         {
@@ -603,6 +611,11 @@ impl Tickets {
             ticket.number, agency.short_name
         );
         queue_citizen_tweet(&mut tx, &ticket, &text, history_id, Speaker::Staff, now).await?;
+        if let Some(conversation) = &ticket.conversation_id {
+            // What the conversation waited for is done.
+            crate::desk::conversation::settle(&mut tx, conversation, &["ticket_rejected"], by, now)
+                .await?;
+        }
         tx.commit().await?;
         tracing::info!(ticket = %number, agency = %agency.id, "ticket rerouted");
         Ok(ticket)

@@ -125,9 +125,25 @@ function setupNotifications() {
   nav.querySelector(".who")?.before(button);
 }
 
+// The queue, rendered again by the server: its rows, timers and counts.
+async function refreshQueue(live) {
+  const response = await fetch(location.href, {
+    credentials: "same-origin",
+    // Not a visit: the page's one-time notice stays for the person's next visit.
+    headers: { "X-Kicau-Live": "1" },
+  });
+  if (!response.ok) return;
+  const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+  const fresh = doc.querySelector("[data-live=queue]");
+  if (fresh) live.replaceChildren(...fresh.childNodes);
+  refreshAttention(doc);
+}
+
 function setupLive() {
   if (!document.querySelector("nav") || !window.EventSource) return;
   const live = document.querySelector("[data-live]");
+  // The deadlines in the queue are timers: the rows are drawn again every minute.
+  if (live && live.dataset.live === "queue") setInterval(() => refreshQueue(live), 60000);
   const source = new EventSource("/events");
   // A form on its way (claim, reply...) must not be overtaken by the reload its own event causes.
   document.addEventListener("submit", () => source.close());
@@ -140,16 +156,7 @@ function setupLive() {
     }
     if (!live) return;
     if (live.dataset.live === "queue") {
-      const response = await fetch(location.href, {
-        credentials: "same-origin",
-        // Not a visit: the page's one-time notice stays for the person's next visit.
-        headers: { "X-Kicau-Live": "1" },
-      });
-      if (!response.ok) return;
-      const doc = new DOMParser().parseFromString(await response.text(), "text/html");
-      const fresh = doc.querySelector("[data-live=queue]");
-      if (fresh) live.replaceChildren(...fresh.childNodes);
-      refreshAttention(doc);
+      await refreshQueue(live);
       return;
     }
     if (event.conversation_id !== live.dataset.id) return;
