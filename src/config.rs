@@ -665,7 +665,10 @@ impl Config {
         }
         for (name, value) in [
             ("respond_within_mins", self.desk.respond_within_mins),
-            ("respond_urgent_within_mins", self.desk.respond_urgent_within_mins),
+            (
+                "respond_urgent_within_mins",
+                self.desk.respond_urgent_within_mins,
+            ),
         ] {
             if !(1..=7 * 24 * 60).contains(&value) {
                 return Err(invalid(format!(

@@ -432,10 +432,7 @@ impl StaffGroup {
             } else {
                 format!("Diambil alih oleh {}", escape(holder))
             };
-            let html = format!(
-                "{html}\n\n✅ <b>{who}</b> · {}",
-                crate::wib::time(claim.at),
-            );
+            let html = format!("{html}\n\n✅ <b>{who}</b> · {}", crate::wib::time(claim.at),);
             edits.push(NewOutbox {
                 channel: "telegram".into(),
                 payload: json!({

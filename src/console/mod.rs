@@ -222,13 +222,23 @@ async fn error_page(response: Response) -> Response {
     let said = serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()
         .and_then(|v| v["error"].as_str().map(str::to_owned));
-    let status = parts.status;
+    // An extractor's 422 (a form without its fields) is a malformed request like any other.
+    let status = match parts.status {
+        StatusCode::UNPROCESSABLE_ENTITY if said.is_none() => StatusCode::BAD_REQUEST,
+        s => s,
+    };
     let (title, fallback) = match status {
         StatusCode::NOT_FOUND => ("Halaman tidak ditemukan", "Alamat ini tidak ada di konsol."),
         StatusCode::FORBIDDEN => ("Tidak diizinkan", "Anda tidak boleh melakukan ini."),
         StatusCode::CONFLICT => ("Tidak bisa dilakukan", "Keadaan sudah berubah."),
-        StatusCode::TOO_MANY_REQUESTS => ("Terlalu banyak permintaan", "Tunggu sebentar lalu coba lagi."),
-        s if s.is_server_error() => ("Terjadi kesalahan", "Terjadi kesalahan di server; coba lagi."),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "Terlalu banyak permintaan",
+            "Tunggu sebentar lalu coba lagi.",
+        ),
+        s if s.is_server_error() => (
+            "Terjadi kesalahan",
+            "Terjadi kesalahan di server; coba lagi.",
+        ),
         _ => (
             "Permintaan tidak valid",
             "Formulir tidak lengkap atau rusak. Muat ulang halaman lalu coba lagi.",

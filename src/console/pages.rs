@@ -455,16 +455,12 @@ pub async fn act(
             .add_note(&id, actor, &form.text)
             .await
             .map(|_| "Catatan internal disimpan.".into()),
-        "assign" => state
-            .desk
-            .assign(&id, actor, &form.to)
-            .await
-            .map(|c| {
-                format!(
-                    "Percakapan diserahkan ke {}; bot tetap diam.",
-                    c.held_by.unwrap_or_default()
-                )
-            }),
+        "assign" => state.desk.assign(&id, actor, &form.to).await.map(|c| {
+            format!(
+                "Percakapan diserahkan ke {}; bot tetap diam.",
+                c.held_by.unwrap_or_default()
+            )
+        }),
         "resend" => state
             .desk
             .resend(&id, &form.key, actor)

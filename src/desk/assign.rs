@@ -46,7 +46,9 @@ impl Desk {
             .fetch_optional(self.store.pool())
             .await?;
         if known.is_none() {
-            return Err(DeskError::Invalid(format!("tidak ada petugas bernama {to}")));
+            return Err(DeskError::Invalid(format!(
+                "tidak ada petugas bernama {to}"
+            )));
         }
         let now = now_ms();
         let mut tx = self.store.begin().await?;
@@ -137,7 +139,9 @@ impl Desk {
 pub fn may_assign(c: &super::Conversation, actor: &Actor) -> bool {
     match c.state {
         State::Closed => false,
-        State::Staff => c.held_by.as_deref() == Some(actor.name.as_str()) || actor.role == Role::Admin,
+        State::Staff => {
+            c.held_by.as_deref() == Some(actor.name.as_str()) || actor.role == Role::Admin
+        }
         State::Bot | State::WaitingStaff => true,
     }
 }

@@ -196,13 +196,12 @@ pub async fn settle(
     actor: &str,
     now: i64,
 ) -> Result<bool> {
-    let waiting: Option<String> = sqlx::query(
-        "SELECT reason FROM conversations WHERE id = $1 AND state = 'waiting_staff'",
-    )
-    .bind(conversation)
-    .fetch_optional(&mut **tx)
-    .await?
-    .and_then(|r| r.get(0));
+    let waiting: Option<String> =
+        sqlx::query("SELECT reason FROM conversations WHERE id = $1 AND state = 'waiting_staff'")
+            .bind(conversation)
+            .fetch_optional(&mut **tx)
+            .await?
+            .and_then(|r| r.get(0));
     if !waiting.is_some_and(|r| reasons.contains(&r.as_str())) {
         return Ok(false);
     }

@@ -18,14 +18,14 @@ pub mod conversation;
 pub mod corrections;
 mod events;
 pub use events::Attention;
+pub mod assign;
 pub mod login;
 pub mod messages;
-pub mod assign;
 pub mod notes;
 pub mod privacy;
 mod queue;
-pub use queue::{Conversation, ResponseTargets};
 use queue::{COLUMNS, conversation_from_row};
+pub use queue::{Conversation, ResponseTargets};
 pub mod search;
 
 pub use messages::reason_label;
@@ -677,7 +677,10 @@ mod tests {
 
     #[test]
     fn times_are_rfc3339_utc_to_the_second() {
-        assert_eq!(crate::store::rfc3339(1_795_370_400_123), "2026-11-22T18:00:00Z");
+        assert_eq!(
+            crate::store::rfc3339(1_795_370_400_123),
+            "2026-11-22T18:00:00Z"
+        );
         assert_eq!(crate::store::rfc3339(0), "1970-01-01T00:00:00Z");
     }
 
