@@ -6,6 +6,7 @@ mod helpers;
 
 mod ask;
 mod browser;
+mod console_keys;
 mod console_pages;
 mod costs;
 mod desk;
