@@ -16,6 +16,7 @@ mod case_view;
 mod charts;
 mod cost_pages;
 mod gaps_pages;
+mod help_pages;
 mod learning_api;
 mod learning_pages;
 mod login_pages;
@@ -115,6 +116,8 @@ pub fn app(state: AppState) -> Router {
         .route("/events", get(api::events))
         .route("/static/console.css", get(pages::css))
         .route("/static/console.js", get(pages::js))
+        .route("/static/keys.js", get(pages::keys_js))
+        .route("/help", get(help_pages::help))
         .route(
             "/webhooks/whatsapp",
             get(webhooks::verify).post(webhooks::whatsapp),

@@ -41,16 +41,19 @@ pub(super) fn layout(
     };
     let nav = match session {
         Some(s) => format!(
-            "<nav><a href=\"/\">Antrean{waiting}{emergencies}</a> <a href=\"/?state=staff&amp;held_by={name}\">Pegangan saya</a> \
+            "<nav><a href=\"/\" data-key=\"g a\">Antrean{waiting}{emergencies}</a> \
+             <a href=\"/?state=staff&amp;held_by={name}\" data-key=\"g s\">Pegangan saya</a> \
              <a href=\"/?state=bot\">Dijawab bot</a> <a href=\"/?state=closed\">Selesai</a> \
-             <a href=\"/tickets\">Laporan</a> <a href=\"/report\">Ringkasan</a> <a href=\"/corrections\">Koreksi</a> <a href=\"/staff\">Petugas</a> <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati{failed}{dead}</a>\
+             <a href=\"/tickets\" data-key=\"g l\">Laporan</a> <a href=\"/report\" data-key=\"g r\">Ringkasan</a> \
+             <a href=\"/corrections\" data-key=\"g k\">Koreksi</a> <a href=\"/staff\">Petugas</a> <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati{failed}{dead}</a>\
              <form method=\"get\" action=\"/search\" class=\"search\" role=\"search\">\
              <input type=\"search\" name=\"q\" maxlength=\"100\" placeholder=\"Cari kasus\" \
-             aria-label=\"Cari percakapan dan laporan\"> <button type=\"submit\">Cari</button></form>\
-             <div class=\"who\">{name} ({role}) \
+             aria-label=\"Cari percakapan dan laporan\" data-key=\"/\"> <button type=\"submit\">Cari</button></form>\
+             <div class=\"who\"><a href=\"/help\" title=\"Bantuan dan pintasan papan ketik (tekan ?)\">Bantuan</a> \
+             {name} ({role}) \
              <form method=\"post\" action=\"/logout\" class=\"inline\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <button type=\"submit\">Keluar</button></form></div></nav>",
+             <button type=\"submit\">Keluar</button></form></div></nav>{overlay}",
             name = esc(&s.actor.name),
             role = s.actor.role.as_str(),
             csrf = esc(&s.csrf),
@@ -58,6 +61,7 @@ pub(super) fn layout(
             emergencies = count(attention.emergencies, "", "darurat"),
             failed = count(attention.failed_sends, "", "twit gagal terkirim"),
             dead = count(attention.dead_letters, " calm", "surat mati minggu ini"),
+            overlay = super::help_pages::overlay(),
         ),
         None => String::new(),
     };
@@ -73,7 +77,8 @@ pub(super) fn layout(
         "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{csrf_meta}\
          <title>{counted}{title} · Kicau</title><link rel=\"stylesheet\" href=\"/static/console.css\">\
-         <script src=\"/static/console.js\" defer></script></head>\
+         <script src=\"/static/console.js\" defer></script>\
+         <script src=\"/static/keys.js\" defer></script></head>\
          <body><header><strong>Kicau</strong> · konsol petugas</header>{nav}<main>{flash}\
          <h1>{title}</h1>{body}</main></body></html>",
         title = esc(title),
@@ -221,7 +226,7 @@ fn row(c: &Conversation, respond_by: Option<i64>, now: i64) -> String {
         ""
     };
     format!(
-        "<tr class=\"{class}\" data-id=\"{data_id}\"><td data-label=\"Menunggu\">{urgent}{waited}{due}</td>\
+        "<tr class=\"{class}\" data-id=\"{data_id}\" data-item><td data-label=\"Menunggu\">{urgent}{waited}{due}</td>\
          <td data-label=\"Warga\">@{citizen}</td>\
          <td data-label=\"Alasan\">{reason}</td>\
          <td data-label=\"Twit terakhir\">{new}<a href=\"/conversations/{id}\">{text}</a></td>\
@@ -303,9 +308,10 @@ pub async fn conversation(
             text = esc(&mask(&e.last_text)),
         ));
     }
-    let action = |name: &str, label: &str| {
+    // `extra`: the form's hooks for keys.js (a shortcut, a question before it is sent).
+    let action = |name: &str, label: &str, extra: &str| {
         format!(
-            "<form method=\"post\" action=\"/conversations/{id}/{name}\" class=\"inline\">\
+            "<form method=\"post\" action=\"/conversations/{id}/{name}\" class=\"inline\"{extra}>\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <button type=\"submit\" name=\"do\" value=\"{name}\">{label}</button></form>",
             id = esc(&c.id),
@@ -315,20 +321,25 @@ pub async fn conversation(
     let admin = session.actor.role == crate::desk::Role::Admin;
     let mut actions = String::new();
     if matches!(c.state, ConvState::Bot | ConvState::WaitingStaff) {
-        actions.push_str(&action("claim", "Ambil alih"));
+        actions.push_str(&action("claim", "Ambil alih", " data-key=\"c\""));
     }
     if holds || (admin && c.state == ConvState::Staff) {
-        actions.push_str(&action("release", "Kembalikan ke bot"));
+        actions.push_str(&action("release", "Kembalikan ke bot", ""));
     }
     if holds || (admin && c.state != ConvState::Closed) {
-        actions.push_str(&action("close", "Tutup percakapan"));
+        // Closing frees the citizen's held ticket news, and their next tweet gets the bot.
+        actions.push_str(&action(
+            "close",
+            "Tutup percakapan",
+            " data-confirm=\"Tutup percakapan ini? Bot akan kembali menjawab warga ini.\"",
+        ));
     }
     let reply = if holds {
         format!(
             "<form method=\"post\" action=\"/conversations/{id}/reply\" class=\"reply\" id=\"reply\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
              <label for=\"text\">Balasan sebagai @{account} (diawali @{citizen} otomatis)</label>\
-             <textarea id=\"text\" name=\"text\" rows=\"5\" required data-conversation=\"{id}\"></textarea>\
+             <textarea id=\"text\" name=\"text\" rows=\"5\" required data-conversation=\"{id}\" data-key=\"r\"></textarea>\
              <p class=\"counter\" aria-live=\"polite\"><span id=\"count\">0</span><span id=\"parts\"> / 280 karakter</span></p>\
              <ol id=\"preview\" class=\"preview\"></ol>\
              <button type=\"submit\" name=\"do\" value=\"reply\">Kirim balasan</button></form>\
@@ -370,6 +381,7 @@ pub async fn conversation(
     };
     let body = format!(
         "<div data-live=\"conversation\" data-id=\"{id}\">\
+         <p class=\"back\"><a href=\"/\" data-key=\"u\">← Kembali ke antrean</a></p>\
          <p class=\"status\">Status: <strong>{label}</strong>{held}{reason}</p>\
          <div class=\"actions\">{actions}</div>{handover}\
          {tickets}<h2>Utas</h2><ol class=\"thread\">{thread}</ol>{waiting}{reply}{notes}\
@@ -545,6 +557,19 @@ pub async fn js() -> Response {
             ("cache-control", "public, max-age=300"),
         ],
         include_str!("assets/console.js"),
+    )
+        .into_response()
+}
+
+/// `keys.js`: the keyboard shortcuts, their overlay, and the questions before forms that
+/// carry `data-confirm`.
+pub async fn keys_js() -> Response {
+    (
+        [
+            ("content-type", "text/javascript; charset=utf-8"),
+            ("cache-control", "public, max-age=300"),
+        ],
+        include_str!("assets/keys.js"),
     )
         .into_response()
 }

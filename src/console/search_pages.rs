@@ -250,7 +250,7 @@ fn conversation_card(c: &ConversationHit) -> String {
         .map(|h| format!(" ({})", esc(h)))
         .unwrap_or_default();
     format!(
-        "<li class=\"card{urgent_class}\"><div class=\"card-head\">{urgent}\
+        "<li class=\"card{urgent_class}\" data-item><div class=\"card-head\">{urgent}\
          <a href=\"/conversations/{id}\">@{citizen}</a> <span class=\"state\">{state}{held}</span></div>\
          <p class=\"snippet\">{snippet}</p><p class=\"meta\">{at}</p></li>",
         urgent_class = if c.urgent { " urgent" } else { "" },
@@ -283,11 +283,17 @@ fn ticket_card(t: &TicketHit) -> String {
         })
         .unwrap_or_default();
     format!(
-        "<li class=\"card{late_class}\"><div class=\"card-head\">{late}<strong>{number}</strong> \
+        "<li class=\"card{late_class}\"{item}><div class=\"card-head\">{late}<strong>{number}</strong> \
          <span class=\"state\">{state}</span></div><p class=\"snippet\">{snippet}</p>\
          <dl class=\"facts\"><dt>Instansi</dt><dd>{agency}</dd><dt>Tempat</dt><dd>{place}</dd>\
          {deadline}<dt>Pelapor</dt><dd>@{reporter}</dd></dl>{conversation}</li>",
         late_class = if t.overdue { " urgent" } else { "" },
+        // A case to open with the keys only when it leads to its conversation.
+        item = if conversation.is_empty() {
+            ""
+        } else {
+            " data-item"
+        },
         late = if t.overdue {
             "<span class=\"badge\">TERLAMBAT</span> "
         } else {

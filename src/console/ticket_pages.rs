@@ -105,7 +105,9 @@ pub async fn tickets(
                 ));
             }
             format!(
-                "<form method=\"post\" action=\"/tickets/{number}/reroute\">\
+                "<form method=\"post\" action=\"/tickets/{number}/reroute\" \
+                 data-confirm=\"Alihkan laporan {number} ke instansi yang dipilih? Instansi itu \
+                 menerima pesan baru dan warga diberi tahu.\">\
                  <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
                  <select name=\"agency\">{choices}</select> <button type=\"submit\">Alihkan</button></form>",
                 number = esc(&t.number),

@@ -70,7 +70,7 @@ fn agency_ids() -> Vec<String> {
 
 /// Looks at the page open in `c` as a person would: it fits, reads in words, has no errors;
 /// writes its screenshot as `<name>-<width>.png`.
-async fn look(c: &Client, name: &str, viewport: Viewport) {
+pub(crate) async fn look(c: &Client, name: &str, viewport: Viewport) {
     let width = c
         .execute("return window.innerWidth", vec![])
         .await
@@ -119,7 +119,7 @@ async fn look(c: &Client, name: &str, viewport: Viewport) {
     assert!(errors.is_empty(), "{name} at {width} px: {errors:?}");
 }
 
-async fn log_in(c: &Client, console: &str, name: &str, password: &str) {
+pub(crate) async fn log_in(c: &Client, console: &str, name: &str, password: &str) {
     c.goto(&format!("{console}/login")).await.unwrap();
     c.find(Locator::Id("name"))
         .await

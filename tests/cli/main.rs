@@ -7,6 +7,7 @@ mod helpers;
 mod ask;
 mod browser;
 mod case_tools;
+mod console_keys;
 mod console_pages;
 mod costs;
 mod desk;
