@@ -248,9 +248,15 @@ fn guide(account: &str, max_parts: usize) -> String {
         "<p>\"Antrean\" berisi percakapan yang menunggu petugas. Kasus <strong>DARURAT</strong> \
          (bertanda merah) selalu di atas, lalu yang paling lama menunggu. Tiap kasus menunjukkan \
          berapa lama warga sudah menunggu, akun warga, alasan bot menyerahkannya ke petugas, twit \
-         terakhirnya dan siapa yang memegangnya. Daftar diperbarui sendiri tanpa memuat ulang \
-         halaman.</p><p>\"Pegangan saya\" berisi percakapan yang sedang Anda pegang, \
-         \"Dijawab bot\" yang sedang dilayani bot, dan \"Selesai\" yang sudah ditutup.</p>"
+         terakhirnya dan siapa yang memegangnya. Di bawah lama menunggu ada batas tanggap: \
+         \"ambil dalam 40 menit\", atau merah \"batas tanggap lewat 5 menit\" (60 menit sejak \
+         menunggu, 5 menit untuk darurat; diatur di <code>[desk]</code> bot.toml). Alasan bisa \
+         diklik: membuka kasusnya, langsung ke bagian laporan bila alasannya soal laporan. Daftar \
+         diperbarui sendiri tanpa memuat ulang halaman. Setelah laporan dialihkan atau dibuka \
+         kembali, kasus yang menunggu karena itu keluar dari antrean.</p>\
+         <p>\"Pegangan saya\" berisi percakapan yang sedang Anda pegang; yang bertanda \
+         <strong>TWIT BARU</strong> punya twit warga yang belum Anda buka. \"Dijawab bot\" \
+         berisi yang sedang dilayani bot, dan \"Selesai\" yang sudah ditutup.</p>"
             .into(),
     ));
     out.push_str(&section(
@@ -332,9 +338,16 @@ fn guide(account: &str, max_parts: usize) -> String {
     out.push_str(&section(
         "catatan",
         "<p><strong>Catatan internal</strong> di halaman percakapan: catatan untuk sesama petugas, \
-         hanya terlihat oleh petugas dan tidak pernah dikirim ke warga.</p>\
-         <p><strong>Serahkan ke</strong> di halaman percakapan: menyerahkan kasus yang Anda \
-         pegang kepada rekan yang namanya Anda pilih.</p>"
+         siapa pun yang memegang kasusnya. Hanya terlihat oleh petugas; tidak pernah dikirim ke \
+         warga di X atau ke instansi, dan log audit hanya mencatat bahwa ada catatan, bukan \
+         isinya. NIK dan nomor telepon di dalamnya tampil tersamar. Catatan ikut terhapus saat \
+         masa simpan data percakapan habis atau data warga dihapus atas permintaan.</p>\
+         <p><strong>Serahkan ke</strong> di halaman percakapan: menyerahkan kasus kepada rekan \
+         yang namanya Anda pilih (konsol meminta konfirmasi). Kasus yang menunggu atau dilayani \
+         bot bisa diserahkan siapa saja; yang sedang dipegang hanya oleh pemegangnya atau admin. \
+         Rekan itu menjadi pemegang (bot tetap diam), kasusnya muncul di \"Pegangan saya\" \
+         miliknya dengan tanda TWIT BARU, dan grup Telegram petugas diberi tahu. Riwayat serah \
+         terima tampil di bagian \"Penanganan\".</p>"
             .into(),
     ));
     out.push_str(&section(
@@ -350,7 +363,7 @@ fn guide(account: &str, max_parts: usize) -> String {
         "darurat",
         "<p>Saat ada kasus darurat baru, konsol yang terbuka, di halaman mana pun, membunyikan \
          nada pendek. Peramban baru mengizinkan suara setelah Anda berinteraksi dengan halaman \
-         (misalnya sekali klik). Tekan \"Aktifkan notifikasi darurat\" di menu lalu izinkan, agar \
+         (misalnya sekali klik). Tekan \"🔔 Notifikasi darurat\" di menu lalu izinkan, agar \
          muncul juga notifikasi peramban walau tab konsol tidak sedang dilihat. Biarkan satu tab \
          konsol terbuka selama bertugas.</p>"
             .into(),

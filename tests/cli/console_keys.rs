@@ -133,7 +133,7 @@ async fn shortcuts_overlay_confirmation_and_the_help_page_in_headless_chromium()
             "/api/search?q=",
             "Catatan internal",
             "Serahkan ke",
-            "Aktifkan notifikasi darurat",
+            "Notifikasi darurat",
         ] {
             assert!(help.contains(words), "{words} in\n{help}");
         }

@@ -117,12 +117,13 @@ function setupNotifications() {
   if (!nav || !window.Notification || Notification.permission !== "default") return;
   const button = document.createElement("button");
   button.type = "button";
-  button.textContent = "Aktifkan notifikasi darurat";
+  button.textContent = "🔔 Notifikasi darurat";
+  button.title = "Aktifkan notifikasi peramban untuk kasus darurat baru";
   button.addEventListener("click", async () => {
     await Notification.requestPermission();
     button.remove();
   });
-  nav.querySelector(".who")?.before(button);
+  nav.querySelector(".who")?.prepend(button);
 }
 
 // The queue, rendered again by the server: its rows, timers and counts.
