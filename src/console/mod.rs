@@ -128,6 +128,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/conversations/{id}/release", post(api::release))
         .route("/api/conversations/{id}/close", post(api::close))
         .route("/api/knowledge", get(api::knowledge))
+        .route("/api/replies", get(api::replies))
         .route("/api/tickets", get(api::tickets))
         .route("/api/tickets/{number}", get(api::ticket))
         .route("/api/tickets/{number}/reroute", post(api::reroute))
