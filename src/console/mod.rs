@@ -114,6 +114,7 @@ pub fn app(state: AppState) -> Router {
         .route("/events", get(api::events))
         .route("/static/console.css", get(pages::css))
         .route("/static/console.js", get(pages::js))
+        .route("/static/replies.js", get(pages::replies_js))
         .route(
             "/webhooks/whatsapp",
             get(webhooks::verify).post(webhooks::whatsapp),
