@@ -231,6 +231,12 @@ pub fn knowledge_matches(state: &AppState, q: &str) -> Vec<Value> {
         .collect()
 }
 
+/// `GET /api/replies`: the saved replies (`knowledge/replies/`) of the running engine, by
+/// shortcut: what the reply box's `/` menu inserts.
+pub async fn replies(State(state): State<AppState>, _caller: Caller) -> Json<Value> {
+    Json(json!({ "data": state.engine.get().replies() }))
+}
+
 pub async fn dead_letters(
     State(state): State<AppState>,
     _caller: Caller,

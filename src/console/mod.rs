@@ -118,6 +118,7 @@ pub fn app(state: AppState) -> Router {
         .route("/static/console.js", get(pages::js))
         .route("/static/keys.js", get(pages::keys_js))
         .route("/help", get(help_pages::help))
+        .route("/static/replies.js", get(pages::replies_js))
         .route(
             "/webhooks/whatsapp",
             get(webhooks::verify).post(webhooks::whatsapp),
@@ -137,6 +138,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/conversations/{id}/assign", post(case_api::assign))
         .route("/api/knowledge", get(api::knowledge))
+        .route("/api/replies", get(api::replies))
         .route("/api/tickets", get(api::tickets))
         .route("/api/tickets/{number}", get(api::ticket))
         .route("/api/tickets/{number}/reroute", post(api::reroute))

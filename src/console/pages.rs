@@ -78,7 +78,8 @@ pub(super) fn layout(
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{csrf_meta}\
          <title>{counted}{title} · Kicau</title><link rel=\"stylesheet\" href=\"/static/console.css\">\
          <script src=\"/static/console.js\" defer></script>\
-         <script src=\"/static/keys.js\" defer></script></head>\
+         <script src=\"/static/keys.js\" defer></script>\
+         <script src=\"/static/replies.js\" defer></script></head>\
          <body><header><strong>Kicau</strong> · konsol petugas</header>{nav}<main>{flash}\
          <h1>{title}</h1>{body}</main></body></html>",
         title = esc(title),
@@ -343,12 +344,13 @@ pub async fn conversation(
              <p class=\"counter\" aria-live=\"polite\"><span id=\"count\">0</span><span id=\"parts\"> / 280 karakter</span></p>\
              <ol id=\"preview\" class=\"preview\"></ol>\
              <button type=\"submit\" name=\"do\" value=\"reply\">Kirim balasan</button></form>\
-             <section class=\"kb\"><label for=\"kbq\">Sisipkan jawaban dari basis pengetahuan</label>\
+             {saved}<section class=\"kb\"><label for=\"kbq\">Sisipkan jawaban dari basis pengetahuan</label>\
              <input id=\"kbq\" type=\"search\" placeholder=\"cari topik, mis. syarat KTP\">\
              <ul id=\"kbresults\"></ul></section>",
             id = esc(&c.id),
             account = esc(&state.account),
             citizen = esc(&c.citizen),
+            saved = saved_replies(engine.replies()),
         )
     } else {
         match (&c.state, &c.held_by) {
@@ -550,6 +552,33 @@ pub async fn css() -> Response {
         .into_response()
 }
 
+/// The saved replies under the reply box, each a button that inserts its text at the cursor
+/// (`replies.js`, which also opens them as a menu on `/` in the box); nothing without any.
+fn saved_replies(replies: &[crate::knowledge::replies::Reply]) -> String {
+    if replies.is_empty() {
+        return String::new();
+    }
+    let items: String = replies
+        .iter()
+        .map(|r| {
+            format!(
+                "<li><button type=\"button\" data-shortcut=\"{shortcut}\">\
+                 <span class=\"shortcut\">/{shortcut}</span> <span class=\"title\">{title}</span>\
+                 </button><p class=\"text\">{text}</p></li>",
+                shortcut = esc(&r.shortcut),
+                title = esc(&r.title),
+                text = esc(&r.text),
+            )
+        })
+        .collect();
+    format!(
+        "<details class=\"saved-replies\"><summary>Balasan tersimpan (ketik /)</summary>\
+         <p class=\"note\">Ketik / di awal balasan atau setelah spasi, lalu beberapa huruf \
+         pintasannya (mis. /lokasi): panah atas dan bawah memilih, Enter atau Tab menyisipkan \
+         di posisi kursor, Esc menutup. Atau pilih di sini.</p><ul>{items}</ul></details>"
+    )
+}
+
 pub async fn js() -> Response {
     (
         [
@@ -564,12 +593,21 @@ pub async fn js() -> Response {
 /// `keys.js`: the keyboard shortcuts, their overlay, and the questions before forms that
 /// carry `data-confirm`.
 pub async fn keys_js() -> Response {
+    script(include_str!("assets/keys.js"))
+}
+
+/// The saved replies' menu in the reply box (`/` and a shortcut).
+pub async fn replies_js() -> Response {
+    script(include_str!("assets/replies.js"))
+}
+
+fn script(source: &'static str) -> Response {
     (
         [
             ("content-type", "text/javascript; charset=utf-8"),
             ("cache-control", "public, max-age=300"),
         ],
-        include_str!("assets/keys.js"),
+        source,
     )
         .into_response()
 }

@@ -86,8 +86,42 @@ impl std::fmt::Display for ParseError {
     }
 }
 
-/// Parses the text of one entry file.
-pub fn parse(path: &Path, text: &str) -> Result<Entry, ParseError> {
+/// A file's front matter (TOML between its first line, `+++`, and the next `+++` line) parsed as
+/// `T`, with the file's lines: what entries and saved replies ([`super::replies`]) share.
+pub(super) struct Fenced<'a, T> {
+    pub value: T,
+    /// Every line of the file (a leading byte-order mark left out).
+    pub lines: Vec<&'a str>,
+    /// The index in `lines` of the closing `+++` line.
+    pub close: usize,
+}
+
+impl<T> Fenced<'_, T> {
+    /// The 1-based line of `key = ...` in the front matter; 1 when the key is absent.
+    pub fn key_line(&self, key: &str) -> usize {
+        self.lines[1..self.close]
+            .iter()
+            .position(|l| {
+                l.trim_start()
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+            .map(|i| i + 2)
+            .unwrap_or(1)
+    }
+
+    /// The lines after the closing `+++`, and the 1-based line number of the first of them.
+    pub fn body(&self) -> (&[&str], usize) {
+        (&self.lines[self.close + 1..], self.close + 2)
+    }
+}
+
+/// Splits `text` (the file at `path`) into its front matter, parsed as `T`, and the rest; a
+/// missing fence or a TOML error is a [`ParseError`] at its line.
+pub(super) fn fenced<'a, T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &'a str,
+) -> Result<Fenced<'a, T>, ParseError> {
     let err = |line: usize, message: String| ParseError {
         path: path.to_path_buf(),
         line,
@@ -109,24 +143,29 @@ pub fn parse(path: &Path, text: &str) -> Result<Entry, ParseError> {
     };
     let close = close + 1; // index of the closing line
     let front = lines[1..close].join("\n");
-    let fm: FrontMatter = toml::from_str(&front).map_err(|e| {
+    let value: T = toml::from_str(&front).map_err(|e| {
         let line = e
             .span()
             .map(|s| crate::config::line_of(&front, s.start) + 1)
             .unwrap_or(1);
         err(line, format!("front matter: {}", e.message().trim_end()))
     })?;
-    let key_line = |key: &str| -> usize {
-        lines[1..close]
-            .iter()
-            .position(|l| {
-                l.trim_start()
-                    .strip_prefix(key)
-                    .is_some_and(|rest| rest.trim_start().starts_with('='))
-            })
-            .map(|i| i + 2)
-            .unwrap_or(1)
+    Ok(Fenced {
+        value,
+        lines,
+        close,
+    })
+}
+
+/// Parses the text of one entry file.
+pub fn parse(path: &Path, text: &str) -> Result<Entry, ParseError> {
+    let err = |line: usize, message: String| ParseError {
+        path: path.to_path_buf(),
+        line,
+        message,
     };
+    let fenced = fenced::<FrontMatter>(path, text)?;
+    let key_line = |key: &str| fenced.key_line(key);
     let date = |value: &toml::value::Datetime, key: &str| -> Result<Date, ParseError> {
         let Some(d) = value.date.filter(|_| value.time.is_none()) else {
             return Err(err(
@@ -139,18 +178,19 @@ pub fn parse(path: &Path, text: &str) -> Result<Entry, ParseError> {
         Date::from_calendar_date(i32::from(d.year), month, d.day)
             .map_err(|e| err(key_line(key), format!("{key}: {e}")))
     };
-    let reviewed = date(&fm.reviewed, "reviewed")?;
-    let expires = fm
+    let reviewed = date(&fenced.value.reviewed, "reviewed")?;
+    let expires = fenced
+        .value
         .expires
         .as_ref()
         .map(|d| date(d, "expires"))
         .transpose()?;
 
     // The body: its first paragraph is the short answer, the rest the details.
-    let body_lines = &lines[close + 1..];
+    let (body_lines, first_body_line) = fenced.body();
     let first = body_lines.iter().position(|l| !l.trim().is_empty());
     let (short_answer, details, body_line) = match first {
-        None => (String::new(), String::new(), close + 2),
+        None => (String::new(), String::new(), first_body_line),
         Some(start) => {
             let end = body_lines[start..]
                 .iter()
@@ -163,21 +203,22 @@ pub fn parse(path: &Path, text: &str) -> Result<Entry, ParseError> {
                 .collect::<Vec<_>>()
                 .join(" ");
             let details = body_lines[end..].join("\n").trim().to_owned();
-            (short, details, close + 2 + start)
+            (short, details, first_body_line + start)
         }
     };
-
+    let lines = Lines {
+        id: key_line("id"),
+        agency: key_line("agency"),
+        category: key_line("category"),
+        links: key_line("links"),
+        reviewed: key_line("reviewed"),
+        expires: key_line("expires"),
+        body: body_line,
+    };
+    let fm = fenced.value;
     Ok(Entry {
         path: path.to_path_buf(),
-        lines: Lines {
-            id: key_line("id"),
-            agency: key_line("agency"),
-            category: key_line("category"),
-            links: key_line("links"),
-            reviewed: key_line("reviewed"),
-            expires: key_line("expires"),
-            body: body_line,
-        },
+        lines,
         id: fm.id,
         title: fm.title,
         category: fm.category,

@@ -2,7 +2,8 @@
 The knowledge base: one Markdown file per topic under `knowledge/`, validated by `kicau kb check`
 and searched through an in-memory tantivy index.
 
-[`load`] reads every `knowledge/**/*.md` file; [`check`] finds every problem and says whether it
+[`load`] reads every `knowledge/**/*.md` file but the labelled examples' folder and the saved
+replies' ([`replies`]: texts staff insert, not entries); [`check`] finds every problem and says whether it
 is an error (the entry is wrong: exit status 1) or a warning (a date is near or past: exit 0 unless
 `--strict`), so the shipped base never turns CI red because of the calendar.
 */
@@ -12,6 +13,7 @@ pub mod examples;
 pub mod index;
 pub mod links;
 pub mod places;
+pub mod replies;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -80,7 +82,8 @@ pub struct Loaded {
     pub problems: Vec<Problem>,
 }
 
-/// Reads every `*.md` file below `dir` (except the `examples/` folder), in path order.
+/// Reads every `*.md` file below `dir` (except the `examples/` and `replies/` folders), in path
+/// order.
 pub fn load(dir: &Path) -> Result<Loaded, KnowledgeError> {
     let mut paths = Vec::new();
     collect_markdown(dir, &mut paths)?;
@@ -111,8 +114,13 @@ fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), KnowledgeE
     };
     for item in std::fs::read_dir(dir).map_err(io)? {
         let path = item.map_err(io)?.path();
-        // The labelled examples have their own folder, format and README.
-        if path.is_dir() && path.file_name().is_some_and(|n| n == "examples") {
+        // The labelled examples and the saved replies have their own folders, formats and
+        // READMEs.
+        if path.is_dir()
+            && path
+                .file_name()
+                .is_some_and(|n| n == "examples" || n == replies::FOLDER)
+        {
             continue;
         }
         if path.is_dir() {
@@ -264,6 +272,8 @@ pub fn check(entries: &[Entry], config: &Config, today: Date) -> Vec<Problem> {
 pub struct CheckReport {
     /// How many entries parsed.
     pub entries: usize,
+    /// How many saved replies passed.
+    pub replies: usize,
     /// Every problem, in file order.
     pub problems: Vec<Problem>,
 }
@@ -279,7 +289,7 @@ impl CheckReport {
 }
 
 /// Checks everything under the configured knowledge folders: every entry, the names of the
-/// links in their answers (links.tsv), the labelled examples, the lexicon files (whose loader
+/// links in their answers (links.tsv), the saved replies, the labelled examples, the lexicon files (whose loader
 /// stops at the first bad line), and the gazetteer when there is one (its lines, and no street
 /// or kelurahan named with a common word).
 pub fn check_all(config: &Config, today: Date) -> Result<CheckReport, KnowledgeError> {
@@ -289,6 +299,8 @@ pub fn check_all(config: &Config, today: Date) -> Result<CheckReport, KnowledgeE
     let (links, bad_lines) = Links::load(&config.knowledge.dir)?;
     problems.extend(bad_lines);
     problems.extend(links::check(&loaded.entries, &links, config));
+    let saved = replies::load(config)?;
+    problems.extend(saved.problems);
     let agencies: Vec<&str> = config.agencies.iter().map(|a| a.id.as_str()).collect();
     let examples = examples::load(&config.knowledge.dir, &loaded.entries, &agencies)?;
     problems.extend(examples.problems);
@@ -320,6 +332,7 @@ pub fn check_all(config: &Config, today: Date) -> Result<CheckReport, KnowledgeE
     }
     Ok(CheckReport {
         entries: loaded.entries.len(),
+        replies: saved.replies.len(),
         problems,
     })
 }

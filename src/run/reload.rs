@@ -1,5 +1,5 @@
 //! Keeps the running engine current: reloads it when a file under `knowledge/` (entries,
-//! examples, lexicons) changes, when an accepted correction appears in the database (any
+//! examples, lexicons, saved replies) changes, when an accepted correction appears in the database (any
 //! instance's), on SIGHUP and on the console's button. The files are watched by polling their
 //! sizes and modification times every [`WATCH_EVERY`]: cheap, and it works the same on every
 //! file system, network mounts and editors that replace files included. A load that fails

@@ -165,6 +165,9 @@ pub struct Engine {
     entries: Vec<Entry>,
     /// The names of the links in the entries' answers (knowledge/links.tsv).
     links: Links,
+    /// The saved replies staff insert (knowledge/replies/): not triage's, but loaded and
+    /// reloaded with the knowledge base, so one load serves both.
+    replies: Vec<knowledge::replies::Reply>,
     index: Index,
     rules: rules::Rules,
     model: Model,
@@ -177,8 +180,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Loads the lexicon, the knowledge base and its examples named by `config`, refusing a base
-    /// with errors (warnings, such as an entry near its expiry date, are logged), and learns the
+    /// Loads the lexicon, the knowledge base, its examples and the saved replies named by
+    /// `config`, refusing a base with errors (warnings, such as an entry near its expiry date, are logged), and learns the
     /// model (or reads it from the cache).
     pub fn load(config: &Config) -> Result<Engine, EngineError> {
         Engine::load_with(config, &[])
@@ -207,15 +210,18 @@ impl Engine {
             knowledge::examples::load(&config.knowledge.dir, &loaded.entries, &agencies)?.examples;
         examples.extend(corrections.iter().cloned());
         let (links, _) = Links::load(&config.knowledge.dir)?;
-        let mut engine =
-            Engine::build(config.clone(), lexicon, loaded.entries, &examples)?.with_links(links);
+        let replies = knowledge::replies::load(config)?.replies;
+        let mut engine = Engine::build(config.clone(), lexicon, loaded.entries, &examples)?
+            .with_links(links)
+            .with_replies(replies);
         engine.info.corrections = corrections.len();
         engine.info.load_ms = started.elapsed().as_millis() as u64;
         Ok(engine)
     }
 
     /// Builds an engine from parts already loaded (tests and benchmarks use it too), with no
-    /// names for the links in its answers ([`Engine::with_links`]).
+    /// names for the links in its answers ([`Engine::with_links`]) and no saved replies
+    /// ([`Engine::with_replies`]).
     pub fn build(
         config: Config,
         mut lexicon: Lexicon,
@@ -283,6 +289,7 @@ impl Engine {
             analyzer,
             entries,
             links: Links::default(),
+            replies: Vec::new(),
             index,
             rules,
             model,
@@ -301,6 +308,17 @@ impl Engine {
     /// The names of the links in the answers.
     pub fn links(&self) -> &Links {
         &self.links
+    }
+
+    /// The engine with `replies` as its saved replies.
+    pub fn with_replies(mut self, replies: Vec<knowledge::replies::Reply>) -> Engine {
+        self.replies = replies;
+        self
+    }
+
+    /// The saved replies staff insert on the console, by shortcut.
+    pub fn replies(&self) -> &[knowledge::replies::Reply] {
+        &self.replies
     }
 
     /// Loads an engine from a configuration file path.

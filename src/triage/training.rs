@@ -200,9 +200,15 @@ pub fn fingerprint(config: &Config, examples: &[Example], options: TrainOptions)
         field(agency.id.as_bytes());
         field(format!("{}{:?}{:?}", agency.tickets, agency.remit, agency.places).as_bytes());
     }
+    // The saved replies are texts for staff: the model never sees them, and editing one must not
+    // cost a training.
+    let replies = config.knowledge.dir.join(crate::knowledge::replies::FOLDER);
     for dir in [&config.knowledge.lexicon_dir, &config.knowledge.dir] {
         // A folder that cannot be read hashes as empty; loading it reports the error.
         for path in files_under(dir).unwrap_or_default() {
+            if path.starts_with(&replies) {
+                continue;
+            }
             let relative = path.strip_prefix(dir).unwrap_or(&path);
             field(relative.to_string_lossy().as_bytes());
             field(&std::fs::read(&path).unwrap_or_default());

@@ -51,7 +51,11 @@ async fn every_console_response_carries_the_security_headers() {
             assert_guarded(&what, reply);
             assert_eq!(reply.header("cache-control"), "no-store", "{what}");
         }
-        for uri in ["/static/console.css", "/static/console.js"] {
+        for uri in [
+            "/static/console.css",
+            "/static/console.js",
+            "/static/replies.js",
+        ] {
             let reply = console.get(uri).await;
             assert_guarded(uri, &reply);
             assert!(

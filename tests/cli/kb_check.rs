@@ -463,3 +463,119 @@ fn the_examples_folder_holds_its_own_readme_and_files_not_entries() {
     assert!(ok, "{output}");
     assert!(!output.contains("error"), "{output}");
 }
+
+/// A valid saved reply; tests replace parts of it.
+fn saved_reply(shortcut: &str) -> String {
+    format!(
+        "+++\n\
+         shortcut = \"{shortcut}\"\n\
+         title = \"Minta lokasi persis\"\n\
+         +++\n\
+         Boleh dibantu lokasi persisnya, kak?\n\
+         Nama jalan, kelurahan, dan patokan terdekat.\n"
+    )
+}
+
+#[test]
+fn saved_replies_beside_the_entries_are_checked_and_never_read_as_entries() {
+    let fixture = Fixture::new(&[
+        ("layanan/kk.md", &entry("kk")),
+        ("replies/lokasi.md", &saved_reply("lokasi")),
+        ("replies/README.md", "# Balasan tersimpan\n\nNot a reply.\n"),
+    ]);
+    let output = kicau(&fixture.config(), &["kb", "check"]);
+    assert!(output.status.success(), "{}", stdout(&output));
+    assert_eq!(stdout(&output), "");
+    assert!(
+        stderr(&output).contains("1 entries, 1 saved replies, 0 error(s)"),
+        "{}",
+        stderr(&output)
+    );
+    let loaded = kicau::knowledge::load(&fixture.dir.path().join("kb")).unwrap();
+    assert_eq!(loaded.entries.len(), 1);
+}
+
+#[test]
+fn bad_saved_replies_name_file_and_line() {
+    let long = "Kalimat yang cukup panjang untuk mengisi satu twit penuh. ".repeat(12);
+    let fixture = Fixture::new(&[
+        ("layanan/kk.md", &entry("kk")),
+        ("replies/lokasi.md", &saved_reply("lokasi")),
+        ("replies/lokasi-lagi.md", &saved_reply("lokasi")),
+        ("replies/huruf.md", &saved_reply("Lokasi_Persis")),
+        ("replies/kosong.md", "+++\ntitle = \"Kosong\"\n+++\n\n"),
+        (
+            "replies/nik.md",
+            &saved_reply("nik").replace("patokan terdekat.", "NIK 3573010101010005."),
+        ),
+        (
+            "replies/hp.md",
+            &saved_reply("hp").replace("patokan terdekat.", "hubungi 0812-3456-7890."),
+        ),
+        (
+            "replies/panjang.md",
+            &saved_reply("panjang").replace("patokan terdekat.", &long),
+        ),
+        ("replies/catatan.txt", "bukan balasan\n"),
+    ]);
+    fixture.configure(|c| {
+        c.set("desk.max_thread_parts", 2);
+    });
+    let (ok, output) = fixture.check(&[]);
+    assert!(!ok, "{output}");
+    let at = |name: &str, line: usize| format!("{}:{line}: error: ", fixture.path(name));
+    for (name, line, message) in [
+        (
+            "replies/lokasi.md",
+            2,
+            format!(
+                "duplicate shortcut \"lokasi\": already used by {}:2",
+                fixture.path("replies/lokasi-lagi.md")
+            ),
+        ),
+        (
+            "replies/huruf.md",
+            2,
+            "shortcut \"Lokasi_Persis\" must be lower-case letters, digits and dashes".into(),
+        ),
+        (
+            "replies/kosong.md",
+            1,
+            "missing shortcut: add `shortcut = \"...\"` to the front matter".into(),
+        ),
+        (
+            "replies/kosong.md",
+            4,
+            "empty text: write the reply after the second `+++` line".into(),
+        ),
+        (
+            "replies/nik.md",
+            6,
+            "the text holds a NIK/KK number: personal data never goes into a public reply".into(),
+        ),
+        (
+            "replies/hp.md",
+            6,
+            "the text holds a phone number: personal data never goes into a public reply".into(),
+        ),
+        (
+            "replies/catatan.txt",
+            1,
+            "not a saved reply: saved replies are .md files".into(),
+        ),
+    ] {
+        assert_reports(&output, &format!("{}{message}", at(name, line)));
+    }
+    assert!(
+        output
+            .lines()
+            .any(|l| l.starts_with(&at("replies/panjang.md", 5))
+                && l.contains(
+                    "tweets with the longest @handle in front; the desk allows at most 2"
+                )),
+        "{output}"
+    );
+    // The personal data itself is not repeated in the report.
+    assert!(!output.contains("3573010101010005"), "{output}");
+    assert!(!output.contains("0812-3456-7890"), "{output}");
+}

@@ -26,6 +26,7 @@ mod report_charts;
 mod sandbox_telegram;
 mod sandbox_whatsapp;
 mod sandbox_x;
+mod saved_replies;
 mod search;
 mod service;
 mod staff_group;
