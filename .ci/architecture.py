@@ -36,6 +36,7 @@ OWNERS = {
     "telegram_messages corrections",
     "tickets": "tickets tickets_search ticket_history ticket_notes ticket_numbers pending_reports "
     "whatsapp_windows whatsapp_messages whatsapp_contacts",
+    "announce": "drafts draft_edits draft_comments draft_links",
 }
 ALLOWED = {  # module: what it may import besides itself and external crates
     "config": "",

@@ -133,6 +133,10 @@ async fn flood() {
         .unwrap();
     let token = staff::new_token(&store, "sari").await.unwrap();
     let state = AppState {
+        newsroom: kicau::announce::Newsroom::new(
+            config.announce.clone(),
+            kicau::tweet::Splitter::new(&config.account.handle, 10),
+        ),
         desk: Desk::new(store.clone()),
         engine: Arc::new(kicau::triage::live::Live::new(engine)),
         account: config.account.handle.clone(),

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod announce;
 mod costs;
+pub use announce::AnnounceConfig;
 pub use costs::{AtBudget, CostsConfig};
 
 /// Why the configuration could not be loaded.
@@ -67,6 +69,8 @@ pub struct Config {
     pub report: ReportConfig,
     #[serde(default)]
     pub costs: CostsConfig,
+    #[serde(default)]
+    pub announce: AnnounceConfig,
     #[serde(rename = "agency")]
     pub agencies: Vec<Agency>,
 }

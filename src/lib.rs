@@ -7,6 +7,7 @@ Javanese and walikan into search terms; [`knowledge`] reads, checks and indexes 
 labelled tweets. These parts are pure: no database, no network.
 */
 
+pub mod announce;
 pub mod channels;
 pub mod config;
 pub mod console;

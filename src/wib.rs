@@ -101,9 +101,67 @@ pub fn span(ms: i64) -> String {
     }
 }
 
+/// A form's local time in Malang, `2026-12-10T08:00` (an `<input type="datetime-local">`) or a
+/// day `2026-12-10` (its midnight), as milliseconds since the epoch.
+pub fn parse_local(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (date, clock) = text.split_once('T').unwrap_or((text, "00:00"));
+    let mut d = date.split('-').map(|p| p.parse::<i32>().ok());
+    let (year, month, day) = (d.next()??, d.next()??, d.next()??);
+    if d.next().is_some() {
+        return None;
+    }
+    let mut c = clock.split(':').map(|p| p.parse::<u8>().ok());
+    let (hour, minute) = (c.next()??, c.next()??);
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(year, month, u8::try_from(day).ok()?).ok()?;
+    let clock = time::Time::from_hms(hour, minute, 0).ok()?;
+    let t = time::PrimitiveDateTime::new(date, clock).assume_offset(WIB);
+    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+/// A moment as a form shows it back: `2026-12-10T08:00` in Malang.
+pub fn to_local(ms: i64) -> String {
+    at(ms)
+        .map(|t| {
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_times_are_read_in_malang() {
+        // 2026-12-10 08:00 WIB is 01:00 UTC.
+        let ms = parse_local("2026-12-10T08:00").unwrap();
+        assert_eq!(ms, 1_796_864_400_000, "2026-12-10T01:00:00Z");
+        assert_eq!(to_local(ms), "2026-12-10T08:00");
+        assert_eq!(
+            parse_local("2026-12-10"),
+            Some(1_796_835_600_000),
+            "2026-12-09T17:00:00Z"
+        );
+        for bad in [
+            "",
+            "2026-13-01",
+            "2026-02-30",
+            "kemarin",
+            "2026-12-10T25:00",
+            "1-2-3-4",
+        ] {
+            assert!(parse_local(bad).is_none(), "{bad}");
+        }
+    }
 
     // 2026-12-05T23:53:29Z: Sunday 6 December 2026, 06.53 in Malang.
     const SUNDAY_MORNING: i64 = 1_796_514_809_000;

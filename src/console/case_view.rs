@@ -93,6 +93,7 @@ pub async fn tickets(state: &AppState, session: &Session, conversation: &str) ->
     );
     let mut out =
         String::from("<section class=\"tickets\" id=\"laporan\"><h2>Laporan ke instansi</h2>");
+    let held = tickets.held_notes(store).await.unwrap_or_default();
     for t in &list {
         let agency = tickets
             .agency(&t.agency)
@@ -144,7 +145,8 @@ pub async fn tickets(state: &AppState, session: &Session, conversation: &str) ->
                 acknowledged || done
             ),
             resolve = deadline("Batas selesai", t.due_resolve, now, done),
-            actions = actions(tickets, t, session, &back),
+            actions = actions(tickets, t, session, &back)
+                + &held_notes(&held, &t.number, session, &back, now),
         ));
     }
     out.push_str("</section>");
@@ -248,4 +250,45 @@ pub async fn handover(
         return String::new();
     }
     format!("<section class=\"handover\"><h2>Penanganan</h2>{form}{history}</section>")
+}
+
+/// An agency's news on this ticket that waits for staff (`approve_notes`): forward it to the
+/// citizen (perhaps edited) or not, from the case's page.
+fn held_notes(
+    held: &[crate::tickets::HeldNote],
+    number: &str,
+    session: &Session,
+    back: &str,
+    now: i64,
+) -> String {
+    let hidden = format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <input type=\"hidden\" name=\"back\" value=\"{}\">",
+        esc(&session.csrf),
+        esc(back)
+    );
+    let items: String = held
+        .iter()
+        .filter(|n| n.number == number)
+        .map(|n| {
+            format!(
+                "<li><small>{by} · {at}</small>\
+                 <form method=\"post\" action=\"/ticket-notes/{id}/approve\">{hidden}\
+                 <textarea name=\"text\" rows=\"2\" aria-label=\"Kabar instansi\">{note}</textarea>\
+                 <button type=\"submit\">Teruskan ke pelapor</button></form>\
+                 <form method=\"post\" action=\"/ticket-notes/{id}/drop\" class=\"inline\">{hidden}\
+                 <button type=\"submit\">Jangan teruskan</button></form></li>",
+                id = n.id,
+                by = esc(&n.by),
+                at = esc(&wib::moment(n.created_at, now)),
+                note = esc(&n.note),
+            )
+        })
+        .collect();
+    if items.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<div class=\"held-notes\"><h4>Kabar instansi menunggu persetujuan</h4><ul>{items}</ul></div>"
+    )
 }

@@ -17,6 +17,7 @@ mod charts;
 mod cost_pages;
 mod gaps_pages;
 mod help_pages;
+mod kabar_pages;
 mod learning_api;
 mod learning_pages;
 mod login_pages;
@@ -44,6 +45,8 @@ pub use auth::{Caller, SESSION_COOKIE};
 #[derive(Clone)]
 pub struct AppState {
     pub desk: Desk,
+    /// Agencies' announcements: the "Kabar" pages.
+    pub newsroom: crate::announce::Newsroom,
     /// For "insert a knowledge-base answer" and the reply's citizen handle rules.
     /// The engine in use (`/api/ask`, the corrections' labels, the reload button).
     pub engine: Arc<crate::triage::live::Live>,
@@ -105,6 +108,10 @@ pub fn app(state: AppState) -> Router {
         .route("/staff", get(admin_pages::accounts))
         .route("/staff/{name}/unlock", post(admin_pages::unlock))
         .route("/privacy/forget", post(admin_pages::forget))
+        .route("/kabar", get(kabar_pages::list))
+        .route("/kabar/new", post(kabar_pages::create))
+        .route("/kabar/{id}", get(kabar_pages::draft))
+        .route("/kabar/{id}/{action}", post(kabar_pages::act))
         .route("/report", get(report_pages::report))
         .route("/report/gaps", get(gaps_pages::page))
         .route("/search", get(search_pages::search))

@@ -44,7 +44,7 @@ pub(super) fn layout(
             "<nav><div class=\"links\"><a href=\"/\" data-key=\"g a\">Antrean{waiting}{emergencies}</a> \
              <a href=\"/?state=staff&amp;held_by={name}\" data-key=\"g s\">Pegangan saya</a> \
              <a href=\"/?state=bot\">Dijawab bot</a> <a href=\"/?state=closed\">Selesai</a> \
-             <a href=\"/tickets\" data-key=\"g l\">Laporan</a> <a href=\"/report\" data-key=\"g r\">Ringkasan</a> \
+             <a href=\"/tickets\" data-key=\"g l\">Laporan</a> <a href=\"/kabar\">Kabar</a> <a href=\"/report\" data-key=\"g r\">Ringkasan</a> \
              <a href=\"/corrections\" data-key=\"g k\">Koreksi</a> <a href=\"/staff\">Petugas</a> <a href=\"/audit\">Log audit</a> <a href=\"/dead-letters\">Surat mati{failed}{dead}</a></div>\
              <form method=\"get\" action=\"/search\" class=\"search\" role=\"search\">\
              <input type=\"search\" name=\"q\" maxlength=\"100\" placeholder=\"Cari kasus\" \

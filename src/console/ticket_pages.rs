@@ -291,9 +291,13 @@ pub struct NoteForm {
     csrf: String,
     #[serde(default)]
     text: String,
+    /// Where to come back to with a notice (a conversation's page); the tickets page otherwise.
+    #[serde(default)]
+    back: String,
 }
 
-/// Staff approve (perhaps edited) or drop an agency's held note from the tickets page.
+/// Staff approve (perhaps edited) or drop an agency's held note, from the tickets page or a
+/// conversation's.
 pub async fn note_act(
     State(state): State<AppState>,
     PageSession(session): PageSession,
@@ -317,7 +321,16 @@ pub async fn note_act(
     {
         Ok(_) => {
             state.desk.notify();
-            Redirect::to("/tickets").into_response()
+            if form.back.starts_with("/conversations/") {
+                let done = if action == "approve" {
+                    "Kabar instansi diteruskan ke pelapor."
+                } else {
+                    "Kabar instansi tidak diteruskan."
+                };
+                super::pages::back_with(&state, &session, &form.back, done).await
+            } else {
+                Redirect::to("/tickets").into_response()
+            }
         }
         Err(
             e @ (crate::tickets::TicketError::NoteDecided(_)

@@ -74,3 +74,17 @@ pub async fn whatsapp_sender(
         })
         .await;
 }
+
+/// Every quarter minute: the approved announcements whose time has come go to the outbox.
+pub async fn publisher(
+    newsroom: crate::announce::Newsroom,
+    store: Store,
+    shutdown: watch::Receiver<bool>,
+) {
+    Loop::every("publisher", Duration::from_secs(15))
+        .run(shutdown, || async {
+            newsroom.publish_due(&store, now_ms()).await?;
+            Ok(Step::Idle)
+        })
+        .await;
+}

@@ -57,8 +57,11 @@ impl Service {
         // A later part of a thread answers the part before it, once that one is out.
         // The first part answers a citizen who mentioned the account (a "summoned" reply, as X
         // bills it); a later part answers the account's own previous part.
+        // The first part of the account's own post (an announcement) answers nobody.
+        let own_post = payload["post"].as_bool() == Some(true);
         let (parent, summoned) = match (payload["in_reply_to"].as_str(), payload["after"].as_str())
         {
+            (None, None) if own_post => (String::new(), false),
             (Some(parent), _) => (parent.to_owned(), true),
             (None, Some(previous)) => match self.store.outbox_by_key(previous).await? {
                 Some(prev) if prev.state == "sent" => (prev.remote_id.unwrap_or_default(), false),
@@ -90,7 +93,9 @@ impl Service {
             self.store.mark_sent(item.id, &existing).await?;
             return Ok(true);
         }
-        let to = if summoned {
+        let to = if parent.is_empty() {
+            Parent::None
+        } else if summoned {
             Parent::Summoner(&parent)
         } else {
             Parent::Post(&parent)
@@ -142,7 +147,8 @@ impl Service {
         Ok(true)
     }
 
-    /// The id of the account's tweet that replies to `parent` with `text`, if one is on X. The
+    /// The id of the account's tweet that replies to `parent` (none: a post of its own, `""`) with
+    /// `text`, if one is on X. The
     /// text matters: the bot's "a person will reply" and the person's reply answer the same
     /// tweet. X shortens links (t.co), so links are left out of the comparison.
     async fn find_sent(&self, parent: &str, text: &str) -> anyhow::Result<Option<String>> {
@@ -154,7 +160,11 @@ impl Service {
             };
             self.bill(&page.billed).await;
             for t in &page.tweets {
-                if t.replied_to() == Some(parent) && same_text(&t.text, text) {
+                let answers = match t.replied_to() {
+                    Some(replied) => replied == parent,
+                    None => parent.is_empty(),
+                };
+                if answers && same_text(&t.text, text) {
                     return Ok(Some(t.id.clone()));
                 }
             }

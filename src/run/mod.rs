@@ -216,6 +216,11 @@ pub async fn run(
             normal_ms: minutes(config.desk.respond_within_mins),
             urgent_ms: minutes(config.desk.respond_urgent_within_mins),
         });
+    let newsroom = crate::announce::Newsroom::new(
+        config.announce.clone(),
+        crate::tweet::Splitter::new(&me.username, config.desk.max_thread_parts),
+    )
+    .with_prices(&config.costs);
     let engine = reload::load(&config, &desk).await?;
     let info = engine.model_info().clone();
     println!(
@@ -255,6 +260,7 @@ pub async fn run(
         let addr = listener.local_addr()?;
         println!("Staff console: http://{addr}/ (accounts: `kicau staff add NAME`)");
         let state = crate::console::AppState {
+            newsroom: newsroom.clone(),
             desk: desk.clone(),
             engine: engine.clone(),
             account: me.username.clone(),
@@ -344,6 +350,11 @@ pub async fn run(
         Duration::from_secs(config.desk.reannounce_after_secs),
         shutdown.clone(),
     ));
+    let publisher = tokio::spawn(clocks::publisher(
+        newsroom.clone(),
+        store.clone(),
+        shutdown.clone(),
+    ));
     println!("Stop with Ctrl-C.");
     let service = Service {
         engine,
@@ -366,6 +377,7 @@ pub async fn run(
         }
     }
     let _ = reannouncer.await;
+    let _ = publisher.await;
     let _ = housekeeping.await;
     let _ = reloader.await;
     let _ = clocks.await;

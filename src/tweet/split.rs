@@ -74,6 +74,21 @@ impl Splitter {
         Ok(parts)
     }
 
+    /// The tweets of a post of the account's own (an announcement: no one to reply to), a
+    /// numbered thread when long; empty when there is nothing to say.
+    pub fn split_post(&self, body: &str) -> Result<Vec<String>, TooLong> {
+        let body = body.replace('\u{FF20}', "@");
+        let body = without_handle(&body, &self.account, false);
+        let parts = numbered("", body.trim());
+        if parts.len() > self.max_parts {
+            return Err(TooLong {
+                parts: parts.len(),
+                max: self.max_parts,
+            });
+        }
+        Ok(parts)
+    }
+
     /// As [`Splitter::split`], with no cap (texts the bot wrote itself, known to be short).
     pub fn split_unbounded(&self, handle: &str, body: &str) -> Vec<String> {
         let handle = handle.trim_start_matches('@');
@@ -81,34 +96,37 @@ impl Splitter {
         let body = body.replace('\u{FF20}', "@");
         let body = without_handle(&body, handle, true);
         let body = without_handle(&body, &self.account, false);
-        let body = body.trim();
-        if body.is_empty() {
-            return Vec::new();
+        numbered(&format!("@{handle} "), body.trim())
+    }
+}
+
+/// `body` after `at` in one tweet, or as a numbered thread "(i/n) " each part after `at`.
+fn numbered(at: &str, body: &str) -> Vec<String> {
+    if body.is_empty() {
+        return Vec::new();
+    }
+    let single = format!("{at}{body}");
+    if weighted_length(&single) <= MAX_WEIGHTED_LENGTH {
+        return vec![single];
+    }
+    // Size the numbering for the count it ends with: "(i/n) " takes 2·digits(n) + 4.
+    let mut digits = 1;
+    loop {
+        let budget = MAX_WEIGHTED_LENGTH - weighted_length(at) - (2 * digits + 4);
+        let mut parts = pack(body, budget);
+        let n = parts.len();
+        if n == 1 {
+            // Only the spacing made it long: one tweet, unnumbered.
+            return vec![format!("{at}{}", parts.remove(0))];
         }
-        let at = format!("@{handle} ");
-        let single = format!("{at}{body}");
-        if weighted_length(&single) <= MAX_WEIGHTED_LENGTH {
-            return vec![single];
+        if n.to_string().len() <= digits {
+            return parts
+                .into_iter()
+                .enumerate()
+                .map(|(i, part)| format!("{at}({}/{n}) {part}", i + 1))
+                .collect();
         }
-        // Size the numbering for the count it ends with: "(i/n) " takes 2·digits(n) + 4.
-        let mut digits = 1;
-        loop {
-            let budget = MAX_WEIGHTED_LENGTH - weighted_length(&at) - (2 * digits + 4);
-            let mut parts = pack(body, budget);
-            let n = parts.len();
-            if n == 1 {
-                // Only the spacing made it long: one tweet, unnumbered.
-                return vec![format!("{at}{}", parts.remove(0))];
-            }
-            if n.to_string().len() <= digits {
-                return parts
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, part)| format!("{at}({}/{n}) {part}", i + 1))
-                    .collect();
-            }
-            digits = n.to_string().len();
-        }
+        digits = n.to_string().len();
     }
 }
 

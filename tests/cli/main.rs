@@ -18,6 +18,7 @@ mod kb_check;
 mod learning;
 mod links_in_replies;
 mod mention_gap;
+mod newsroom;
 mod oauth2;
 mod privacy;
 mod properties;

@@ -359,6 +359,24 @@ async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a
         "{page}"
     );
     assert!(page.contains(&format!("/ticket-notes/{note}/approve")));
+    // The conversation the ticket came from offers the same decision, and comes back to itself.
+    let conversation: String =
+        sqlx::query_scalar("SELECT conversation_id FROM tickets WHERE number = $1")
+            .bind(&number)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    let case = format!("/conversations/{conversation}");
+    let page = console.get(&case).await.body;
+    assert!(
+        page.contains("Kabar instansi menunggu persetujuan"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Tim &lt;b&gt;meluncur&lt;/b&gt; besok pagi"),
+        "{page}"
+    );
+    assert!(page.contains(&format!("/ticket-notes/{note}/approve")));
     // A forged form changes nothing; the real one relays the edited text.
     let approve = format!("/ticket-notes/{note}/approve");
     let forged = console
@@ -372,10 +390,21 @@ async fn the_console_pages_approve_notes_reopen_tickets_and_show_news_held_for_a
             &[
                 ("csrf", &sari.csrf),
                 ("text", "Tim meluncur besok pagi pukul 08.00"),
+                ("back", &case),
             ],
         )
         .await;
     assert!(approved.status.is_redirection(), "{}", approved.status);
+    assert_eq!(approved.location.as_deref(), Some(case.as_str()));
+    let page = console.get(&case).await.body;
+    assert!(
+        page.contains("Kabar instansi diteruskan ke pelapor."),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Kabar instansi menunggu persetujuan"),
+        "{page}"
+    );
     let tweets = citizen_tweets(&store, &number).await;
     assert!(
         tweets[1].1.ends_with("Tim meluncur besok pagi pukul 08.00"),

@@ -58,6 +58,10 @@ impl Console {
     pub fn new(store: &Store, tickets: Option<&Tickets>) -> Console {
         Console {
             state: AppState {
+                newsroom: kicau::announce::Newsroom::new(
+                    Default::default(),
+                    kicau::tweet::Splitter::new("PemkotMalang", 10),
+                ),
                 desk: Desk::new(store.clone())
                     .with_splitter(kicau::tweet::Splitter::new("PemkotMalang", 10)),
                 engine: std::sync::Arc::new(kicau::triage::live::Live::new(engine())),

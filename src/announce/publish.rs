@@ -1,0 +1,118 @@
+//! Approved drafts become the account's posts: at approval, or at their time. Each post of the
+//! thread is an outbox row (`x:kabar:ID:N`), the first one answering nobody and each later one
+//! the one before it; their priority puts them ahead of ordinary replies and behind emergencies.
+//! A crash between the rows and the state change is harmless: the keys are queued once.
+
+use serde_json::json;
+use sqlx::Row;
+
+use super::{AnnounceError, Newsroom};
+use crate::store::{NewOutbox, Store};
+
+/// Ahead of staff replies (50) and ordinary answers, behind emergencies (100).
+pub const ANNOUNCEMENT_PRIORITY: i64 = 60;
+
+/// The outbox keys of a draft's posts end in 1, 2, ...
+pub fn key_prefix(id: i64) -> String {
+    format!("x:kabar:{id}:")
+}
+
+impl Newsroom {
+    /// Queues every approved draft whose time has come (`now`). Returns how many were.
+    pub async fn publish_due(&self, store: &Store, now: i64) -> Result<usize, AnnounceError> {
+        let due: Vec<i64> = sqlx::query(
+            "SELECT id FROM drafts WHERE (state = 'disetujui') \
+             OR (state = 'terjadwal' AND scheduled_at <= $1) ORDER BY id LIMIT 20",
+        )
+        .bind(now)
+        .fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+        let mut published = 0;
+        for id in due {
+            let draft = self.get(store, id).await?;
+            let parts = match self.preview(&draft.text) {
+                Ok(parts) if !parts.is_empty() => parts,
+                Ok(_) | Err(_) => {
+                    tracing::error!(
+                        draft = id,
+                        "an approved draft no longer splits: left as it is"
+                    );
+                    continue;
+                }
+            };
+            let prefix = key_prefix(id);
+            let mut tx = store.begin().await?;
+            let moved = sqlx::query(
+                "UPDATE drafts SET state = 'terbit', published_at = $1, outbox_prefix = $2, \
+                 updated_at = $1 WHERE id = $3 AND state IN ('disetujui', 'terjadwal')",
+            )
+            .bind(now)
+            .bind(&prefix)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            if moved.rows_affected() == 0 {
+                tx.rollback().await?;
+                continue;
+            }
+            for (i, part) in parts.iter().enumerate() {
+                let payload = json!({
+                    "text": part,
+                    "post": true,
+                    "after": if i == 0 { None } else { Some(format!("{prefix}{i}")) },
+                    "draft": id,
+                });
+                crate::store::insert_outbox(
+                    &mut tx,
+                    &NewOutbox {
+                        channel: "x".into(),
+                        payload: payload.to_string(),
+                        priority: ANNOUNCEMENT_PRIORITY,
+                        idempotency_key: format!("{prefix}{}", i + 1),
+                    },
+                    now,
+                )
+                .await?;
+            }
+            crate::store::insert_audit(
+                &mut tx,
+                "bot",
+                "draft_publish",
+                &format!("draft:{id}"),
+                &json!({"tweets": parts.len()}).to_string(),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            tracing::info!(
+                draft = id,
+                tweets = parts.len(),
+                "announcement queued for X"
+            );
+            published += 1;
+        }
+        Ok(published)
+    }
+
+    /// The posts of a published draft: each part's key, and its tweet id once it is on X.
+    pub async fn posts(
+        &self,
+        store: &Store,
+        id: i64,
+    ) -> Result<Vec<(String, String, Option<String>)>, AnnounceError> {
+        let rows = sqlx::query(
+            "SELECT idempotency_key, state, remote_id FROM outbox WHERE idempotency_key LIKE $1 \
+             ORDER BY id",
+        )
+        .bind(format!("{}%", key_prefix(id)))
+        .fetch_all(store.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+}
