@@ -12,6 +12,7 @@ The module owns `drafts`, `draft_edits`, `draft_comments` and `draft_links`.
 */
 
 pub mod checklist;
+pub mod collect;
 mod drafts;
 pub mod publish;
 

@@ -322,6 +322,7 @@ pub async fn run(
                 client,
                 staff_group: group,
                 tickets: Some(tickets.clone()),
+                newsroom: Some(newsroom.clone()),
                 poll_timeout: Duration::from_secs(10),
                 reader_lease: Some(leases::keep(
                     Lease::new(store.clone(), "telegram.updates", &holder, LEASE_TTL),

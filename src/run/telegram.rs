@@ -25,6 +25,8 @@ pub struct Telegram {
     pub client: TelegramClient,
     pub staff_group: StaffGroup,
     pub tickets: Option<Tickets>,
+    /// Agencies' announcements (`/kabar` in their chats).
+    pub newsroom: Option<crate::announce::Newsroom>,
     /// How long one long poll waits.
     pub poll_timeout: Duration,
     /// Whether this instance holds the lease on reading updates (Telegram allows one long poll
@@ -278,9 +280,37 @@ impl Telegram {
                 self.staff_group.desk.notify();
                 Ok(())
             }
-            (Some(tickets), Incoming::Text { chat_id, .. })
-                if *chat_id != self.staff_group.staff_chat =>
-            {
+            (
+                Some(tickets),
+                Incoming::Text {
+                    chat_id,
+                    message_id,
+                    username,
+                    text,
+                    reply_to,
+                    ..
+                },
+            ) if *chat_id != self.staff_group.staff_chat => {
+                // An announcement (`/kabar`, or a reply in a draft's chain) first; a ticket's
+                // note otherwise.
+                if let Some(newsroom) = &self.newsroom {
+                    let message = crate::announce::collect::ChatMessage {
+                        chat_id: *chat_id,
+                        message_id: *message_id,
+                        username,
+                        text,
+                        reply_to: *reply_to,
+                    };
+                    let collected = newsroom
+                        .from_telegram(&self.store, &tickets.config.agencies, &message)
+                        .await?;
+                    if collected != crate::announce::collect::Collected::NotMine
+                        || text.trim_start().starts_with("/kabar")
+                    {
+                        self.staff_group.desk.notify();
+                        return Ok(());
+                    }
+                }
                 tickets.agency_reply(&self.store, &item).await?;
                 Ok(())
             }

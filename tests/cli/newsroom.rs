@@ -213,3 +213,95 @@ async fn the_console_edits_comments_and_approves_with_four_eyes() {
     assert!(list.contains("Draf #1"), "{list}");
     backends.finish().await;
 }
+
+const DPUPRPKP: i64 = -1002000000001;
+
+/// An agency member's message in DPUPRPKP's chat, through the sandbox.
+fn agency_says(text: &str, reply_to: Option<i64>) -> serde_json::Value {
+    let mut body = serde_json::json!({"chat_id": DPUPRPKP,
+        "from": {"id": 9001, "username": "petugas_pu"}, "text": text});
+    if let Some(id) = reply_to {
+        body["reply_to_message_id"] = serde_json::json!(id);
+    }
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agency_sends_kabar_completes_it_in_the_chat_and_it_is_published_as_the_account() {
+    use std::time::Duration;
+    let mut d = crate::helpers::Deployment::start().await;
+    d.start_bot().await;
+    let x = d.sandbox();
+    // The agency sends an announcement without its contact.
+    x.control(
+        "/sandbox/telegram/send",
+        agency_says(
+            "/kabar Penutupan Jalan Ijen untuk perbaikan saluran, Senin 14 Desember 2026 pukul \
+             08.00-16.00. Pengendara diminta lewat Jalan Semeru.",
+            None,
+        ),
+    )
+    .await;
+    let answer = d
+        .wait_for(Duration::from_secs(30), "the checklist in the chat", || {
+            x.telegram_message(DPUPRPKP, "draf #1")
+        })
+        .await;
+    let text = answer["text"].as_str().unwrap();
+    assert!(text.contains("❌ Kontak atau tautan resmi"), "{text}");
+    assert!(text.contains("✅ Kapan"), "{text}");
+    // The agency answers the bot's message: the draft is complete.
+    let answered = answer["message_id"].as_i64().unwrap();
+    x.control(
+        "/sandbox/telegram/send",
+        agency_says(
+            "Info lebih lanjut: https://dpuprpkp.malangkota.go.id",
+            Some(answered),
+        ),
+    )
+    .await;
+    d.wait_for(Duration::from_secs(30), "the complete checklist", || {
+        x.telegram_message(DPUPRPKP, "Lengkap.")
+    })
+    .await;
+
+    // Sari shapes it, Budi approves it; the publisher posts it as the account's own post.
+    let store = kicau::store::Store::connect(&d.database_url())
+        .await
+        .unwrap();
+    let room = newsroom();
+    let draft = room.get(&store, 1).await.unwrap();
+    assert_eq!(draft.state, DraftState::SiapTinjau);
+    assert_eq!(draft.agency.as_deref(), Some("dpuprpkp"));
+    assert!(
+        draft.text.ends_with("https://dpuprpkp.malangkota.go.id"),
+        "{}",
+        draft.text
+    );
+    let shaped = draft.text.replace("Penutupan", "[INFO] Penutupan");
+    room.edit(&store, 1, "sari", &shaped).await.unwrap();
+    room.approve(&store, 1, "budi", None).await.unwrap();
+    let posted = d
+        .wait_for(Duration::from_secs(60), "the announcement on X", || async {
+            x.account_tweets().await.into_iter().find(|t| {
+                t["text"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("[INFO] Penutupan")
+            })
+        })
+        .await;
+    assert!(
+        posted["referenced_tweets"].is_null(),
+        "the account's own post answers nobody: {posted}"
+    );
+    let posts = room.posts(&store, 1).await.unwrap();
+    assert!(
+        posts
+            .iter()
+            .all(|(_, state, id)| state == "sent" && id.is_some()),
+        "{posts:?}"
+    );
+    store.close().await;
+    assert!(d.stop_bot().success());
+}

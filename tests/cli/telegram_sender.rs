@@ -71,6 +71,7 @@ async fn a_backlog_is_paced_without_waiting_and_survives_a_stop() {
             lessons: None,
         },
         tickets: None,
+        newsroom: None,
         poll_timeout: Duration::from_secs(1),
         reader_lease: None,
     };
