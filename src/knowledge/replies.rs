@@ -42,8 +42,8 @@ pub const FOLDER: &str = "replies";
 pub const MAX_SHORTCUT: usize = 30;
 /// The longest title, in characters (the menu is narrow on a phone).
 pub const MAX_TITLE: usize = 80;
-/// The longest handle X allows: the check splits each text as a reply to it.
-const LONGEST_HANDLE: &str = "abcdefghijklmno";
+/// The longest handle X allows: the check splits each text as a reply to it (broadcasts' too).
+pub(super) const LONGEST_HANDLE: &str = "abcdefghijklmno";
 
 /// One saved reply, as the console's menu and `GET /api/replies` show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -272,8 +272,9 @@ fn too_long(text: &str, splitter: &Splitter) -> Option<String> {
 }
 
 /// The body's paragraphs (each one's lines joined by a space, paragraphs by an empty line), and
-/// the line its text starts on (`first_line` when there is none).
-fn paragraphs(body: &[&str], first_line: usize) -> (String, usize) {
+/// the line its text starts on (`first_line` when there is none). Broadcasts read theirs the
+/// same way.
+pub(super) fn paragraphs(body: &[&str], first_line: usize) -> (String, usize) {
     let start = body.iter().position(|l| !l.trim().is_empty());
     let mut text = String::new();
     let mut paragraph: Vec<&str> = Vec::new();

@@ -487,7 +487,7 @@ fn saved_replies_beside_the_entries_are_checked_and_never_read_as_entries() {
     assert!(output.status.success(), "{}", stdout(&output));
     assert_eq!(stdout(&output), "");
     assert!(
-        stderr(&output).contains("1 entries, 1 saved replies, 0 error(s)"),
+        stderr(&output).contains("1 entries, 1 saved replies, 0 broadcasts, 0 error(s)"),
         "{}",
         stderr(&output)
     );
