@@ -47,7 +47,7 @@ use time::{Date, Duration};
 pub use fill::FillError;
 
 use super::replies::{LONGEST_HANDLE, paragraphs};
-use super::{KnowledgeError, Problem, Severity, entry, examples::files_under};
+use super::{KnowledgeError, Problem, Severity, entry, error, examples::files_under};
 use crate::tweet::Splitter;
 
 /// The folder under the knowledge base that holds the broadcasts.
@@ -546,31 +546,13 @@ fn too_long(text: &str) -> Option<String> {
     ))
 }
 
-/// Why `text` may not go out for the personal data in it, if it holds any; the message does not
-/// repeat it.
+/// Why `text` may not go out for the personal data in it, if it holds any.
 fn personal_data(text: &str) -> Option<String> {
-    use crate::language::pii::{PiiKind, detect};
-    let what = match detect(text).first()?.kind {
-        PiiKind::IdNumber => "a NIK/KK number",
-        PiiKind::Phone => "a phone number",
-        PiiKind::Email => "an e-mail address",
-    };
-    Some(format!(
-        "the text holds {what}: personal data never goes into a broadcast"
-    ))
+    super::replies::personal_data(text, "a broadcast")
 }
 
 fn iso_date<S: Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(date)
-}
-
-fn error(path: &Path, line: usize, message: String) -> Problem {
-    Problem {
-        severity: Severity::Error,
-        path: path.to_path_buf(),
-        line,
-        message,
-    }
 }
 
 #[cfg(test)]

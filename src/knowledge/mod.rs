@@ -62,6 +62,16 @@ impl fmt::Display for Problem {
     }
 }
 
+/// An error at `path:line`: what the checks of every kind of file report.
+pub(super) fn error(path: &Path, line: usize, message: String) -> Problem {
+    Problem {
+        severity: Severity::Error,
+        path: path.to_path_buf(),
+        line,
+        message,
+    }
+}
+
 /// Reading the folder failed (not a problem inside a file).
 #[derive(Debug, thiserror::Error)]
 pub enum KnowledgeError {
