@@ -4,15 +4,13 @@
 //! an edit and keeps the previous set when a file is broken.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use kicau::desk::Desk;
 use kicau::knowledge::broadcasts::{self, Broadcast, HAZARDS, MAX_PARTS};
 
 use crate::helpers::{
-    KnowledgeFixture, copy_dir, kicau, repo, shipped_config, sqlite, stderr, stdout, wait_for,
-    wait_until,
+    KnowledgeFixture, kicau, live_on_a_copy, repo, sqlite, stderr, stdout, wait_for, wait_until,
 };
 
 /// Values staff could type in a real emergency, longer than most.
@@ -296,20 +294,7 @@ fn an_overdue_review_is_a_warning_and_fails_only_with_strict() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_takes_an_edited_broadcast_and_a_broken_file_keeps_the_previous_set() {
     // The running engine reads its own copy of the knowledge base, which the test edits.
-    let knowledge = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("knowledge"), knowledge.path());
-    let mut config = shipped_config();
-    config.knowledge.dir = knowledge.path().to_path_buf();
-    config.knowledge.lexicon_dir = knowledge.path().join("lexicon");
-    crate::helpers::warm_model();
-    let engine = {
-        let config = config.clone();
-        tokio::task::spawn_blocking(move || kicau::Engine::load(&config))
-    }
-    .await
-    .unwrap()
-    .unwrap();
-    let live = Arc::new(kicau::triage::live::Live::new(engine));
+    let (knowledge, config, live) = live_on_a_copy().await;
     let titles = || -> Vec<String> {
         let engine = live.get();
         engine

@@ -1,9 +1,12 @@
-//! A deployment whose knowledge folder a test writes: what `kb check` tests and the broadcasts'
-//! tests share.
+//! Knowledge folders tests write: a deployment for `kb check`, and a running engine on a copy of
+//! the shipped knowledge base for the reload.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use super::{BotToml, kicau, repo, stdout};
+use kicau::triage::live::Live;
+
+use super::{BotToml, kicau, repo, shipped_config, stdout};
 
 /// A deployment in a temporary folder: the shipped bot.toml with its knowledge folder replaced by
 /// the given files, and the shipped lexicon (or a copy, when a test breaks it).
@@ -72,4 +75,24 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(item.path(), target).unwrap();
         }
     }
+}
+
+/// The engine as the running bot holds it, loaded from a copy of the shipped knowledge base that
+/// the test may edit: the copy (which must outlive the test's use of it), the configuration
+/// reading it, and the engine.
+pub async fn live_on_a_copy() -> (tempfile::TempDir, kicau::Config, Arc<Live>) {
+    let knowledge = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("knowledge"), knowledge.path());
+    let mut config = shipped_config();
+    config.knowledge.dir = knowledge.path().to_path_buf();
+    config.knowledge.lexicon_dir = knowledge.path().join("lexicon");
+    super::warm_model();
+    let engine = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || kicau::Engine::load(&config))
+    }
+    .await
+    .unwrap()
+    .unwrap();
+    (knowledge, config, Arc::new(Live::new(engine)))
 }
