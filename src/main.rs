@@ -377,8 +377,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 report.count(Severity::Warning),
             );
             eprintln!(
-                "{} entries, {} saved replies, {errors} error(s), {warnings} warning(s)",
-                report.entries, report.replies
+                "{} entries, {} saved replies, {} broadcasts, {errors} error(s), {warnings} warning(s)",
+                report.entries, report.replies, report.broadcasts
             );
             let failed = errors > 0 || (strict && warnings > 0);
             Ok(if failed {

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::{Entry, KnowledgeError, Problem, Severity};
+use super::{Entry, KnowledgeError, Problem, Severity, error};
 use crate::language::Analyzer;
 
 /// What the bot should do with an example's text.
@@ -246,15 +246,6 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), KnowledgeErro
         }
     }
     Ok(())
-}
-
-fn error(path: &Path, line: usize, message: String) -> Problem {
-    Problem {
-        severity: Severity::Error,
-        path: path.to_path_buf(),
-        line,
-        message,
-    }
 }
 
 /// Duplicates (an error), the same text under two labels (an error) and near-duplicates (the

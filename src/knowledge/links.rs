@@ -11,9 +11,9 @@ such as `malangkota.go.id` included; a name must not be one. A host the file doe
 */
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::{Entry, KnowledgeError, Problem, Severity};
+use super::{Entry, KnowledgeError, Problem, Severity, error};
 use crate::config::{Config, LinksInReplies};
 use crate::tweet::{HANDLE_ALLOWANCE, MAX_WEIGHTED_LENGTH, urls, weighted_length};
 
@@ -221,15 +221,6 @@ fn named_before(out: &str, name: &str) -> Option<usize> {
         .is_none_or(|c| !c.is_alphanumeric());
     (whole_word && !said.is_empty() && tail.to_lowercase() == said.to_lowercase())
         .then_some(trimmed.len())
-}
-
-fn error(path: &Path, line: usize, message: String) -> Problem {
-    Problem {
-        severity: Severity::Error,
-        path: PathBuf::from(path),
-        line,
-        message,
-    }
 }
 
 #[cfg(test)]

@@ -2,12 +2,14 @@
 The knowledge base: one Markdown file per topic under `knowledge/`, validated by `kicau kb check`
 and searched through an in-memory tantivy index.
 
-[`load`] reads every `knowledge/**/*.md` file but the labelled examples' folder and the saved
-replies' ([`replies`]: texts staff insert, not entries); [`check`] finds every problem and says whether it
+[`load`] reads every `knowledge/**/*.md` file but the labelled examples' folder, the saved
+replies' ([`replies`]: texts staff insert, not entries) and the emergency broadcasts'
+([`broadcasts`]: key messages prepared in advance, not entries either); [`check`] finds every problem and says whether it
 is an error (the entry is wrong: exit status 1) or a warning (a date is near or past: exit 0 unless
 `--strict`), so the shipped base never turns CI red because of the calendar.
 */
 
+pub mod broadcasts;
 pub mod entry;
 pub mod examples;
 pub mod index;
@@ -60,6 +62,16 @@ impl fmt::Display for Problem {
     }
 }
 
+/// An error at `path:line`: what the checks of every kind of file report.
+pub(super) fn error(path: &Path, line: usize, message: String) -> Problem {
+    Problem {
+        severity: Severity::Error,
+        path: path.to_path_buf(),
+        line,
+        message,
+    }
+}
+
 /// Reading the folder failed (not a problem inside a file).
 #[derive(Debug, thiserror::Error)]
 pub enum KnowledgeError {
@@ -82,8 +94,8 @@ pub struct Loaded {
     pub problems: Vec<Problem>,
 }
 
-/// Reads every `*.md` file below `dir` (except the `examples/` and `replies/` folders), in path
-/// order.
+/// Reads every `*.md` file below `dir` (except the `examples/`, `replies/` and `broadcasts/`
+/// folders), in path order.
 pub fn load(dir: &Path) -> Result<Loaded, KnowledgeError> {
     let mut paths = Vec::new();
     collect_markdown(dir, &mut paths)?;
@@ -114,12 +126,12 @@ fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), KnowledgeE
     };
     for item in std::fs::read_dir(dir).map_err(io)? {
         let path = item.map_err(io)?.path();
-        // The labelled examples and the saved replies have their own folders, formats and
-        // READMEs.
+        // The labelled examples, the saved replies and the broadcasts have their own folders,
+        // formats and READMEs.
         if path.is_dir()
             && path
                 .file_name()
-                .is_some_and(|n| n == "examples" || n == replies::FOLDER)
+                .is_some_and(|n| n == "examples" || n == replies::FOLDER || n == broadcasts::FOLDER)
         {
             continue;
         }
@@ -274,6 +286,8 @@ pub struct CheckReport {
     pub entries: usize,
     /// How many saved replies passed.
     pub replies: usize,
+    /// How many emergency broadcasts passed.
+    pub broadcasts: usize,
     /// Every problem, in file order.
     pub problems: Vec<Problem>,
 }
@@ -289,7 +303,8 @@ impl CheckReport {
 }
 
 /// Checks everything under the configured knowledge folders: every entry, the names of the
-/// links in their answers (links.tsv), the saved replies, the labelled examples, the lexicon files (whose loader
+/// links in their answers (links.tsv), the saved replies, the emergency broadcasts (their review
+/// dates against `today` too), the labelled examples, the lexicon files (whose loader
 /// stops at the first bad line), and the gazetteer when there is one (its lines, and no street
 /// or kelurahan named with a common word).
 pub fn check_all(config: &Config, today: Date) -> Result<CheckReport, KnowledgeError> {
@@ -301,6 +316,9 @@ pub fn check_all(config: &Config, today: Date) -> Result<CheckReport, KnowledgeE
     problems.extend(links::check(&loaded.entries, &links, config));
     let saved = replies::load(config)?;
     problems.extend(saved.problems);
+    let (broadcasts, bad) = broadcasts::read(&config.knowledge.dir.join(broadcasts::FOLDER));
+    problems.extend(bad);
+    problems.extend(broadcasts::check(&broadcasts, today));
     let agencies: Vec<&str> = config.agencies.iter().map(|a| a.id.as_str()).collect();
     let examples = examples::load(&config.knowledge.dir, &loaded.entries, &agencies)?;
     problems.extend(examples.problems);
@@ -333,6 +351,7 @@ pub fn check_all(config: &Config, today: Date) -> Result<CheckReport, KnowledgeE
     Ok(CheckReport {
         entries: loaded.entries.len(),
         replies: saved.replies.len(),
+        broadcasts: broadcasts.len(),
         problems,
     })
 }

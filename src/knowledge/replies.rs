@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{KnowledgeError, Problem, Severity, entry, examples::files_under};
+use super::{KnowledgeError, Problem, entry, error, examples::files_under};
 use crate::config::Config;
 use crate::tweet::Splitter;
 
@@ -42,8 +42,10 @@ pub const FOLDER: &str = "replies";
 pub const MAX_SHORTCUT: usize = 30;
 /// The longest title, in characters (the menu is narrow on a phone).
 pub const MAX_TITLE: usize = 80;
-/// The longest handle X allows: the check splits each text as a reply to it.
-const LONGEST_HANDLE: &str = "abcdefghijklmno";
+/// What a saved reply becomes, in the message about personal data.
+const PUBLIC_REPLY: &str = "a public reply";
+/// The longest handle X allows: the check splits each text as a reply to it (broadcasts' too).
+pub(super) const LONGEST_HANDLE: &str = "abcdefghijklmno";
 
 /// One saved reply, as the console's menu and `GET /api/replies` show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -180,14 +182,14 @@ pub fn parse(path: &Path, text: &str, splitter: &Splitter) -> Result<Reply, Vec<
     }
     let before = problems.len();
     for (i, line) in body.iter().enumerate() {
-        let found = personal_data(line)
+        let found = personal_data(line, PUBLIC_REPLY)
             .into_iter()
             .chain(placeholder_problem(line));
         problems.extend(found.map(|m| error(path, first_line + i, m)));
     }
     if problems.len() == before && !text.is_empty() {
         // Personal data across a line break, and the length, are the whole text's.
-        let found = personal_data(&text).or_else(|| too_long(&text, splitter));
+        let found = personal_data(&text, PUBLIC_REPLY).or_else(|| too_long(&text, splitter));
         problems.extend(found.map(|m| error(path, text_line, m)));
     }
     if !problems.is_empty() {
@@ -222,8 +224,9 @@ fn check_shortcut(shortcut: &str) -> Result<(), String> {
 }
 
 /// Why `text` may not go out for the personal data in it (a NIK/KK number, a phone number, an
-/// e-mail address), if it holds any; the message does not repeat it.
-fn personal_data(text: &str) -> Option<String> {
+/// e-mail address), if it holds any; the message names what the text `goes_into` and does not
+/// repeat the data. Broadcasts are checked with it too.
+pub(super) fn personal_data(text: &str, goes_into: &str) -> Option<String> {
     use crate::language::pii::{PiiKind, detect};
     let what = match detect(text).first()?.kind {
         PiiKind::IdNumber => "a NIK/KK number",
@@ -231,7 +234,7 @@ fn personal_data(text: &str) -> Option<String> {
         PiiKind::Email => "an e-mail address",
     };
     Some(format!(
-        "the text holds {what}: personal data never goes into a public reply"
+        "the text holds {what}: personal data never goes into {goes_into}"
     ))
 }
 
@@ -272,8 +275,9 @@ fn too_long(text: &str, splitter: &Splitter) -> Option<String> {
 }
 
 /// The body's paragraphs (each one's lines joined by a space, paragraphs by an empty line), and
-/// the line its text starts on (`first_line` when there is none).
-fn paragraphs(body: &[&str], first_line: usize) -> (String, usize) {
+/// the line its text starts on (`first_line` when there is none). Broadcasts read theirs the
+/// same way.
+pub(super) fn paragraphs(body: &[&str], first_line: usize) -> (String, usize) {
     let start = body.iter().position(|l| !l.trim().is_empty());
     let mut text = String::new();
     let mut paragraph: Vec<&str> = Vec::new();
@@ -297,15 +301,6 @@ fn flush(text: &mut String, paragraph: &mut Vec<&str>) {
     }
     text.push_str(&paragraph.join(" "));
     paragraph.clear();
-}
-
-fn error(path: &Path, line: usize, message: String) -> Problem {
-    Problem {
-        severity: Severity::Error,
-        path: path.to_path_buf(),
-        line,
-        message,
-    }
 }
 
 #[cfg(test)]

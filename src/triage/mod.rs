@@ -168,6 +168,8 @@ pub struct Engine {
     /// The saved replies staff insert (knowledge/replies/): not triage's, but loaded and
     /// reloaded with the knowledge base, so one load serves both.
     replies: Vec<knowledge::replies::Reply>,
+    /// The emergency broadcasts (knowledge/broadcasts/), carried the same way.
+    broadcasts: Vec<knowledge::broadcasts::Broadcast>,
     index: Index,
     rules: rules::Rules,
     model: Model,
@@ -180,8 +182,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Loads the lexicon, the knowledge base, its examples and the saved replies named by
-    /// `config`, refusing a base with errors (warnings, such as an entry near its expiry date, are logged), and learns the
+    /// Loads the lexicon, the knowledge base, its examples, the saved replies and the emergency
+    /// broadcasts named by `config`, refusing a base with errors (warnings, such as an entry near its expiry date, are logged), and learns the
     /// model (or reads it from the cache).
     pub fn load(config: &Config) -> Result<Engine, EngineError> {
         Engine::load_with(config, &[])
@@ -211,17 +213,23 @@ impl Engine {
         examples.extend(corrections.iter().cloned());
         let (links, _) = Links::load(&config.knowledge.dir)?;
         let replies = knowledge::replies::load(config)?.replies;
+        let broadcasts = config.knowledge.dir.join(knowledge::broadcasts::FOLDER);
+        // `check_all` passed, so this fails only if a file changed in between.
+        let broadcasts = knowledge::broadcasts::load(&broadcasts).map_err(|problems| {
+            EngineError::Entries(problems.iter().map(ToString::to_string).collect())
+        })?;
         let mut engine = Engine::build(config.clone(), lexicon, loaded.entries, &examples)?
             .with_links(links)
-            .with_replies(replies);
+            .with_replies(replies)
+            .with_broadcasts(broadcasts);
         engine.info.corrections = corrections.len();
         engine.info.load_ms = started.elapsed().as_millis() as u64;
         Ok(engine)
     }
 
     /// Builds an engine from parts already loaded (tests and benchmarks use it too), with no
-    /// names for the links in its answers ([`Engine::with_links`]) and no saved replies
-    /// ([`Engine::with_replies`]).
+    /// names for the links in its answers ([`Engine::with_links`]), no saved replies
+    /// ([`Engine::with_replies`]) and no broadcasts ([`Engine::with_broadcasts`]).
     pub fn build(
         config: Config,
         mut lexicon: Lexicon,
@@ -290,6 +298,7 @@ impl Engine {
             entries,
             links: Links::default(),
             replies: Vec::new(),
+            broadcasts: Vec::new(),
             index,
             rules,
             model,
@@ -319,6 +328,18 @@ impl Engine {
     /// The saved replies staff insert on the console, by shortcut.
     pub fn replies(&self) -> &[knowledge::replies::Reply] {
         &self.replies
+    }
+
+    /// The engine with `broadcasts` as its emergency broadcasts.
+    pub fn with_broadcasts(mut self, broadcasts: Vec<knowledge::broadcasts::Broadcast>) -> Engine {
+        self.broadcasts = broadcasts;
+        self
+    }
+
+    /// The emergency broadcasts of the running knowledge base, by id: what the console lists
+    /// and the announcements fill in ([`knowledge::broadcasts::Broadcast::fill`]).
+    pub fn broadcasts(&self) -> &[knowledge::broadcasts::Broadcast] {
+        &self.broadcasts
     }
 
     /// Loads an engine from a configuration file path.

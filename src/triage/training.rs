@@ -200,13 +200,19 @@ pub fn fingerprint(config: &Config, examples: &[Example], options: TrainOptions)
         field(agency.id.as_bytes());
         field(format!("{}{:?}{:?}", agency.tickets, agency.remit, agency.places).as_bytes());
     }
-    // The saved replies are texts for staff: the model never sees them, and editing one must not
-    // cost a training.
-    let replies = config.knowledge.dir.join(crate::knowledge::replies::FOLDER);
+    // The saved replies and the emergency broadcasts are texts for staff: the model never sees
+    // them, and editing one must not cost a training.
+    let for_staff = [
+        config.knowledge.dir.join(crate::knowledge::replies::FOLDER),
+        config
+            .knowledge
+            .dir
+            .join(crate::knowledge::broadcasts::FOLDER),
+    ];
     for dir in [&config.knowledge.lexicon_dir, &config.knowledge.dir] {
         // A folder that cannot be read hashes as empty; loading it reports the error.
         for path in files_under(dir).unwrap_or_default() {
-            if path.starts_with(&replies) {
+            if for_staff.iter().any(|folder| path.starts_with(folder)) {
                 continue;
             }
             let relative = path.strip_prefix(dir).unwrap_or(&path);
@@ -226,6 +232,31 @@ mod tests {
         Prediction {
             ranked: ranked.to_vec(),
         }
+    }
+
+    #[test]
+    fn editing_a_saved_reply_or_a_broadcast_costs_no_training_and_editing_an_entry_does() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("bot.toml");
+        let mut config = Config::load(&shipped).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("layanan/kk.md", "KK diurus di Dispendukcapil.");
+        write("replies/lokasi.md", "Boleh dibantu lokasinya, kak?");
+        write("broadcasts/banjir.md", "BANJIR di {tempat}.");
+        config.knowledge.dir = dir.path().to_path_buf();
+        config.knowledge.lexicon_dir = dir.path().join("lexicon");
+        let print = || fingerprint(&config, &[], TrainOptions::default());
+        let before = print();
+        write("replies/lokasi.md", "Mohon lokasinya, kak.");
+        write("broadcasts/banjir.md", "PERINGATAN BANJIR di {tempat}.");
+        write("broadcasts/gempa.md", "GEMPA di {tempat}.");
+        assert_eq!(print(), before);
+        write("layanan/kk.md", "KK diurus di Dispendukcapil atau MPP.");
+        assert_ne!(print(), before);
     }
 
     #[test]

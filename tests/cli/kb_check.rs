@@ -1,59 +1,7 @@
 //! `kicau kb check`: every problem is reported as `file:line: level: message`, errors exit 1,
 //! warnings exit 0 unless `--strict`.
 
-use std::path::{Path, PathBuf};
-
-use crate::helpers::{BotToml, kicau, repo, shared, stderr, stdout};
-
-/// A deployment in a temporary folder: the shipped bot.toml with its knowledge folder replaced by
-/// the given files, and the shipped lexicon (or a copy, when a test breaks it).
-struct Fixture {
-    dir: tempfile::TempDir,
-}
-
-impl Fixture {
-    fn new(files: &[(&str, &str)]) -> Fixture {
-        let fixture = Fixture {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        fixture.configure(|_| {});
-        let dir = &fixture.dir;
-        for (name, text) in files {
-            let path = dir.path().join("kb").join(name);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        std::fs::create_dir_all(dir.path().join("kb")).unwrap();
-        fixture
-    }
-
-    /// Writes the shipped bot.toml, reading the fixture's knowledge folder and the shipped
-    /// lexicon, with `edit` applied last.
-    fn configure(&self, edit: impl FnOnce(&mut BotToml)) {
-        let mut config = BotToml::shipped();
-        config.set("knowledge.dir", "kb").set(
-            "knowledge.lexicon_dir",
-            repo().join("knowledge/lexicon").display().to_string(),
-        );
-        edit(&mut config);
-        config.write(&self.config());
-    }
-
-    fn config(&self) -> PathBuf {
-        self.dir.path().join("bot.toml")
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.path().join("kb").join(name).display().to_string()
-    }
-
-    fn check(&self, extra: &[&str]) -> (bool, String) {
-        let mut args = vec!["kb", "check"];
-        args.extend(extra);
-        let output = kicau(&self.config(), &args);
-        (output.status.success(), stdout(&output))
-    }
-}
+use crate::helpers::{KnowledgeFixture as Fixture, copy_dir, kicau, repo, shared, stderr, stdout};
 
 /// A valid entry; tests replace parts of it.
 fn entry(id: &str) -> String {
@@ -391,14 +339,6 @@ fn an_unknown_key_in_bot_toml_is_named() {
     assert!(err.contains("unknown field `mood`"), "{err}");
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for item in std::fs::read_dir(from).unwrap() {
-        let item = item.unwrap();
-        std::fs::copy(item.path(), to.join(item.file_name())).unwrap();
-    }
-}
-
 #[test]
 fn bad_example_files_name_file_and_line() {
     let fixture = Fixture::new(&[
@@ -487,7 +427,7 @@ fn saved_replies_beside_the_entries_are_checked_and_never_read_as_entries() {
     assert!(output.status.success(), "{}", stdout(&output));
     assert_eq!(stdout(&output), "");
     assert!(
-        stderr(&output).contains("1 entries, 1 saved replies, 0 error(s)"),
+        stderr(&output).contains("1 entries, 1 saved replies, 0 broadcasts, 0 error(s)"),
         "{}",
         stderr(&output)
     );

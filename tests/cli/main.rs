@@ -5,6 +5,7 @@
 mod helpers;
 
 mod ask;
+mod broadcasts;
 mod browser;
 mod case_tools;
 mod console_keys;

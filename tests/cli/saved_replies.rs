@@ -4,7 +4,6 @@
 //! broken; and, in headless Chromium, `/lok` + Enter in the middle of a draft inserting the reply
 //! at the cursor, the preview following, on a laptop and on a phone.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
@@ -16,7 +15,9 @@ use kicau::store::Store;
 use serde_json::{Value, json};
 
 use crate::browser::{Viewport, arrive, sized_driver, text_of};
-use crate::helpers::{Console, mention_at, repo, shipped_config, sqlite, wait_for, wait_until};
+use crate::helpers::{
+    Console, live_on_a_copy, mention_at, repo, shipped_config, sqlite, wait_for, wait_until,
+};
 
 /// The shipped saved replies, as the files say.
 fn shipped() -> Vec<Reply> {
@@ -143,20 +144,7 @@ async fn the_reply_box_lists_the_saved_replies_and_loads_their_script() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_takes_a_new_reply_and_a_broken_file_keeps_the_previous_set() {
     // The running engine reads its own copy of the knowledge base, which the test edits.
-    let knowledge = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("knowledge"), knowledge.path());
-    let mut config = shipped_config();
-    config.knowledge.dir = knowledge.path().to_path_buf();
-    config.knowledge.lexicon_dir = knowledge.path().join("lexicon");
-    crate::helpers::warm_model();
-    let engine = {
-        let config = config.clone();
-        tokio::task::spawn_blocking(move || kicau::Engine::load(&config))
-    }
-    .await
-    .unwrap()
-    .unwrap();
-    let live = Arc::new(kicau::triage::live::Live::new(engine));
+    let (knowledge, config, live) = live_on_a_copy().await;
     let (store, _db) = sqlite().await;
     let (mut console, staff) = Console::signed_in(&store, None).await;
     console.state.engine = live.clone();
@@ -472,17 +460,4 @@ async fn screenshot(c: &Client, name: &str) {
         c.screenshot().await.unwrap(),
     )
     .unwrap();
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }

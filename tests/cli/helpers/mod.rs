@@ -5,6 +5,9 @@ The one harness the behaviour files share; they import from here and never from 
   is a panic, so a renamed key cannot be skipped silently).
 - [`Deployment`]: `kicau sandbox` and `kicau run` as processes in a temporary folder, every
   listener on port 0 and its address read back from the process's output.
+- [`KnowledgeFixture`]: the shipped bot.toml reading a knowledge folder the test writes, for
+  `kicau kb check`; [`live_on_a_copy`]: the running engine on a copy of the shipped knowledge
+  base, for the reload.
 - [`Backends`]: a fresh store on SQLite and, with `KICAU_TEST_POSTGRES_URL`, on PostgreSQL.
 - [`Console`]: the console's router driven with `oneshot`, with a cookie jar and a signed-in
   staff member; `Deployment::api`: the running bot's console API with a staff token.
@@ -20,6 +23,7 @@ mod backends;
 mod bot_toml;
 mod console;
 mod deployment;
+mod knowledge;
 mod records;
 mod sandbox;
 
@@ -33,6 +37,7 @@ pub use backends::{Backends, engine, shipped_config, sqlite, tickets_with};
 pub use bot_toml::BotToml;
 pub use console::{Console, Reply};
 pub use deployment::{Deployment, Process};
+pub use knowledge::{KnowledgeFixture, copy_dir, live_on_a_copy};
 pub use records::{
     AGENCY_MEMBER, citizen_tweets, file_ticket, file_ticket_for, file_ticket_saying, mention_at,
     report_saying,
