@@ -498,6 +498,8 @@ impl StaffGroup {
                 self.text(chat_id, message_id, user_id, &text, reply_to)
                     .await
             }
+            // Staff answer citizens in words: a photo or a document in the group is their own.
+            Incoming::Media { .. } => Ok(()),
         }
     }
 

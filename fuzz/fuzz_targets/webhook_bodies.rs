@@ -1,8 +1,9 @@
 //! Incoming webhook bodies and Telegram updates, from raw bytes to the bot's handlers.
 //!
 //! WhatsApp: the bytes go through what `POST /webhooks/whatsapp` does after the signature
-//! check (`serde_json::Value`, then `kicau::tickets::whatsapp::handle_webhook`); the signature
-//! check itself sees the bytes too. Telegram: the bytes are read as teloxide reads
+//! check (`serde_json::Value`, then `kicau::tickets::whatsapp::handle_webhook`), and through the
+//! client's reader of people's messages (`kicau::channels::whatsapp::inbound_messages`); the
+//! signature check itself sees the bytes too. Telegram: the bytes are read as teloxide reads
 //! `getUpdates` (`Vec<Update>` for an array, else one `Update`), turned into
 //! `kicau::channels::telegram::Incoming` as `TelegramClient::updates` does (copied below: that
 //! loop is private), and handed to what `kicau run` hands them to: `Tickets::agency_press`,
@@ -163,6 +164,7 @@ fuzz_target!(|data: &[u8]| {
     }
     world.runtime.block_on(async {
         let (store, tickets) = (&world.store, &world.tickets);
+        let _ = kicau::channels::whatsapp::inbound_messages(&value);
         let handled = kicau::tickets::whatsapp::handle_webhook(tickets, store, &value).await;
         if let Err(e) = handled {
             panic!("the WhatsApp webhook failed (WhatsApp would deliver it again): {e}");
@@ -189,6 +191,10 @@ fuzz_target!(|data: &[u8]| {
                     {
                         panic!("a message failed (it would go to the dead letters): {e}");
                     }
+                }
+                // `kicau run` skips photos and documents (the announcements will read them).
+                Incoming::Media { attachment, .. } => {
+                    let _ = attachment.file_id();
                 }
             }
         }

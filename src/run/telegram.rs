@@ -196,6 +196,10 @@ impl Telegram {
                 tracing::error!(key = %item.idempotency_key, error = %e, "Telegram refused a message: moved to dead letters");
                 store.mark_dead(item.id, &e).await?;
             }
+            // Only downloads meet a size limit; a send never does.
+            Err(e @ TelegramError::TooLarge { .. }) => {
+                store.mark_dead(item.id, &e.to_string()).await?;
+            }
         }
         Ok(())
     }
@@ -216,6 +220,11 @@ impl Telegram {
             let payload = serde_json::to_string(&item).unwrap_or_default();
             let reference = match &item {
                 Incoming::Text {
+                    chat_id,
+                    message_id,
+                    ..
+                }
+                | Incoming::Media {
                     chat_id,
                     message_id,
                     ..
@@ -317,6 +326,9 @@ impl Telegram {
             (None, Incoming::Text { chat_id, .. }) if *chat_id != self.staff_group.staff_chat => {
                 Ok(())
             }
+            // Photos and documents are for the agencies' announcements, which do not read them
+            // yet: skipped, as before the client reported them.
+            (_, Incoming::Media { .. }) => Ok(()),
             _ => self.staff_group.handle(item).await,
         }
     }

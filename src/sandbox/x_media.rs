@@ -95,7 +95,7 @@ pub(super) enum ImageType {
 }
 
 impl ImageType {
-    fn mime(self) -> &'static str {
+    pub(super) fn mime(self) -> &'static str {
         match self {
             ImageType::Jpeg => "image/jpeg",
             ImageType::Png => "image/png",

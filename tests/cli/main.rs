@@ -25,6 +25,7 @@ mod privacy;
 mod properties;
 mod report;
 mod report_charts;
+mod sandbox_media;
 mod sandbox_telegram;
 mod sandbox_whatsapp;
 mod sandbox_x;

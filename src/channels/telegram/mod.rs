@@ -1,7 +1,8 @@
 /*!
-Telegram Bot API through teloxide, as the desk and (later) the agency bridge use it: send an HTML
-message with inline buttons, edit or strip its buttons, answer a button press, and read updates
-by long polling. Against Telegram or the sandbox: only the API URL differs.
+Telegram Bot API through teloxide, as the desk and the agency bridge use it: send an HTML
+message with inline buttons, edit or strip its buttons, answer a button press, read updates by
+long polling (text, presses, and photos and documents with their caption, album and reply), and
+download what people sent (media.rs). Against Telegram or the sandbox: only the API URL differs.
 
 The client keeps Telegram's flood limits with a [`pace::Pacer`]: the caller asks for a slot
 ([`TelegramClient::pace`]) and puts the message back in its queue when there is none, so no
@@ -12,7 +13,10 @@ both the same way. This module knows wire formats only, never the desk.
 
 use std::time::Duration;
 
+pub mod media;
 pub mod pace;
+
+pub use media::{Attachment, DOWNLOAD_LIMIT, Downloaded};
 
 use std::sync::{Arc, Mutex};
 
@@ -36,9 +40,13 @@ pub enum TelegramError {
     /// Network trouble or a server error: worth retrying.
     #[error("transient failure: {0}")]
     Transient(String),
-    /// Telegram refused for good (chat not found, bad HTML, bot blocked...).
+    /// Telegram refused for good (chat not found, bad HTML, bot blocked, unknown file...).
     #[error("refused: {0}")]
     Rejected(String),
+    /// A file to download is over the limit asked for: `size` is its size, or the bytes
+    /// received when the download passed the limit.
+    #[error("file too large: {size} bytes, over the limit of {limit}")]
+    TooLarge { size: u64, limit: u64 },
 }
 
 fn classify(e: RequestError) -> TelegramError {
@@ -67,6 +75,20 @@ pub enum Incoming {
         username: String,
         text: String,
         reply_to: Option<i32>,
+    },
+    /// A photo or a document, with its caption, perhaps one item of an album, perhaps a reply
+    /// to one of the bot's messages. Telegram delivers each item of an album as a message of
+    /// its own, with consecutive ids, sharing `media_group_id`; the caption is usually on the
+    /// first.
+    Media {
+        chat_id: i64,
+        message_id: i32,
+        user_id: u64,
+        username: String,
+        caption: Option<String>,
+        reply_to: Option<i32>,
+        media_group_id: Option<String>,
+        attachment: Attachment,
     },
     /// A press of an inline button under one of the bot's messages.
     Press {
@@ -223,7 +245,7 @@ impl TelegramClient {
 }
 
 /// What people did in a batch of updates after `offset`, and the next offset (other kinds of
-/// update are skipped). Apart from the network call, so that it can be fuzzed.
+/// update and message are skipped). Apart from the network call, so that it can be fuzzed.
 ///
 /// The Bot API's offset is a signed 32-bit number (teloxide's `i32`), so an update id of
 /// `i32::MAX` or more could never be confirmed and would come back on every poll. Such a batch
@@ -247,20 +269,36 @@ pub fn incoming_of(
         next = next.max(after);
         match update.kind {
             UpdateKind::Message(message) => {
-                let (Some(user), Some(text)) = (message.from.as_ref(), message.text()) else {
+                let Some(user) = message.from.as_ref() else {
                     continue;
                 };
-                incoming.push(Incoming::Text {
-                    chat_id: message.chat.id.0,
-                    message_id: message.id.0,
-                    user_id: user.id.0,
-                    username: user
-                        .username
-                        .clone()
-                        .unwrap_or_else(|| user.first_name.clone()),
-                    text: text.to_owned(),
-                    reply_to: message.reply_to_message().map(|m| m.id.0),
-                });
+                let (chat_id, message_id, user_id) = (message.chat.id.0, message.id.0, user.id.0);
+                let username = user
+                    .username
+                    .clone()
+                    .unwrap_or_else(|| user.first_name.clone());
+                let reply_to = message.reply_to_message().map(|m| m.id.0);
+                match (message.text(), media::attachment_of(&message)) {
+                    (Some(text), _) => incoming.push(Incoming::Text {
+                        chat_id,
+                        message_id,
+                        user_id,
+                        username,
+                        text: text.to_owned(),
+                        reply_to,
+                    }),
+                    (None, Some(attachment)) => incoming.push(Incoming::Media {
+                        chat_id,
+                        message_id,
+                        user_id,
+                        username,
+                        caption: message.caption().map(str::to_owned),
+                        reply_to,
+                        media_group_id: message.media_group_id().map(|g| g.0.clone()),
+                        attachment,
+                    }),
+                    (None, None) => {}
+                }
             }
             UpdateKind::CallbackQuery(query) => {
                 let (Some(message), Some(data)) = (query.message.as_ref(), query.data.clone())

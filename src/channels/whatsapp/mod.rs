@@ -1,11 +1,18 @@
 /*!
 WhatsApp Business Cloud API (Meta Graph API) for agencies that take tickets on a WhatsApp number:
-send a message (text, reply buttons, approved template), and check a webhook's
-`X-Hub-Signature-256`. Against Meta or the sandbox: only the base URL differs. Wire formats only;
-this module never reaches the tickets.
+send a message (text, reply buttons, approved template), check a webhook's
+`X-Hub-Signature-256`, read the text and images people sent from a webhook (inbound.rs), and
+download an image by its media id (media.rs). Against Meta or the sandbox: only the base URL
+differs. Wire formats only; this module never reaches the tickets.
 */
 
 use std::time::Duration;
+
+mod inbound;
+mod media;
+
+pub use inbound::{InboundContent, InboundMessage, MediaRef, inbound_messages, verified_messages};
+pub use media::{DownloadedMedia, MEDIA_LIMIT, MediaInfo};
 
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
@@ -23,16 +30,23 @@ pub enum WhatsAppError {
     /// The token was refused (190): retry once a person fixed it, never drop the message.
     #[error("unauthorized: {0}")]
     Unauthorized(String),
-    /// Meta refused for good (bad parameters, unknown template...).
+    /// Meta refused for good (bad parameters, unknown template, unknown media...).
     #[error("refused: {0}")]
     Rejected(String),
+    /// A medium to download is over the limit asked for: `size` is its stated size, or the
+    /// bytes received when the download passed the limit.
+    #[error("media too large: {size} bytes, over the limit of {limit}")]
+    TooLarge { size: u64, limit: u64 },
 }
 
 /// The Cloud API client of one business number.
 #[derive(Clone)]
 pub struct WhatsAppClient {
     http: reqwest::Client,
+    /// The messages endpoint.
     url: String,
+    /// The API at its version, e.g. `https://graph.facebook.com/v23.0`, for media.
+    graph: String,
     token: String,
 }
 
@@ -47,16 +61,15 @@ impl std::fmt::Debug for WhatsAppClient {
 impl WhatsAppClient {
     /// A client for `phone_number_id` at `base` (`https://graph.facebook.com`) and `version`.
     pub fn new(base: &str, version: &str, phone_number_id: &str, token: &str) -> WhatsAppClient {
+        let graph = format!("{}/{version}", base.trim_end_matches('/'));
         WhatsAppClient {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(20))
                 .connect_timeout(Duration::from_secs(5))
                 .build()
                 .expect("a reqwest client with rustls builds"),
-            url: format!(
-                "{}/{version}/{phone_number_id}/messages",
-                base.trim_end_matches('/')
-            ),
+            url: format!("{graph}/{phone_number_id}/messages"),
+            graph,
             token: token.to_owned(),
         }
     }
@@ -83,15 +96,20 @@ impl WhatsAppClient {
                 .map(str::to_owned)
                 .ok_or_else(|| WhatsAppError::Transient("no messages[0].id".into()));
         }
-        let code = answer["error"]["code"].as_i64().unwrap_or(0);
-        let message = answer["error"]["message"].as_str().unwrap_or("").to_owned();
-        let detail = format!("{status} ({code}): {message}");
-        Err(match (status.as_u16(), code) {
-            (_, 130429 | 131056) | (429, _) => WhatsAppError::RateLimited(detail),
-            (401, _) | (_, 190) => WhatsAppError::Unauthorized(detail),
-            (s, _) if s >= 500 => WhatsAppError::Transient(detail),
-            _ => WhatsAppError::Rejected(detail),
-        })
+        Err(graph_error(status, &answer))
+    }
+}
+
+/// How Graph refused a request, from its status and its error body.
+fn graph_error(status: reqwest::StatusCode, answer: &Value) -> WhatsAppError {
+    let code = answer["error"]["code"].as_i64().unwrap_or(0);
+    let message = answer["error"]["message"].as_str().unwrap_or("").to_owned();
+    let detail = format!("{status} ({code}): {message}");
+    match (status.as_u16(), code) {
+        (_, 130429 | 131056) | (429, _) => WhatsAppError::RateLimited(detail),
+        (401, _) | (_, 190) => WhatsAppError::Unauthorized(detail),
+        (s, _) if s >= 500 => WhatsAppError::Transient(detail),
+        _ => WhatsAppError::Rejected(detail),
     }
 }
 

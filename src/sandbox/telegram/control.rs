@@ -1,21 +1,24 @@
 /*!
 The Telegram control endpoints under `/sandbox/telegram/` (SANDBOX.md): a person writes in a chat
-(`send`) or presses an inline button (`press`), and the bot gets the update; what the bot sent to a
-chat (`messages`) and the callback answers it gave (`callback-answers`) are read back; faults are
-injected and the state reset through the handlers every stand-in shares (sandbox/control.rs).
+or sends a photo, a document or an album (`send`, media.rs), or presses an inline button
+(`press`), and the bot gets the update; what the bot sent to a chat (`messages`) and the
+callback answers it gave (`callback-answers`) are read back; faults are injected and the state
+reset through the handlers every stand-in shares (sandbox/control.rs).
 */
 
 use std::collections::HashMap;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::formatting::bot_commands;
+use super::media::{self, DocumentInput, GroupItemInput, PhotoSizeInput, Placement};
 use super::{Callback, Chat, Data, MAX_TEXT, Message, Person, TelegramSandbox};
 use crate::sandbox::control::{self, Controlled, JsonBody, once};
 
@@ -58,7 +61,10 @@ impl TelegramSandbox {
     pub fn control_router(&self) -> Router {
         Router::new()
             .route("/sandbox/telegram/messages", get(messages))
-            .route("/sandbox/telegram/send", post(send))
+            .route(
+                "/sandbox/telegram/send",
+                post(send).layer(DefaultBodyLimit::max(media::MAX_SEND_BODY)),
+            )
             .route("/sandbox/telegram/press", post(press))
             .route("/sandbox/telegram/callback-answers", get(callback_answers))
             .merge(control::shared_routes(
@@ -124,7 +130,20 @@ struct SendInput {
     /// Optional in a private chat, where the person is the chat.
     #[serde(default)]
     from: Option<PersonInput>,
-    text: String,
+    /// A text message; or one of `photo`, `document` and `media_group`.
+    #[serde(default)]
+    text: Option<String>,
+    /// The sizes of one photo, each with its bytes (media.rs).
+    #[serde(default)]
+    photo: Option<Vec<PhotoSizeInput>>,
+    #[serde(default)]
+    document: Option<DocumentInput>,
+    /// An album: 2 to 10 photos or documents.
+    #[serde(default)]
+    media_group: Option<Vec<GroupItemInput>>,
+    /// A photo's or document's caption; an album's goes on its first message.
+    #[serde(default)]
+    caption: Option<String>,
     #[serde(default)]
     reply_to_message_id: Option<i64>,
     #[serde(default)]
@@ -196,17 +215,54 @@ fn enter_chat(data: &mut Data, chat_id: i64, person: &Person) {
     }
 }
 
+/// What a person sends: text, or media (checked, with its caption).
+enum Content {
+    Text(String),
+    Media(Vec<media::Item>, Option<String>),
+}
+
+impl Content {
+    fn of(input: &mut SendInput) -> Result<Content, String> {
+        let (photo, document, group) = (
+            input.photo.take(),
+            input.document.take(),
+            input.media_group.take(),
+        );
+        let caption = input.caption.take();
+        let Some(text) = input.text.take() else {
+            if let Some(caption) = &caption {
+                media::check_caption(caption)?;
+            }
+            return Ok(Content::Media(
+                media::items(photo, document, group)?,
+                caption,
+            ));
+        };
+        if photo.is_some() || document.is_some() || group.is_some() {
+            return Err("give exactly one of text, photo, document and media_group".to_owned());
+        }
+        if caption.is_some() {
+            return Err("a caption goes with a photo, a document or a media_group".to_owned());
+        }
+        let length = text.chars().count();
+        if text.trim().is_empty() || length > MAX_TEXT {
+            return Err("text must have 1 to 4096 characters".to_owned());
+        }
+        Ok(Content::Text(text))
+    }
+}
+
 async fn send(
     State(sandbox): State<TelegramSandbox>,
-    JsonBody(input): JsonBody<SendInput>,
+    JsonBody(mut input): JsonBody<SendInput>,
 ) -> Response {
     if input.chat_id == 0 {
         return control::bad_request("chat_id must not be 0");
     }
-    let length = input.text.chars().count();
-    if input.text.trim().is_empty() || length > MAX_TEXT {
-        return control::bad_request("text must have 1 to 4096 characters");
-    }
+    let content = match Content::of(&mut input) {
+        Ok(content) => content,
+        Err(message) => return control::bad_request(&message),
+    };
     let mut guard = sandbox.lock();
     let data = &mut *guard;
     let person = match person_in(data, input.chat_id, input.from) {
@@ -234,19 +290,51 @@ async fn send(
     let thread_id = input
         .message_thread_id
         .or_else(|| replied.and_then(|m| m.thread_id));
-    let entities = bot_commands(&input.text);
-    let message = Message {
-        thread_id,
-        reply_to: input.reply_to_message_id,
-        ..Message::new(Some(person), input.text, entities)
+    let (items, caption) = match content {
+        Content::Text(text) => {
+            let entities = bot_commands(&text);
+            let message = Message {
+                thread_id,
+                reply_to: input.reply_to_message_id,
+                ..Message::new(Some(person), text, entities)
+            };
+            let json = sandbox.store(data, input.chat_id, message);
+            let message_id = json["message_id"].clone();
+            let update_id = sandbox.queue(data, "message", json);
+            drop(guard);
+            sandbox.notify.notify_waiters();
+            return axum::Json(
+                json!({"ok": true, "message_id": message_id, "update_id": update_id}),
+            )
+            .into_response();
+        }
+        Content::Media(items, caption) => (items, caption),
     };
-    let json = sandbox.store(data, input.chat_id, message);
-    let message_id = json["message_id"].clone();
-    let update_id = sandbox.queue(data, "message", json);
+    let place = Placement {
+        chat_id: input.chat_id,
+        reply_to: input.reply_to_message_id,
+        thread_id,
+    };
+    let stored = sandbox.media_messages(data, &person, place, items, caption);
     drop(guard);
+    let (messages, updates) = match stored {
+        Ok(stored) => stored,
+        Err(message) => return control::error(StatusCode::INSUFFICIENT_STORAGE, &message),
+    };
     sandbox.notify.notify_waiters();
-    axum::Json(json!({"ok": true, "message_id": message_id, "update_id": update_id}))
-        .into_response()
+    let ids: Vec<Value> = messages.iter().map(|m| m["message_id"].clone()).collect();
+    let mut answer = json!({
+        "ok": true,
+        "message_id": ids[0],
+        "update_id": updates[0],
+        "message_ids": ids,
+        "update_ids": updates,
+        "messages": messages,
+    });
+    if let Some(group) = messages[0].get("media_group_id") {
+        answer["media_group_id"] = group.clone();
+    }
+    axum::Json(answer).into_response()
 }
 
 async fn press(

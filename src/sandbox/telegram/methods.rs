@@ -2,8 +2,9 @@
 The Bot API methods: `GET` or `POST /bot<token>/<method>` checked for its token and injected
 faults, its parameters parsed, and the method run: `getMe`, `sendMessage`, `sendPhoto`,
 `editMessageText`, `editMessageReplyMarkup`, `deleteMessage`, `answerCallbackQuery`,
-`sendChatAction`, the bot commands, `createForumTopic` (the update methods are in updates.rs).
-Each answers what Telegram answers, or Telegram's error with its exact description.
+`sendChatAction`, the bot commands, `createForumTopic`, `getFile` (the update methods are in
+updates.rs; files and the download route `GET /file/bot<token>/<file_path>` in files.rs). Each
+answers what Telegram answers, or Telegram's error with its exact description.
 */
 
 use std::time::Duration;
@@ -17,6 +18,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::errors::{ApiError, Outcome};
+use super::files::{self, Folder};
 use super::formatting::{Field, formatted};
 use super::keyboards::reply_markup;
 use super::params::Params;
@@ -89,10 +91,12 @@ async fn not_found() -> Response {
 }
 
 impl TelegramSandbox {
-    /// The Bot API: `GET` or `POST /bot<token>/<method>`, as Telegram serves it.
+    /// The Bot API: `GET` or `POST /bot<token>/<method>`, and the files at
+    /// `GET /file/bot<token>/<file_path>`, as Telegram serves them.
     pub fn api_router(&self) -> Router {
         Router::new()
             .route("/{bot_token}/{method}", get(api_call).post(api_call))
+            .route("/file/{bot_token}/{*file_path}", get(files::download))
             .fallback(not_found)
             // Telegram takes photos up to 10 MB.
             .layer(DefaultBodyLimit::max(20 * 1024 * 1024))
@@ -115,6 +119,7 @@ impl TelegramSandbox {
             "deletewebhook" => self.delete_webhook(p.flag("drop_pending_updates")),
             "sendmessage" => self.send_message(p),
             "sendphoto" => self.send_photo(p),
+            "getfile" => self.get_file(p),
             "editmessagetext" => self.edit_message_text(p),
             "editmessagereplymarkup" => self.edit_message_reply_markup(p),
             "answercallbackquery" => self.answer_callback_query(p),
@@ -200,7 +205,7 @@ impl TelegramSandbox {
             (None, bytes.len())
         } else if source.starts_with("http://") || source.starts_with("https://") {
             (None, 0)
-        } else if data.files.contains(&source) {
+        } else if data.files.knows(&source) {
             (Some(source.clone()), 0)
         } else if source.is_empty() {
             return Err(ApiError::bad("there is no photo in the request"));
@@ -208,15 +213,14 @@ impl TelegramSandbox {
             return Err(ApiError::bad("wrong file identifier/HTTP URL specified"));
         };
         let (thread_id, reply_to) = self.placement(data, chat_id, p)?;
-        let file_id = file_id.unwrap_or_else(|| {
-            data.last_file += 1;
-            let id = format!("sbx-photo-{}", data.last_file);
-            data.files.insert(id.clone());
-            id
-        });
+        // An upload is kept, so that getFile serves it; a URL is not fetched.
+        let (file_id, unique_id) = match file_id {
+            Some(id) => (id.clone(), data.files.unique_id(&id)),
+            None => data.files.issue(Folder::Photos, upload.cloned(), "jpg"),
+        };
         let sizes = vec![json!({
             "file_id": file_id,
-            "file_unique_id": format!("sbxu-{file_id}"),
+            "file_unique_id": unique_id,
             "file_size": size,
             "width": 800,
             "height": 600,

@@ -1,8 +1,9 @@
 /*!
 The Telegram Bot API stand-in: `getMe`, long-polled `getUpdates`, webhooks with their secret
 header, `sendMessage` with Telegram's HTML parse mode and inline keyboards, edits, callback
-queries, `sendPhoto`, bot commands and forum topics, Telegram's flood limits, and fault
-injection. Shapes follow data/telegram/api.json; errors carry Telegram's exact descriptions.
+queries, `sendPhoto`, the photos, documents and albums people send with `getFile` and the file
+download route, bot commands and forum topics, Telegram's flood limits, and fault injection.
+Shapes follow data/telegram/api.json; errors carry Telegram's exact descriptions.
 
 This module implements the published formats on its own (its own HTML parser, modelled on the
 one Telegram's servers run, tdlib's `parse_html`; plain `serde_json` values instead of the bot
@@ -21,22 +22,25 @@ Choices where Telegram's behaviour is not observable from outside:
 
 The files, by concern: this one holds the settings and the state (chats, messages, people,
 pending callbacks, the webhook); methods.rs the Bot API methods and their router; updates.rs the
-update queue, `getUpdates` and webhooks; params.rs request parameters; formatting.rs and html.rs
+update queue, `getUpdates` and webhooks; files.rs files, `getFile` and downloads; media.rs the
+photos, documents and albums people send; params.rs request parameters; formatting.rs and html.rs
 message text and its entities; keyboards.rs inline keyboards; flood.rs the flood limits;
 errors.rs Telegram's error answer; control.rs the control endpoints and their router.
 */
 
 mod control;
 mod errors;
+mod files;
 mod flood;
 mod formatting;
 mod html;
 mod keyboards;
+mod media;
 mod methods;
 mod params;
 mod updates;
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -196,11 +200,16 @@ struct Message {
     /// `None` for the bot's own messages.
     sender: Option<Person>,
     thread_id: Option<i64>,
-    /// The text, or a photo's caption; without tags.
+    /// The text, or a photo's or document's caption; without tags.
     text: String,
     entities: Vec<Value>,
-    /// A photo's sizes, and what the bot sent as `photo` (URL or file id).
+    /// A photo's sizes, and what the bot sent as `photo` (URL or file id; for a person's
+    /// photo, the largest size's file id).
     photo: Option<(Vec<Value>, String)>,
+    /// A person's document, as the Bot API shows it.
+    document: Option<Value>,
+    /// Shared by the messages of one album.
+    media_group_id: Option<String>,
     /// A non-empty inline keyboard.
     reply_markup: Option<Value>,
     reply_to: Option<i64>,
@@ -220,6 +229,8 @@ impl Message {
             text,
             entities,
             photo: None,
+            document: None,
+            media_group_id: None,
             reply_markup: None,
             reply_to: None,
             link_preview_options: None,
@@ -269,9 +280,10 @@ struct Data {
     last_callback: u64,
     /// Bot commands by scope and language.
     commands: BTreeMap<String, Value>,
-    /// File ids the sandbox issued for photos.
-    files: HashSet<String>,
-    last_file: u64,
+    /// The files people sent and the bot uploaded, with their bytes.
+    files: files::Files,
+    /// Numbers the albums' `media_group_id`.
+    last_media_group: u64,
     faults: Faults<TelegramFault>,
     flood: HashMap<i64, FloodGate>,
 }
@@ -286,8 +298,9 @@ impl TelegramSandbox {
         }
     }
 
-    /// Forgets chats, messages, updates, the webhook, faults and flood counters. Update ids keep
-    /// growing, so an offset the bot holds stays meaningful.
+    /// Forgets chats, messages, files, updates, the webhook, faults and flood counters. Update
+    /// and file ids keep growing, so an offset or a file id the bot holds never names something
+    /// new.
     pub fn reset(&self) {
         let mut data = self.lock();
         *data = Data {
@@ -295,7 +308,8 @@ impl TelegramSandbox {
             webhook_generation: data.webhook_generation + 1,
             poll_generation: data.poll_generation,
             last_callback: data.last_callback,
-            last_file: data.last_file,
+            files: data.files.emptied(),
+            last_media_group: data.last_media_group,
             ..Data::default()
         };
         drop(data);
@@ -338,9 +352,17 @@ impl TelegramSandbox {
         if let Some(edit_date) = m.edit_date {
             v["edit_date"] = json!(edit_date);
         }
-        match &m.photo {
-            Some((sizes, _)) => {
-                v["photo"] = json!(sizes);
+        if let Some(group) = &m.media_group_id {
+            v["media_group_id"] = json!(group);
+        }
+        if let Some((sizes, _)) = &m.photo {
+            v["photo"] = json!(sizes);
+        }
+        if let Some(document) = &m.document {
+            v["document"] = document.clone();
+        }
+        match m.photo.is_some() || m.document.is_some() {
+            true => {
                 if !m.text.is_empty() {
                     v["caption"] = json!(m.text);
                 }
@@ -348,7 +370,7 @@ impl TelegramSandbox {
                     v["caption_entities"] = json!(m.entities);
                 }
             }
-            None => {
+            false => {
                 v["text"] = json!(m.text);
                 if !m.entities.is_empty() {
                     v["entities"] = json!(m.entities);

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -62,7 +62,10 @@ impl WhatsAppSandbox {
     pub fn control_router(&self) -> Router {
         Router::new()
             .route("/sandbox/whatsapp/messages", get(messages))
-            .route("/sandbox/whatsapp/reply", post(reply))
+            .route(
+                "/sandbox/whatsapp/reply",
+                post(reply).layer(DefaultBodyLimit::max(super::media::MAX_REPLY_BODY)),
+            )
             .route("/sandbox/whatsapp/read", post(read))
             .route("/sandbox/whatsapp/close-window", post(close_window))
             .route("/sandbox/whatsapp/webhooks", get(webhooks))

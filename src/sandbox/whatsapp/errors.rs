@@ -86,8 +86,9 @@ impl GraphError {
         ))
     }
 
-    /// Graph's answer for a path whose object id is unknown.
-    pub(super) fn unknown_object(id: &str) -> GraphError {
+    /// Graph's answer for a path whose object id is unknown, to a `verb` (`get`, `post`)
+    /// request.
+    pub(super) fn unknown_object(verb: &str, id: &str) -> GraphError {
         GraphError {
             kind: "GraphMethodException",
             subcode: Some(33),
@@ -95,7 +96,7 @@ impl GraphError {
                 StatusCode::BAD_REQUEST,
                 100,
                 format!(
-                    "Unsupported post request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"
+                    "Unsupported {verb} request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"
                 ),
             )
         }
@@ -195,8 +196,13 @@ mod tests {
                 .as_str()
                 .is_some_and(|t| !t.is_empty())
         );
-        let body = GraphError::unknown_object("42").json();
+        let body = GraphError::unknown_object("get", "42").json();
         assert_eq!(body["error"]["code"], 100);
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Unsupported get request. Object with ID '42'"))
+        );
         assert_eq!(body["error"]["error_subcode"], 33);
         let body = GraphError::fault(429, None, None).json();
         assert_eq!(body["error"]["code"], 130429);

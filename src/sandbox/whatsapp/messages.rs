@@ -1,5 +1,6 @@
 /*!
-The Cloud API's messages endpoint, `POST /{version}/{phone-number-id}/messages`: the version, the
+The Cloud API's router (media retrieval is in media.rs) and its messages endpoint,
+`POST /{version}/{phone-number-id}/messages`: the version, the
 bearer token and the phone number id checked, injected faults applied, the body checked
 (requests.rs), then a read receipt accepted or a message recorded and its statuses queued:
 `sent` and `delivered`, or `failed` with 131047 for free-form text outside the 24-hour window.
@@ -26,12 +27,40 @@ use crate::sandbox::control;
 const STATUS_DELAY: Duration = Duration::from_millis(20);
 
 impl WhatsAppSandbox {
-    /// The Cloud API: `POST /{version}/{phone-number-id}/messages`.
+    /// The Cloud API: `POST /{version}/{phone-number-id}/messages`, `GET /{version}/{media-id}`
+    /// and the media URLs it answers.
     pub fn api_router(&self) -> Router {
         Router::new()
-            .route("/{version}/{phone_number_id}/messages", post(api_send))
+            .route("/{version}/{object_id}/messages", post(api_send))
+            .merge(WhatsAppSandbox::media_routes())
             .fallback(api_unknown_path)
             .with_state(self.clone())
+    }
+
+    /// Refuses an API version the sandbox does not serve, as Graph does.
+    pub(super) fn check_version(&self, version: &str) -> Result<(), GraphError> {
+        if version == self.settings.api_version {
+            return Ok(());
+        }
+        Err(GraphError {
+            kind: "GraphMethodException",
+            ..GraphError::invalid(format!(
+                "API version {version} is not served; the sandbox serves {}",
+                self.settings.api_version
+            ))
+        })
+    }
+
+    /// Adds the headers Graph puts on every answer: trace ids and the API version.
+    pub(super) fn with_graph_headers(&self, mut response: Response) -> Response {
+        let headers = response.headers_mut();
+        let trace = HeaderValue::from_str(&trace_id()).expect("base64 is a header value");
+        headers.insert("x-fb-trace-id", trace.clone());
+        headers.insert("x-fb-request-id", trace);
+        if let Ok(version) = HeaderValue::from_str(&self.settings.api_version) {
+            headers.insert("facebook-api-version", version);
+        }
+        response
     }
 
     async fn send(
@@ -42,20 +71,12 @@ impl WhatsAppSandbox {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<Value, GraphError> {
-        if version != self.settings.api_version {
-            return Err(GraphError {
-                kind: "GraphMethodException",
-                ..GraphError::invalid(format!(
-                    "API version {version} is not served; the sandbox serves {}",
-                    self.settings.api_version
-                ))
-            });
-        }
+        self.check_version(version)?;
         if access_token(headers, query).as_deref() != Some(self.settings.access_token.as_str()) {
             return Err(GraphError::invalid_token());
         }
         if phone_number_id != self.settings.phone_number_id {
-            return Err(GraphError::unknown_object(phone_number_id));
+            return Err(GraphError::unknown_object("post", phone_number_id));
         }
         if let Some(fault) = self.take_fault() {
             control::pause(&fault).await;
@@ -153,18 +174,11 @@ async fn api_send(
             &body,
         )
         .await;
-    let mut response = match result {
+    let response = match result {
         Ok(answer) => axum::Json(answer).into_response(),
         Err(error) => error.into_response(),
     };
-    let headers = response.headers_mut();
-    let trace = HeaderValue::from_str(&trace_id()).expect("base64 is a header value");
-    headers.insert("x-fb-trace-id", trace.clone());
-    headers.insert("x-fb-request-id", trace);
-    if let Ok(version) = HeaderValue::from_str(&sandbox.settings.api_version) {
-        headers.insert("facebook-api-version", version);
-    }
-    response
+    sandbox.with_graph_headers(response)
 }
 
 /// Graph's answer for a path it does not serve.
@@ -179,7 +193,7 @@ async fn api_unknown_path(uri: axum::http::Uri) -> Response {
 
 /// The token of `Authorization: Bearer ...`, or of the `access_token` query parameter, which
 /// Graph accepts too.
-fn access_token(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+pub(super) fn access_token(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
         let (scheme, token) = value.split_once(' ')?;

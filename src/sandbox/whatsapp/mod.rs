@@ -1,12 +1,14 @@
 /*!
 The WhatsApp Business Cloud API stand-in: `POST /{version}/{phone-number-id}/messages` for
 text, template and interactive (reply buttons, list) messages and read receipts, the 24-hour
-customer-service window, signed webhooks to the bot (incoming messages, button presses, and
-the `sent`, `delivered`, `read` and `failed` statuses), Graph API errors, and fault injection.
+customer-service window, signed webhooks to the bot (incoming text and images, button presses,
+and the `sent`, `delivered`, `read` and `failed` statuses), media retrieval (`GET
+/{version}/{media-id}`, then the media URL), Graph API errors, and fault injection.
 Shapes follow data/whatsapp/business-messaging-api_v23.0.yaml and reference/apis.md, section 5.
 
 Control endpoints (SANDBOX.md), all JSON: `GET /sandbox/whatsapp/messages?to=NUMBER` (what the
-bot sent, with statuses), `POST /sandbox/whatsapp/reply` (a person writes or presses; answered
+bot sent, with statuses), `POST /sandbox/whatsapp/reply` (a person writes, sends an image or
+presses; answered
 once the webhook was delivered or given up), `POST /sandbox/whatsapp/read` (a person reads a
 message), `POST /sandbox/whatsapp/close-window`, `GET /sandbox/whatsapp/webhooks` (deliveries
 made), `GET /sandbox/whatsapp/usage` (delivered messages by pricing category),
@@ -50,13 +52,14 @@ Choices where the published material is silent:
 The files, by concern: this one holds the settings and the state (conversations, the messages
 the bot sent, the windows); messages.rs the messages endpoint and its router; requests.rs and
 interactive.rs what that endpoint accepts; webhooks.rs signing and delivering webhooks;
-person.rs what a person does; errors.rs Graph's errors; control.rs the control endpoints and
+person.rs what a person does; media.rs the images people send and their retrieval; errors.rs Graph's errors; control.rs the control endpoints and
 their router.
 */
 
 mod control;
 mod errors;
 mod interactive;
+mod media;
 mod messages;
 mod person;
 mod requests;
@@ -251,6 +254,8 @@ struct Data {
     generation: u64,
     /// Delivered messages, for `GET /sandbox/whatsapp/usage`.
     usage: Usage,
+    /// Images people sent, for the bot to retrieve.
+    media: media::MediaStore,
 }
 
 impl WhatsAppSandbox {
@@ -267,8 +272,8 @@ impl WhatsAppSandbox {
         }
     }
 
-    /// Forgets conversations, windows, pending and recorded webhooks, and faults. The webhook URL
-    /// stays (it is wiring, not state), and message ids keep growing.
+    /// Forgets conversations, windows, media, pending and recorded webhooks, and faults. The
+    /// webhook URL stays (it is wiring, not state), and message and media ids keep growing.
     pub fn reset(&self) {
         let mut data = self.lock();
         *data = Data {

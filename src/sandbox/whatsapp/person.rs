@@ -1,6 +1,6 @@
 /*!
 A person on WhatsApp, as the control endpoint `POST /sandbox/whatsapp/reply` plays one: they write
-text, press a reply button or choose a list row of the bot's interactive message, or press a
+text, send an image (media.rs), press a reply button or choose a list row of the bot's interactive message, or press a
 quick-reply button of its template. The message is recorded, the 24-hour window opens, and the
 bot gets the webhook.
 */
@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
 
+use super::media::ImageInput;
 use super::requests::phone_digits;
 use super::webhooks::Outcome;
 use super::{Kind, MAX_TEXT, Sent, WhatsAppSandbox};
@@ -26,6 +27,9 @@ pub(super) struct ReplyInput {
     name: Option<String>,
     #[serde(default)]
     text: Option<String>,
+    /// An image with its bytes, MIME type and caption.
+    #[serde(default)]
+    image: Option<ImageInput>,
     /// A press on a reply button of the bot's interactive message `context_id`.
     #[serde(default)]
     button_reply: Option<PressInput>,
@@ -76,6 +80,7 @@ impl WhatsAppSandbox {
         })?;
         let chosen = [
             input.text.is_some(),
+            input.image.is_some(),
             input.button_reply.is_some(),
             input.list_reply.is_some(),
             input.button.is_some(),
@@ -84,8 +89,12 @@ impl WhatsAppSandbox {
         .filter(|&&given| given)
         .count();
         if chosen != 1 {
-            return Err("give exactly one of text, button_reply, list_reply and button".to_owned());
+            return Err(
+                "give exactly one of text, image, button_reply, list_reply and button".to_owned(),
+            );
         }
+        // Checked before the lock: decoding a few megabytes need not hold up the sandbox.
+        let image = input.image.map(ImageInput::checked).transpose()?;
         let mut guard = self.lock();
         let data = &mut *guard;
         let chat = data.chats.entry(number.clone()).or_default();
@@ -111,6 +120,9 @@ impl WhatsAppSandbox {
             }
             message.insert("type".to_owned(), json!("text"));
             message.insert("text".to_owned(), json!({ "body": text }));
+        } else if let Some(image) = image {
+            message.insert("type".to_owned(), json!("image"));
+            message.insert("image".to_owned(), self.keep_image(data, image)?);
         } else if let Some(press) = &input.button_reply {
             let sent = pressable(answered, Kind::Interactive, "button_reply")?;
             let button = sent.content["action"]["buttons"]
