@@ -21,7 +21,8 @@ CREATE TABLE drafts (
     scheduled_at  BIGINT,                              -- publish at (ms); NULL: at approval
     published_at  BIGINT,
     outbox_prefix TEXT,                                 -- its tweets' outbox keys: prefix1, prefix2...
-    reason        TEXT                                  -- why it was rejected
+    reason        TEXT,                                 -- why it was rejected
+    told_at       BIGINT                                -- when the agency was told it is on X
 );
 CREATE INDEX drafts_state ON drafts (state, updated_at);
 

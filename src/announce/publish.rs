@@ -97,6 +97,69 @@ impl Newsroom {
         Ok(published)
     }
 
+    /// Tells each agency whose announcement is now on X, in its Telegram chat, with the link
+    /// to the first post (once: `told_at`, and the message's key). Returns how many were told.
+    pub async fn tell_agencies(
+        &self,
+        store: &Store,
+        agencies: &[crate::config::Agency],
+        account: &str,
+        now: i64,
+    ) -> Result<usize, AnnounceError> {
+        let rows = sqlx::query(
+            "SELECT d.id, d.agency, o.remote_id FROM drafts d JOIN outbox o \
+             ON o.idempotency_key = d.outbox_prefix || '1' \
+             WHERE d.state = 'terbit' AND d.told_at IS NULL AND d.agency IS NOT NULL \
+             AND o.state = 'sent' ORDER BY d.id LIMIT 20",
+        )
+        .fetch_all(store.pool())
+        .await?;
+        let mut told = 0;
+        for row in &rows {
+            let (id, agency, tweet): (i64, String, Option<String>) =
+                (row.get(0), row.get(1), row.get(2));
+            let mut tx = store.begin().await?;
+            let chat = agencies
+                .iter()
+                .find(|a| a.id == agency)
+                .and_then(|a| a.telegram_chat_id);
+            if let (Some(chat), Some(tweet)) = (chat, tweet) {
+                let text = format!(
+                    "Kabar draf #{id} sudah terbit di X: https://x.com/{account}/status/{tweet}\n\
+                     Balasan warga akan kami rangkum untuk instansi."
+                );
+                crate::store::insert_outbox(
+                    &mut tx,
+                    &NewOutbox {
+                        channel: "telegram".into(),
+                        payload: json!({
+                            "chat_id": chat,
+                            "text": crate::channels::telegram::escape(&text),
+                            "buttons": [],
+                            "conversation": null,
+                            "reply_to": null,
+                            "draft": id,
+                        })
+                        .to_string(),
+                        priority: 10,
+                        idempotency_key: format!("tg:kabar-terbit:{id}"),
+                    },
+                    now,
+                )
+                .await?;
+                told += 1;
+            }
+            // An agency without a Telegram chat hears nothing here (WhatsApp needs a template).
+            sqlx::query("UPDATE drafts SET told_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(told)
+    }
+
     /// The posts of a published draft: each part's key, and its tweet id once it is on X.
     pub async fn posts(
         &self,

@@ -76,14 +76,20 @@ pub async fn whatsapp_sender(
 }
 
 /// Every quarter minute: the approved announcements whose time has come go to the outbox.
+/// The agencies whose announcements reached X are told, with the link.
 pub async fn publisher(
     newsroom: crate::announce::Newsroom,
     store: Store,
+    agencies: Vec<crate::config::Agency>,
+    account: String,
     shutdown: watch::Receiver<bool>,
 ) {
     Loop::every("publisher", Duration::from_secs(15))
         .run(shutdown, || async {
             newsroom.publish_due(&store, now_ms()).await?;
+            newsroom
+                .tell_agencies(&store, &agencies, &account, now_ms())
+                .await?;
             Ok(Step::Idle)
         })
         .await;

@@ -354,6 +354,8 @@ pub async fn run(
     let publisher = tokio::spawn(clocks::publisher(
         newsroom.clone(),
         store.clone(),
+        config.agencies.clone(),
+        me.username.clone(),
         shutdown.clone(),
     ));
     println!("Stop with Ctrl-C.");

@@ -302,6 +302,17 @@ async fn an_agency_sends_kabar_completes_it_in_the_chat_and_it_is_published_as_t
             .all(|(_, state, id)| state == "sent" && id.is_some()),
         "{posts:?}"
     );
+    // The agency is told, with the link to the post.
+    let told = d
+        .wait_for(Duration::from_secs(60), "the agency told", || {
+            x.telegram_message(DPUPRPKP, "sudah terbit di X")
+        })
+        .await;
+    let link = format!(
+        "https://x.com/PemkotMalang/status/{}",
+        posted["id"].as_str().unwrap()
+    );
+    assert!(told["text"].as_str().unwrap().contains(&link), "{told}");
     store.close().await;
     assert!(d.stop_bot().success());
 }
