@@ -211,7 +211,7 @@ pub async fn help(State(state): State<AppState>, PageSession(session): PageSessi
 }
 
 /// The sections of the help page, with their anchors.
-const SECTIONS: [(&str, &str); 10] = [
+const SECTIONS: [(&str, &str); 11] = [
     ("antrean", "Antrean"),
     ("ambil-alih", "Ambil alih"),
     ("membalas", "Membalas"),
@@ -219,6 +219,7 @@ const SECTIONS: [(&str, &str); 10] = [
     ("pencarian", "Pencarian"),
     ("laporan", "Laporan ke instansi"),
     ("catatan", "Catatan internal dan serah terima"),
+    ("kabar", "Kabar dari instansi"),
     ("angka", "Angka di menu dan judul tab"),
     ("darurat", "Suara dan notifikasi darurat"),
     ("pintasan", "Pintasan papan ketik"),
@@ -351,6 +352,21 @@ fn guide(account: &str, max_parts: usize) -> String {
             .into(),
     ));
     out.push_str(&section(
+        "kabar",
+        "<p>Instansi mengirim kabar lewat obrolan Telegram-nya dengan bot, dengan pesan berawalan \
+         <code>/kabar</code>. Bot membalas di obrolan itu dengan nomor draf dan daftar periksa (apa, \
+         kapan, di mana, siapa, kontak atau tautan resmi) dan menanyakan yang kurang; balasan \
+         instansi atas pesan bot melengkapi draf.</p>\
+         <p>Di menu \"Kabar\", draf dikelompokkan menurut status. Halaman draf menunjukkan twit \
+         persis yang akan terbit, daftar periksa, data pribadi yang ditemukan (draf tidak bisa \
+         disetujui selama masih ada), tautan yang bukan situs resmi, dan perkiraan biayanya. \
+         Suntingan disimpan beserta penulisnya; komentar untuk rekan ada di bawahnya. Draf \
+         disetujui oleh petugas yang <strong>tidak</strong> ikut menyunting teksnya (prinsip empat \
+         mata), untuk terbit segera atau pada waktu yang dipilih (WIB). Setelah terbit, instansi \
+         diberi tahu di obrolannya beserta tautannya.</p>"
+            .into(),
+    ));
+    out.push_str(&section(
         "angka",
         "<p>Angka di menu diperbarui sendiri. Di \"Antrean\": angka biru adalah percakapan yang \
          menunggu petugas, angka merah kasus darurat yang menunggu atau sedang ditangani. Di \
@@ -363,7 +379,7 @@ fn guide(account: &str, max_parts: usize) -> String {
         "darurat",
         "<p>Saat ada kasus darurat baru, konsol yang terbuka, di halaman mana pun, membunyikan \
          nada pendek. Peramban baru mengizinkan suara setelah Anda berinteraksi dengan halaman \
-         (misalnya sekali klik). Tekan \"🔔 Notifikasi darurat\" di menu lalu izinkan, agar \
+         (misalnya sekali klik). Tekan \"Notifikasi darurat\" di menu lalu izinkan, agar \
          muncul juga notifikasi peramban walau tab konsol tidak sedang dilihat. Biarkan satu tab \
          konsol terbuka selama bertugas.</p>"
             .into(),

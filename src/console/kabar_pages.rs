@@ -105,8 +105,9 @@ pub async fn list(
          <label for=\"draft-text\">Teks kabar</label>\
          <textarea id=\"draft-text\" name=\"text\" rows=\"5\" required maxlength=\"{max}\"></textarea>\
          <button type=\"submit\">Simpan sebagai draf</button></form></details>\
-         <p class=\"note\">Instansi mengirim kabar lewat obrolannya dengan bot: <code>/kabar</code> di \
-         Telegram atau pesan berawalan \"kabar\" di WhatsApp.</p>",
+         <p class=\"note\">Instansi mengirim kabar lewat obrolan Telegram-nya dengan bot: pesan \
+         berawalan <code>/kabar</code>. Bot membalas dengan nomor draf dan daftar periksa; balasan \
+         instansi atas pesan itu melengkapi draf.</p>",
         csrf = esc(&session.csrf),
         max = crate::announce::TEXT_MAX_CHARS,
     );
@@ -147,7 +148,7 @@ pub async fn draft(
             format!(
                 "<li class=\"{}\">{} {}</li>",
                 if ok { "ok" } else { "missing" },
-                if ok { "✅" } else { "❌ belum ada:" },
+                if ok { "✓" } else { "✗ belum ada:" },
                 esc(p.label())
             )
         })

@@ -223,6 +223,21 @@ async fn every_page_fits_a_laptop_and_a_phone_and_a_refused_reply_is_sent_again_
     })
     .await;
 
+    // An agency's announcement, for the "Kabar" pages.
+    x.control(
+        "/sandbox/telegram/send",
+        json!({"chat_id": -1002000000001_i64, "from": {"id": 9001, "username": "petugas_pu"},
+               "text": "/kabar Penutupan Jalan Ijen untuk perbaikan saluran, Senin 14 Desember \
+                        2026 pukul 08.00-16.00 bagi pengendara. Info: bit.ly/ijen"}),
+    )
+    .await;
+    d.wait_until(Duration::from_secs(30), "the draft's checklist", || async {
+        x.telegram_message(-1002000000001, "draf #1")
+            .await
+            .is_some()
+    })
+    .await;
+
     let console = d.console_url();
     let page = format!("{console}/conversations/{conversation}");
     for (browser, viewport) in [(&desktop, Viewport::Desktop), (&phone, Viewport::Phone)] {
@@ -333,6 +348,8 @@ async fn every_page_fits_a_laptop_and_a_phone_and_a_refused_reply_is_sent_again_
             ("/report", "ringkasan"),
             ("/report/gaps", "celah-pengetahuan"),
             ("/search?q=warga32", "cari"),
+            ("/kabar", "kabar"),
+            ("/kabar/1", "draf-kabar"),
             ("/tidak-ada", "halaman-tidak-ada"),
             ("/audit", "log-audit"),
             ("/dead-letters", "surat-mati"),

@@ -158,7 +158,7 @@ async fn the_console_edits_comments_and_approves_with_four_eyes() {
     let page = console.get(&at).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Draf #1 dibuat."), "{}", page.body);
-    assert!(page.body.contains("❌ belum ada: Kapan"), "{}", page.body);
+    assert!(page.body.contains("✗ belum ada: Kapan"), "{}", page.body);
     assert!(page.body.contains("Pratinjau twit"));
     // She wrote it: no approval form for her, the rule says why.
     assert!(page.body.contains("prinsip empat mata"), "{}", page.body);

@@ -117,7 +117,7 @@ function setupNotifications() {
   if (!nav || !window.Notification || Notification.permission !== "default") return;
   const button = document.createElement("button");
   button.type = "button";
-  button.textContent = "🔔 Notifikasi darurat";
+  button.textContent = "Notifikasi darurat";
   button.title = "Aktifkan notifikasi peramban untuk kasus darurat baru";
   button.addEventListener("click", async () => {
     await Notification.requestPermission();
