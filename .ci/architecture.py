@@ -55,7 +55,7 @@ ALLOWED = {  # module: what it may import besides itself and external crates
     "costs": "config store channels",  # prices the units the channel clients report
     "report": "config store desk tickets tweet costs wib language",  # gaps read hand-offs as words
     "learning": "config store desk triage knowledge language tweet",  # corrections: desk + engine
-    "privacy": "config store desk tickets",  # retention and forgetting: each owner's part
+    "privacy": "config store desk tickets announce",  # retention and forgetting: each owner's part
     "console": "* -run -staff_group -main -sandbox",
     "staff_group": "* -run -console -main -sandbox",
     "run": "* -main",

@@ -40,6 +40,8 @@ pub struct Retained {
     pub events: u64,
     /// Billed resource ids past their day.
     pub usage_ids: u64,
+    /// Versions of closed announcement drafts removed.
+    pub draft_versions: u64,
 }
 
 /// What forgetting one citizen removed.
@@ -86,6 +88,7 @@ pub async fn retain(store: &Store, days: i64, now: i64) -> Result<Retained, Priv
     done.payloads = crate::store::privacy::prune(store, cutoff).await?;
     done.events = crate::desk::privacy::prune_events(store, cutoff).await?;
     done.usage_ids = store.prune_usage(now).await?;
+    done.draft_versions = crate::announce::retention::retain(store, cutoff).await?;
     if done.conversations > 0 {
         store
             .audit(

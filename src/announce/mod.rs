@@ -15,6 +15,7 @@ pub mod checklist;
 pub mod collect;
 mod drafts;
 pub mod publish;
+pub mod retention;
 
 use serde::Serialize;
 

@@ -316,3 +316,64 @@ async fn an_agency_sends_kabar_completes_it_in_the_chat_and_it_is_published_as_t
     store.close().await;
     assert!(d.stop_bot().success());
 }
+
+#[tokio::test]
+async fn retention_empties_closed_drafts_but_keeps_what_was_published() {
+    let backends = Backends::new().await;
+    let room = newsroom();
+    for (name, store) in &backends.stores {
+        let start = |text: &'static str| NewDraft {
+            agency: Some("dinkes"),
+            source: "telegram",
+            by: "Bu Rina (Dinkes)",
+            staff: false,
+            text,
+        };
+        let published = room
+            .start(
+                store,
+                start(
+                    "Posyandu balita di Balai RW 3 Kelurahan Dinoyo, Rabu 16 Desember 2026 pukul \
+                     08.00 bagi warga. Info: https://dinkes.malangkota.go.id",
+                ),
+                Some("tg:-100200:51"),
+            )
+            .await
+            .unwrap();
+        room.comment(store, published.id, "sari", "cek jamnya")
+            .await
+            .unwrap();
+        room.approve(store, published.id, "budi", None)
+            .await
+            .unwrap();
+        let now = kicau::store::now_ms();
+        room.publish_due(store, now).await.unwrap();
+        let rejected = room
+            .start(
+                store,
+                start("Hubungi Bu Rina 0812-3456-7890 untuk daftar"),
+                None,
+            )
+            .await
+            .unwrap();
+        room.reject(store, rejected.id, "budi", "data pribadi")
+            .await
+            .unwrap();
+
+        let done = kicau::privacy::retain(store, 90, now + 91 * 24 * HOUR)
+            .await
+            .unwrap();
+        assert_eq!(done.draft_versions, 2, "{name}: {done:?}");
+        assert!(room.edits(store, published.id).await.unwrap().is_empty());
+        assert!(room.comments(store, published.id).await.unwrap().is_empty());
+        assert_eq!(room.by_link(store, "tg:-100200:51").await.unwrap(), None);
+        let kept = room.get(store, published.id).await.unwrap();
+        assert!(
+            kept.text.starts_with("Posyandu"),
+            "{name}: the published text stays"
+        );
+        let emptied = room.get(store, rejected.id).await.unwrap();
+        assert_eq!(emptied.text, "", "{name}");
+    }
+    backends.finish().await;
+}
