@@ -63,8 +63,13 @@ impl Newsroom {
         if let Some(id) = self.by_link(store, &own).await? {
             // Seen before: the answer is queued again, once.
             let draft = self.get(store, id).await?;
-            self.answer(store, message, &chat_reply(id, &self.review(&draft)))
-                .await?;
+            self.answer(
+                store,
+                message,
+                Some(id),
+                &chat_reply(id, &self.review(&draft)),
+            )
+            .await?;
             return Ok(Collected::Draft(id));
         }
         if let Some(text) = kabar_command(message.text) {
@@ -72,6 +77,7 @@ impl Newsroom {
                 self.answer(
                     store,
                     message,
+                    None,
                     "Tulis kabarnya setelah /kabar, misalnya: /kabar Vaksinasi gratis untuk balita \
                      Sabtu 12 Desember pukul 08.00 di Puskesmas Dinoyo. Info: https://...",
                 )
@@ -91,8 +97,13 @@ impl Newsroom {
                     Some(&own),
                 )
                 .await?;
-            self.answer(store, message, &chat_reply(draft.id, &self.review(&draft)))
-                .await?;
+            self.answer(
+                store,
+                message,
+                Some(draft.id),
+                &chat_reply(draft.id, &self.review(&draft)),
+            )
+            .await?;
             return Ok(Collected::Draft(draft.id));
         }
         let Some(parent) = message.reply_to else {
@@ -117,6 +128,7 @@ impl Newsroom {
                 self.answer(
                     store,
                     message,
+                    Some(id),
                     &format!(
                         "Draf #{id} sudah {state}; tambahan tidak bisa dimasukkan. Kirim /kabar baru \
                          bila ada perubahan."
@@ -127,8 +139,13 @@ impl Newsroom {
             }
             Err(e) => return Err(e),
         };
-        self.answer(store, message, &chat_reply(id, &self.review(&draft)))
-            .await?;
+        self.answer(
+            store,
+            message,
+            Some(id),
+            &chat_reply(id, &self.review(&draft)),
+        )
+        .await?;
         Ok(Collected::Draft(id))
     }
 
@@ -154,14 +171,15 @@ impl Newsroom {
         }))
     }
 
-    /// The bot's answer in the chat, as a reply to the agency's message, once per message.
+    /// The bot's answer in the chat about `draft`, as a reply to the agency's message, once per
+    /// message; the draft rides in the payload so a reply to the answer finds it.
     async fn answer(
         &self,
         store: &Store,
         message: &ChatMessage<'_>,
+        draft: Option<i64>,
         text: &str,
     ) -> Result<(), AnnounceError> {
-        let draft = kabar_draft_number(text);
         let payload = serde_json::json!({
             "chat_id": message.chat_id,
             "text": crate::channels::telegram::escape(text),
@@ -182,17 +200,6 @@ impl Newsroom {
     }
 }
 
-/// The draft number an answer names ("draf #12"), so a reply to the answer finds its draft.
-fn kabar_draft_number(text: &str) -> Option<i64> {
-    let at = text.find("#")?;
-    text[at + 1..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,9 +211,5 @@ mod tests {
         assert_eq!(kabar_command(" /Kabar"), Some(""));
         assert_eq!(kabar_command("/kabarkan ini"), None);
         assert_eq!(kabar_command("kabar baru"), None);
-        assert_eq!(
-            kabar_draft_number("Kabar diterima sebagai draf #12."),
-            Some(12)
-        );
     }
 }

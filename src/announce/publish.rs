@@ -166,16 +166,11 @@ impl Newsroom {
         store: &Store,
         id: i64,
     ) -> Result<Vec<(String, String, Option<String>)>, AnnounceError> {
-        let rows = sqlx::query(
-            "SELECT idempotency_key, state, remote_id FROM outbox WHERE idempotency_key LIKE $1 \
-             ORDER BY id",
-        )
-        .bind(format!("{}%", key_prefix(id)))
-        .fetch_all(store.pool())
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
+        Ok(store
+            .outbox_with_prefix(&key_prefix(id))
+            .await?
+            .into_iter()
+            .map(|row| (row.idempotency_key, row.state, row.remote_id))
             .collect())
     }
 }

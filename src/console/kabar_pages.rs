@@ -66,7 +66,7 @@ pub async fn list(
     }
     let drafts = match newsroom.list(store, which).await {
         Ok(d) => d,
-        Err(e) => return error(e),
+        Err(e) => return super::ApiError::from(e).into_response(),
     };
     let now = crate::store::now_ms();
     let mut cards = String::new();
@@ -114,15 +114,6 @@ pub async fn list(
     layout("Kabar dari instansi", Some(&session), None, &body).into_response()
 }
 
-fn error(e: AnnounceError) -> Response {
-    match e {
-        AnnounceError::NotFound => super::ApiError::NotFound(e.to_string()),
-        AnnounceError::Store(e) => super::ApiError::Internal(e.to_string()),
-        other => super::ApiError::BadRequest(other.to_string()),
-    }
-    .into_response()
-}
-
 /// `GET /kabar/{id}`: the editor.
 pub async fn draft(
     State(state): State<AppState>,
@@ -136,7 +127,7 @@ pub async fn draft(
     let newsroom = &state.newsroom;
     let d = match newsroom.get(store, id).await {
         Ok(d) => d,
-        Err(e) => return error(e),
+        Err(e) => return super::ApiError::from(e).into_response(),
     };
     let now = crate::store::now_ms();
     let review = newsroom.review(&d);
@@ -462,10 +453,9 @@ pub async fn act(
     };
     let message = match result {
         Ok(m) => m,
-        Err(AnnounceError::NotFound) => {
-            return super::ApiError::NotFound("draf tidak ditemukan".into()).into_response();
+        Err(e @ (AnnounceError::NotFound | AnnounceError::Store(_))) => {
+            return super::ApiError::from(e).into_response();
         }
-        Err(AnnounceError::Store(e)) => return super::ApiError::from(e).into_response(),
         Err(e) => e.to_string(),
     };
     state.desk.notify();

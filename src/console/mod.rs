@@ -374,6 +374,17 @@ impl From<DeskError> for ApiError {
     }
 }
 
+impl From<crate::announce::AnnounceError> for ApiError {
+    fn from(e: crate::announce::AnnounceError) -> Self {
+        use crate::announce::AnnounceError;
+        match e {
+            AnnounceError::NotFound => ApiError::NotFound(e.to_string()),
+            AnnounceError::Store(e) => ApiError::Internal(e.to_string()),
+            other => ApiError::BadRequest(other.to_string()),
+        }
+    }
+}
+
 impl From<crate::desk::staff::StaffError> for ApiError {
     fn from(e: crate::desk::staff::StaffError) -> Self {
         ApiError::Internal(e.to_string())
